@@ -1,0 +1,164 @@
+-- Foundation schema: realms, keys, clients, users, roles, plus the session, token and event tables
+-- the token lifecycle fills. Timestamps are integer seconds since the epoch (DESIGN.md §4).
+-- Secrets are never stored in plain text: private keys and client secrets are AES-GCM sealed
+-- under the master key, passwords are argon2id hashes, tokens are stored as SHA-256 only.
+
+CREATE TABLE realms (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    enabled     BOOLEAN NOT NULL,
+    not_before  BIGINT NOT NULL DEFAULT 0,
+    -- every Keycloak token/session setting as one JSON document: new settings need no migration
+    settings    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE signing_keys (
+    kid             TEXT PRIMARY KEY,
+    realm_id        TEXT NOT NULL REFERENCES realms (id) ON DELETE CASCADE,
+    algorithm       TEXT NOT NULL,           -- RS256 | ES256 | EdDSA | HS256
+    status          TEXT NOT NULL,           -- active signs; passive only verifies
+    public_jwk      TEXT,                    -- NULL for the HMAC key, which is never published
+    private_sealed  BYTEA NOT NULL,
+    created_at      BIGINT NOT NULL,
+    -- a passive key stays in JWKS until every token it signed has expired
+    publish_until   BIGINT
+);
+CREATE INDEX signing_keys_realm ON signing_keys (realm_id);
+
+CREATE TABLE clients (
+    id                            TEXT PRIMARY KEY,
+    realm_id                      TEXT NOT NULL REFERENCES realms (id) ON DELETE CASCADE,
+    client_id                     TEXT NOT NULL,
+    name                          TEXT,
+    enabled                       BOOLEAN NOT NULL,
+    public_client                 BOOLEAN NOT NULL,
+    bearer_only                   BOOLEAN NOT NULL,
+    secret_sealed                 BYTEA,
+    redirect_uris                 TEXT NOT NULL,  -- JSON array
+    web_origins                   TEXT NOT NULL,  -- JSON array
+    standard_flow_enabled         BOOLEAN NOT NULL,
+    direct_access_grants_enabled  BOOLEAN NOT NULL,
+    service_accounts_enabled      BOOLEAN NOT NULL,
+    consent_required              BOOLEAN NOT NULL,
+    attributes                    TEXT NOT NULL,  -- JSON object of strings
+    created_at                    BIGINT NOT NULL,
+    CONSTRAINT clients_realm_client_id_key UNIQUE (realm_id, client_id)
+);
+
+CREATE TABLE users (
+    id                         TEXT PRIMARY KEY,
+    realm_id                   TEXT NOT NULL REFERENCES realms (id) ON DELETE CASCADE,
+    username                   TEXT NOT NULL,
+    email                      TEXT,
+    first_name                 TEXT,
+    last_name                  TEXT,
+    enabled                    BOOLEAN NOT NULL,
+    email_verified             BOOLEAN NOT NULL,
+    service_account_client_id  TEXT REFERENCES clients (id) ON DELETE CASCADE,
+    created_at                 BIGINT NOT NULL,
+    CONSTRAINT users_realm_username_key UNIQUE (realm_id, username)
+);
+CREATE INDEX users_realm_email ON users (realm_id, email);
+
+CREATE TABLE credentials (
+    id               TEXT PRIMARY KEY,
+    user_id          TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    type             TEXT NOT NULL,
+    secret_data      TEXT NOT NULL,
+    credential_data  TEXT NOT NULL,
+    created_at       BIGINT NOT NULL
+);
+CREATE INDEX credentials_user ON credentials (user_id);
+
+CREATE TABLE roles (
+    id            TEXT PRIMARY KEY,
+    realm_id      TEXT NOT NULL REFERENCES realms (id) ON DELETE CASCADE,
+    container_id  TEXT NOT NULL,   -- realm id for realm roles, client id for client roles
+    client_role   BOOLEAN NOT NULL,
+    name          TEXT NOT NULL,
+    description   TEXT,
+    CONSTRAINT roles_container_name_key UNIQUE (container_id, name)
+);
+CREATE INDEX roles_realm ON roles (realm_id);
+
+CREATE TABLE role_composites (
+    parent_id  TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    child_id   TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    PRIMARY KEY (parent_id, child_id)
+);
+
+CREATE TABLE user_role_mappings (
+    user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role_id  TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, role_id)
+);
+
+-- Sessions: liveness is computed from these timestamps at read time (DESIGN.md §3);
+-- expires_at is only an upper bound for the cleanup task.
+CREATE TABLE user_sessions (
+    id              TEXT PRIMARY KEY,
+    realm_id        TEXT NOT NULL REFERENCES realms (id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    offline         BOOLEAN NOT NULL,
+    started_at      BIGINT NOT NULL,
+    last_access_at  BIGINT NOT NULL,
+    auth_time       BIGINT NOT NULL,
+    remember_me     BOOLEAN NOT NULL,
+    ip              TEXT,
+    user_agent      TEXT,
+    expires_at      BIGINT NOT NULL
+);
+CREATE INDEX user_sessions_user ON user_sessions (user_id);
+CREATE INDEX user_sessions_expiry ON user_sessions (expires_at);
+
+CREATE TABLE client_sessions (
+    id               TEXT PRIMARY KEY,
+    user_session_id  TEXT NOT NULL REFERENCES user_sessions (id) ON DELETE CASCADE,
+    client_id        TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    started_at       BIGINT NOT NULL,
+    last_access_at   BIGINT NOT NULL,
+    CONSTRAINT client_sessions_session_client_key UNIQUE (user_session_id, client_id)
+);
+
+-- A family is the chain of refresh tokens descending from one grant (DESIGN.md §2).
+CREATE TABLE token_families (
+    id                 TEXT PRIMARY KEY,
+    client_session_id  TEXT NOT NULL REFERENCES client_sessions (id) ON DELETE CASCADE,
+    created_at         BIGINT NOT NULL,
+    revoked_at         BIGINT,
+    expires_at         BIGINT NOT NULL
+);
+CREATE INDEX token_families_client_session ON token_families (client_session_id);
+CREATE INDEX token_families_expiry ON token_families (expires_at);
+
+CREATE TABLE refresh_tokens (
+    token_hash   BYTEA PRIMARY KEY,     -- SHA-256 of the jti; the token itself is never stored
+    family_id    TEXT NOT NULL REFERENCES token_families (id) ON DELETE CASCADE,
+    issued_at    BIGINT NOT NULL,
+    consumed_at  BIGINT,
+    reuse_count  BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+
+CREATE TABLE revoked_access_tokens (
+    jti_hash    BYTEA PRIMARY KEY,
+    realm_id    TEXT NOT NULL REFERENCES realms (id) ON DELETE CASCADE,
+    expires_at  BIGINT NOT NULL
+);
+CREATE INDEX revoked_access_tokens_expiry ON revoked_access_tokens (expires_at);
+
+CREATE TABLE events (
+    id          TEXT PRIMARY KEY,
+    realm_id    TEXT NOT NULL REFERENCES realms (id) ON DELETE CASCADE,
+    time        BIGINT NOT NULL,
+    type        TEXT NOT NULL,
+    client_id   TEXT,
+    user_id     TEXT,
+    session_id  TEXT,
+    ip          TEXT,
+    error       TEXT,
+    details     TEXT
+);
+CREATE INDEX events_realm_time ON events (realm_id, time);
+CREATE INDEX events_time ON events (time);

@@ -1,0 +1,251 @@
+//! Wiring: the shared application state, the router in one place, start-up (master key, store,
+//! bootstrap, realm import, bind) and serving with graceful shutdown. Tests build the same `App`
+//! on port 0 with a fresh database and a movable clock.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::bootstrap::{ensure_master_realm, BootstrapError};
+use crate::clock::Clock;
+use crate::config::{MasterKeySource, Mode, Settings};
+use crate::crypto::envelope::MasterKeyError;
+use crate::crypto::password::PasswordHasher;
+use crate::crypto::MasterKey;
+use crate::http;
+use crate::realm::cache::{RealmCache, DEFAULT_TTL};
+use crate::realm::service::{import_paths, OnExisting, RealmServiceError};
+use crate::store::{self, Store, StoreError};
+
+/// Largest request body accepted (RFC 6749 requests are small; this bounds memory per request).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub realms: Arc<RealmCache>,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub master_key: MasterKey,
+    pub hasher: PasswordHasher,
+    pub metrics: PrometheusHandle,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("master key: {0}")]
+    MasterKey(#[from] MasterKeyError),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("database {url}: {source}")]
+    Store { url: String, source: StoreError },
+    #[error("bootstrap: {0}")]
+    Bootstrap(#[from] BootstrapError),
+    #[error("realm import: {0}")]
+    Import(#[from] RealmServiceError),
+    #[error("cannot bind {address}: {source}")]
+    Bind { address: SocketAddr, source: std::io::Error },
+    #[error("TLS certificate or key: {0}")]
+    Tls(std::io::Error),
+}
+
+/// Resolves the master key per the settings, creating the dev key file when allowed.
+pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartError> {
+    match &settings.master_key {
+        MasterKeySource::Value(value) => Ok(MasterKey::from_base64(value.expose())?),
+        MasterKeySource::File(path) => Ok(MasterKey::load(path)?),
+        MasterKeySource::DataDir(path) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
+            }
+            Ok(MasterKey::load_or_create(path)?)
+        }
+    }
+}
+
+/// Opens the configured database (creating the dev data dir first) and runs migrations.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
+    if settings.db_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| StartError::DataDir { path: settings.data_dir.display().to_string(), source })?;
+    }
+    store::connect(&settings.db_url, settings.db_pool_size)
+        .await
+        .map_err(|source| StartError::Store { url: store::redact_url(&settings.db_url), source })
+}
+
+pub struct App {
+    state: AppState,
+    listener: std::net::TcpListener,
+    address: SocketAddr,
+}
+
+impl App {
+    /// Everything before serving: fails here, never later, on bad keys, database or realm files.
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>, import: &[PathBuf]) -> Result<App, StartError> {
+        let master_key = load_master_key(&settings)?;
+        let store = open_store(&settings).await?;
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let hasher = PasswordHasher::new(cores);
+        let now = clock.now();
+        if matches!(settings.mode, Mode::Dev | Mode::Production) {
+            let created =
+                ensure_master_realm(store.as_ref(), &master_key, &hasher, now, settings.bootstrap_admin.as_ref())
+                    .await?;
+            if created {
+                tracing::info!("created realm master with client admin-cli and the bootstrap admin user");
+            }
+            if created && settings.uses_default_admin_password() {
+                tracing::warn!(
+                    "!!! the admin password is the development default 'admin': set \
+                     PORTCULLIS_BOOTSTRAP_ADMIN_PASSWORD, and never expose start-dev to a network !!!"
+                );
+            }
+        }
+        if !import.is_empty() {
+            let outcomes = import_paths(store.as_ref(), &master_key, &hasher, now, import, OnExisting::Skip).await?;
+            for outcome in outcomes {
+                if outcome.imported {
+                    tracing::info!(realm = %outcome.realm, ignored = outcome.warnings.len(), "imported realm");
+                    for warning in outcome.warnings {
+                        tracing::warn!(realm = %outcome.realm, "{warning}");
+                    }
+                } else {
+                    tracing::info!(realm = %outcome.realm, "realm exists, import skipped");
+                }
+            }
+        }
+        let address = SocketAddr::new(settings.http_host, settings.http_port);
+        let listener = std::net::TcpListener::bind(address).map_err(|source| StartError::Bind { address, source })?;
+        listener.set_nonblocking(true).map_err(|source| StartError::Bind { address, source })?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind { address, source })?;
+        let realms = Arc::new(RealmCache::new(store.clone(), master_key.clone(), clock.clone(), DEFAULT_TTL));
+        let state = AppState {
+            store,
+            realms,
+            settings: Arc::new(settings),
+            clock,
+            master_key,
+            hasher,
+            metrics: crate::ops::metrics::handle(),
+        };
+        Ok(App { state, listener, address })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish (bounded by
+    /// `shutdown-timeout`) and closes the database pool.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+        let App { state, listener, address } = self;
+        let settings = state.settings.clone();
+        let store = state.store.clone();
+        let cleanup = crate::ops::cleanup::spawn(
+            state.store.clone(),
+            state.clock.clone(),
+            Duration::from_secs(settings.cleanup_interval),
+        );
+        let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let grace = Duration::from_secs(settings.shutdown_timeout);
+        let scheme = if settings.tls.is_some() { "https" } else { "http" };
+        tracing::info!(%address, "listening on {scheme}://{address}");
+        let result = match &settings.tls {
+            None => {
+                let listener = tokio::net::TcpListener::from_std(listener)
+                    .map_err(|source| StartError::Bind { address, source })?;
+                let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+                let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+                    shutdown.await;
+                    let _ = signalled_tx.send(());
+                });
+                tokio::select! {
+                    result = server => result.map_err(|source| StartError::Bind { address, source }),
+                    () = async {
+                        if signalled_rx.await.is_ok() {
+                            tokio::time::sleep(grace).await;
+                        } else {
+                            std::future::pending::<()>().await;
+                        }
+                    } => {
+                        tracing::warn!("in-flight requests did not finish within the shutdown timeout");
+                        Ok(())
+                    }
+                }
+            }
+            Some((cert, key)) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(StartError::Tls)?;
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    stopper.graceful_shutdown(Some(grace));
+                });
+                axum_server::from_tcp_rustls(listener, config)
+                    .handle(handle)
+                    .serve(service)
+                    .await
+                    .map_err(|source| StartError::Bind { address, source })
+            }
+        };
+        cleanup.abort();
+        store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let oidc = "/realms/{realm}/protocol/openid-connect";
+    Router::new()
+        .route("/realms/{realm}/.well-known/openid-configuration", get(http::discovery::well_known))
+        .route(&format!("{oidc}/certs"), get(http::discovery::certs))
+        .route("/health/live", get(http::health::live))
+        .route("/health/ready", get(http::health::ready))
+        .route("/metrics", get(http::health::metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn(crate::ops::metrics::track_http))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // the path only: query strings can carry tokens (id_token_hint) and codes
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "Unable to find matching target resource method" })))
+}

@@ -1,0 +1,142 @@
+//! The `portcullis` command line: subcommands and their flags. Setting flags are taken as text
+//! and handed to `config`, which owns all validation, so a bad flag, env var or file entry gets the
+//! same error naming the key.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Layer;
+
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about = "OAuth2 / OpenID Connect server with Keycloak's URLs and JSON")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Development server: embedded SQLite in the data dir, generated master key, admin/admin.
+    StartDev {
+        #[command(flatten)]
+        settings: SettingFlags,
+        /// Realm JSON file, or a directory of *.json files, imported at start unless it exists.
+        #[arg(long = "import-realm", value_name = "FILE_OR_DIR")]
+        import_realm: Vec<PathBuf>,
+    },
+    /// Production server: explicit database and master key.
+    Start {
+        #[command(flatten)]
+        settings: SettingFlags,
+        #[arg(long = "import-realm", value_name = "FILE_OR_DIR")]
+        import_realm: Vec<PathBuf>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        settings: SettingFlags,
+    },
+    /// Import a realm from Keycloak realm JSON (one realm, or an array of realms).
+    Import {
+        #[command(flatten)]
+        settings: SettingFlags,
+        #[arg(long, value_name = "FILE_OR_DIR")]
+        file: PathBuf,
+        /// Replace realms that already exist (Keycloak's --override).
+        #[arg(long = "override")]
+        replace: bool,
+    },
+    /// Export a realm as Keycloak realm JSON to stdout or a file.
+    Export {
+        #[command(flatten)]
+        settings: SettingFlags,
+        #[arg(long)]
+        realm: String,
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Key management.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate new active signing keys for a realm; old public keys stay in JWKS until every
+    /// token they signed has expired.
+    Rotate {
+        #[command(flatten)]
+        settings: SettingFlags,
+        #[arg(long)]
+        realm: String,
+    },
+}
+
+/// One flag per setting of `config::KEYS`, plus the config file.
+#[derive(Debug, Args, Default)]
+pub struct SettingFlags {
+    /// TOML config file (see config/portcullis.toml).
+    #[arg(long, env = "PORTCULLIS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long)]
+    pub http_host: Option<String>,
+    #[arg(long)]
+    pub http_port: Option<String>,
+    #[arg(long)]
+    pub hostname: Option<String>,
+    #[arg(long)]
+    pub proxy_headers: Option<String>,
+    #[arg(long)]
+    pub https_certificate_file: Option<String>,
+    #[arg(long)]
+    pub https_certificate_key_file: Option<String>,
+    #[arg(long)]
+    pub log_format: Option<String>,
+    #[arg(long)]
+    pub log_level: Option<String>,
+    #[arg(long)]
+    pub db_url: Option<String>,
+    #[arg(long)]
+    pub db_pool_size: Option<String>,
+    #[arg(long)]
+    pub data_dir: Option<String>,
+    #[arg(long)]
+    pub master_key_file: Option<String>,
+    #[arg(long)]
+    pub event_retention: Option<String>,
+    #[arg(long)]
+    pub cleanup_interval: Option<String>,
+    #[arg(long)]
+    pub shutdown_timeout: Option<String>,
+}
+
+impl SettingFlags {
+    /// The flags given, as a settings layer. Secrets (master key, admin password) have no flag:
+    /// command lines are visible to every user of the machine.
+    pub fn layer(&self) -> Layer {
+        let pairs = [
+            ("http-host", &self.http_host),
+            ("http-port", &self.http_port),
+            ("hostname", &self.hostname),
+            ("proxy-headers", &self.proxy_headers),
+            ("https-certificate-file", &self.https_certificate_file),
+            ("https-certificate-key-file", &self.https_certificate_key_file),
+            ("log-format", &self.log_format),
+            ("log-level", &self.log_level),
+            ("db-url", &self.db_url),
+            ("db-pool-size", &self.db_pool_size),
+            ("data-dir", &self.data_dir),
+            ("master-key-file", &self.master_key_file),
+            ("event-retention", &self.event_retention),
+            ("cleanup-interval", &self.cleanup_interval),
+            ("shutdown-timeout", &self.shutdown_timeout),
+        ];
+        pairs
+            .into_iter()
+            .filter_map(|(key, value)| value.as_ref().map(|v| (key.to_string(), v.clone())))
+            .collect()
+    }
+}

@@ -1,0 +1,42 @@
+//! An OAuth client as Keycloak models it. The secret is held sealed under the master key
+//! everywhere but at the moment of comparison (DESIGN.md §5).
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    /// Internal id (Keycloak's `id`), a UUID.
+    pub id: String,
+    pub realm_id: String,
+    /// The OAuth `client_id`.
+    pub client_id: String,
+    pub name: Option<String>,
+    pub enabled: bool,
+    pub public_client: bool,
+    pub bearer_only: bool,
+    /// AES-GCM sealed secret (see `crypto::envelope`), `None` for public clients.
+    pub secret_sealed: Option<Vec<u8>>,
+    pub redirect_uris: Vec<String>,
+    pub web_origins: Vec<String>,
+    pub standard_flow_enabled: bool,
+    pub direct_access_grants_enabled: bool,
+    pub service_accounts_enabled: bool,
+    pub consent_required: bool,
+    pub attributes: BTreeMap<String, String>,
+    pub created_at: i64,
+}
+
+impl Client {
+    /// Associated data that binds a sealed secret to this client's row.
+    pub fn secret_aad(&self) -> Vec<u8> {
+        format!("client-secret:{}", self.id).into_bytes()
+    }
+
+    /// Per-client `access.token.lifespan` attribute, overriding the realm's when set.
+    pub fn access_token_lifespan(&self) -> Option<i64> {
+        self.attributes
+            .get("access.token.lifespan")
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|v: &i64| *v > 0)
+    }
+}

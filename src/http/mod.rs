@@ -1,0 +1,27 @@
+//! The HTTP edge: axum handlers that extract, call one domain function and map its error. The
+//! router lives in `crate::app`; nothing here touches SQL.
+
+pub mod base_url;
+pub mod discovery;
+pub mod error;
+pub mod health;
+
+use std::sync::Arc;
+
+use crate::app::AppState;
+use crate::oauth::OAuthError;
+use crate::realm::cache::RealmLoadError;
+use crate::realm::RealmContext;
+
+/// The enabled realm of that name, or Keycloak's 404 "Realm does not exist".
+pub async fn enabled_realm(state: &AppState, name: &str) -> Result<Arc<RealmContext>, OAuthError> {
+    match state.realms.enabled(name).await {
+        Ok(Some(ctx)) => Ok(ctx),
+        Ok(None) => Err(OAuthError::RealmNotFound),
+        Err(RealmLoadError::Store(e)) => Err(e.into()),
+        Err(RealmLoadError::Keys(e)) => {
+            tracing::error!(realm = name, error = %e, "realm keys cannot be loaded");
+            Err(OAuthError::ServerError)
+        }
+    }
+}

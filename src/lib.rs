@@ -1,0 +1,28 @@
+//! Portcullis: an OAuth2 / OpenID Connect authorization server with Keycloak's URLs and JSON.
+//!
+//! Data flows one way: `http` (parse into domain types) -> `oauth` / `realm` logic -> `store`.
+
+/// Wiring: application state, the router, start-up and shutdown.
+pub mod app;
+/// Start-dev bootstrap of realm `master`, its admin client and admin user.
+pub mod bootstrap;
+/// Command-line interface: subcommands and their flags.
+pub mod cli;
+/// Where "now" comes from; a movable clock for tests.
+pub mod clock;
+/// Layered settings: file, PORTCULLIS_* environment, flags.
+pub mod config;
+/// Randomness, the at-rest envelope, password hashing, secret types.
+pub mod crypto;
+/// Realms, clients, users and roles as the server reasons about them.
+pub mod domain;
+/// Axum handlers: extract, call the domain, map the error.
+pub mod http;
+/// OAuth/OIDC protocol logic without HTTP types: tokens, keys, discovery, errors.
+pub mod oauth;
+/// Health, metrics, tracing and background cleanup.
+pub mod ops;
+/// Realm creation, Keycloak realm JSON import/export and the in-memory realm cache.
+pub mod realm;
+/// The storage interface and its Postgres and SQLite backends.
+pub mod store;

@@ -1,0 +1,49 @@
+//! The OpenID Provider metadata document (OpenID Connect Discovery 1.0 §3, RFC 8414) for a realm,
+//! listing every endpoint at Keycloak's paths (DESIGN.md §1).
+
+use serde_json::{json, Value};
+
+use crate::domain::SignatureAlgorithm;
+
+/// `issuer` is `{base}/realms/{realm}`.
+pub fn openid_configuration(issuer: &str) -> Value {
+    let oidc = format!("{issuer}/protocol/openid-connect");
+    let signing: Vec<&str> = SignatureAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+    let auth_methods = ["client_secret_basic", "client_secret_post"];
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{oidc}/auth"),
+        "token_endpoint": format!("{oidc}/token"),
+        "introspection_endpoint": format!("{oidc}/token/introspect"),
+        "userinfo_endpoint": format!("{oidc}/userinfo"),
+        "end_session_endpoint": format!("{oidc}/logout"),
+        "revocation_endpoint": format!("{oidc}/revoke"),
+        "jwks_uri": format!("{oidc}/certs"),
+        "account_service": format!("{issuer}/account"),
+        "frontchannel_logout_supported": false,
+        "backchannel_logout_supported": false,
+        "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": signing,
+        "userinfo_signing_alg_values_supported": ["none"],
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": signing,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "code_challenge_methods_supported": ["plain", "S256"],
+        "scopes_supported": ["openid", "offline_access", "profile", "email", "roles"],
+        "claims_supported": [
+            "aud", "sub", "iss", "auth_time", "name", "given_name", "family_name",
+            "preferred_username", "email", "email_verified", "acr", "azp", "sid", "nonce"
+        ],
+        "claim_types_supported": ["normal"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_request_uri_registration": false,
+        "tls_client_certificate_bound_access_tokens": false,
+        "authorization_response_iss_parameter_supported": true,
+    })
+}

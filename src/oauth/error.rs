@@ -1,0 +1,106 @@
+//! OAuth errors as RFC 6749 §5.2 defines them, one variant per code, carrying Keycloak's
+//! `error_description` text. Internal causes never reach a description; they go to the log.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthError {
+    /// RFC 6749 §5.2: the request is missing a parameter, repeats one or is otherwise malformed.
+    InvalidRequest(String),
+    /// RFC 6749 §5.2: client authentication failed (unknown client, no or wrong credentials).
+    InvalidClient { description: String, basic_auth: bool },
+    /// RFC 6749 §5.2: the grant or refresh token is invalid, expired, revoked or not this client's.
+    InvalidGrant { description: String, status: u16 },
+    /// RFC 6749 §5.2: the client may not use this grant type.
+    UnauthorizedClient(String),
+    /// RFC 6749 §5.2: the grant type is not supported.
+    UnsupportedGrantType(String),
+    /// RFC 6749 §5.2: the requested scope is invalid or exceeds what was granted.
+    InvalidScope(String),
+    /// RFC 6750 §3.1: the access token is expired, revoked or malformed.
+    InvalidToken(String),
+    /// RFC 7009 §2.2.1: the server cannot revoke this token type.
+    UnsupportedTokenType(String),
+    /// Realm unknown or disabled (Keycloak answers 404 "Realm does not exist").
+    RealmNotFound,
+    /// The server failed; the cause was logged, the client sees only this.
+    ServerError,
+    /// The database is unreachable: 503, retry later.
+    TemporarilyUnavailable,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<&'a str>,
+}
+
+impl OAuthError {
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::InvalidGrant { description: description.into(), status: 400 }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidClient { .. } => "invalid_client",
+            Self::InvalidGrant { .. } => "invalid_grant",
+            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::UnsupportedTokenType(_) => "unsupported_token_type",
+            Self::RealmNotFound => "Realm does not exist",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            Self::InvalidRequest(d)
+            | Self::InvalidClient { description: d, .. }
+            | Self::InvalidGrant { description: d, .. }
+            | Self::UnauthorizedClient(d)
+            | Self::UnsupportedGrantType(d)
+            | Self::InvalidScope(d)
+            | Self::InvalidToken(d)
+            | Self::UnsupportedTokenType(d) => Some(d),
+            Self::RealmNotFound => None,
+            Self::ServerError => Some("Internal server error"),
+            Self::TemporarilyUnavailable => Some("The service is temporarily unavailable, try again later"),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidClient { .. } | Self::InvalidToken(_) => 401,
+            Self::InvalidGrant { status, .. } => *status,
+            Self::RealmNotFound => 404,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody<'_> {
+        ErrorBody { error: self.code(), error_description: self.description() }
+    }
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match e {
+            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
+                tracing::error!(error = %e, "database unavailable");
+                Self::TemporarilyUnavailable
+            }
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                Self::ServerError
+            }
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Realm key material: generation of RS256/ES256/EdDSA signing keys and the HS256 refresh-token
+//! key, sealing of private parts under the master key, and the [`KeyRing`] that holds them parsed
+//! in memory. Keys are parsed once per cache load, never per request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::hmac;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::jwt;
+use crate::clock::UnixTime;
+use crate::crypto::random::{random_bytes, random_token};
+use crate::crypto::MasterKey;
+use crate::domain::SignatureAlgorithm;
+use crate::store::{KeyStatus, SigningKeyRecord};
+
+pub const HMAC_ALGORITHM: &str = "HS256";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyMaterialError {
+    #[error("key generation failed")]
+    Generation,
+    #[error("key {kid} cannot be opened or parsed: {reason}")]
+    Unreadable { kid: String, reason: String },
+    #[error("the realm has no active {0} key")]
+    Missing(String),
+}
+
+fn sealing_aad(kid: &str) -> Vec<u8> {
+    format!("signing-key:{kid}").into_bytes()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Generates one new active key for `alg`, sealed under `master`.
+pub fn generate_signing_key(
+    realm_id: &str,
+    alg: SignatureAlgorithm,
+    master: &MasterKey,
+    now: UnixTime,
+) -> Result<SigningKeyRecord, KeyMaterialError> {
+    let kid = random_token::<24>();
+    let (pkcs8, jwk) = match alg {
+        SignatureAlgorithm::RS256 => {
+            let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyMaterialError::Generation)?;
+            let der = pair.as_der().map_err(|_| KeyMaterialError::Generation)?;
+            let public = pair.public_key();
+            let jwk = json!({
+                "kid": kid, "kty": "RSA", "alg": "RS256", "use": "sig",
+                "n": b64(public.modulus().big_endian_without_leading_zero()),
+                "e": b64(public.exponent().big_endian_without_leading_zero()),
+            });
+            (der.as_ref().to_vec(), jwk)
+        }
+        SignatureAlgorithm::ES256 => {
+            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                .map_err(|_| KeyMaterialError::Generation)?;
+            let der = pair.to_pkcs8v1().map_err(|_| KeyMaterialError::Generation)?;
+            let point = pair.public_key().as_ref();
+            // uncompressed SEC1 point: 0x04 || x (32 bytes) || y (32 bytes)
+            let jwk = json!({
+                "kid": kid, "kty": "EC", "alg": "ES256", "use": "sig", "crv": "P-256",
+                "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+            });
+            (der.as_ref().to_vec(), jwk)
+        }
+        SignatureAlgorithm::EdDSA => {
+            let pair = Ed25519KeyPair::generate().map_err(|_| KeyMaterialError::Generation)?;
+            let der = pair.to_pkcs8v1().map_err(|_| KeyMaterialError::Generation)?;
+            let jwk = json!({
+                "kid": kid, "kty": "OKP", "alg": "EdDSA", "use": "sig", "crv": "Ed25519",
+                "x": b64(pair.public_key().as_ref()),
+            });
+            (der.as_ref().to_vec(), jwk)
+        }
+    };
+    Ok(SigningKeyRecord {
+        private_sealed: master.seal(&pkcs8, &sealing_aad(&kid)),
+        kid,
+        realm_id: realm_id.to_string(),
+        algorithm: alg.as_str().to_string(),
+        status: KeyStatus::Active,
+        public_jwk: Some(jwk.to_string()),
+        created_at: now,
+        publish_until: None,
+    })
+}
+
+/// Generates the realm's HS256 key for refresh and offline token shells.
+pub fn generate_hmac_key(realm_id: &str, master: &MasterKey, now: UnixTime) -> SigningKeyRecord {
+    let kid = random_token::<24>();
+    SigningKeyRecord {
+        private_sealed: master.seal(&random_bytes::<32>(), &sealing_aad(&kid)),
+        kid,
+        realm_id: realm_id.to_string(),
+        algorithm: HMAC_ALGORITHM.to_string(),
+        status: KeyStatus::Active,
+        public_jwk: None,
+        created_at: now,
+        publish_until: None,
+    }
+}
+
+/// Every key a new realm starts with: one per signature algorithm plus the HMAC key.
+pub fn generate_realm_keys(
+    realm_id: &str,
+    master: &MasterKey,
+    now: UnixTime,
+) -> Result<Vec<SigningKeyRecord>, KeyMaterialError> {
+    let mut keys = SignatureAlgorithm::ALL
+        .into_iter()
+        .map(|alg| generate_signing_key(realm_id, alg, master, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    keys.push(generate_hmac_key(realm_id, master, now));
+    Ok(keys)
+}
+
+enum PairKind {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+}
+
+/// An active asymmetric key, parsed once, with its encoded JWT header.
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: SignatureAlgorithm,
+    header: String,
+    pair: PairKind,
+}
+
+impl SigningKey {
+    /// Signs `claims` as a compact JWS with `typ` "JWT".
+    pub fn sign(&self, claims: &impl Serialize) -> Result<String, KeyMaterialError> {
+        let input = jwt::signing_input(&self.header, claims);
+        let failed = |_| KeyMaterialError::Unreadable { kid: self.kid.clone(), reason: "signing failed".into() };
+        let signature = match &self.pair {
+            PairKind::Rsa(pair) => {
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut sig)
+                    .map_err(failed)?;
+                sig
+            }
+            PairKind::Ec(pair) => pair
+                .sign(&SystemRandom::new(), input.as_bytes())
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
+            PairKind::Ed(pair) => pair.sign(input.as_bytes()).as_ref().to_vec(),
+        };
+        Ok(jwt::append_signature(input, &signature))
+    }
+}
+
+/// A key able to verify tokens (active or still-published passive).
+pub struct VerifyingKey {
+    pub algorithm: Algorithm,
+    pub decoding: DecodingKey,
+}
+
+/// The realm's HMAC key for refresh-token shells.
+pub struct HmacKey {
+    pub kid: String,
+    pub key: hmac::Key,
+}
+
+/// All key material of one realm, parsed and ready: the active signer per algorithm, every key
+/// still able to verify a live token, the HMAC keys and the pre-rendered JWKS document.
+pub struct KeyRing {
+    signers: HashMap<SignatureAlgorithm, Arc<SigningKey>>,
+    verifiers: HashMap<String, Arc<VerifyingKey>>,
+    hmac_active: Option<Arc<HmacKey>>,
+    hmac_all: HashMap<String, Arc<HmacKey>>,
+    jwks: Value,
+}
+
+impl KeyRing {
+    /// Opens and parses every usable key. Passive keys past `publish_until` are left out.
+    pub fn load(
+        records: &[SigningKeyRecord],
+        master: &MasterKey,
+        now: UnixTime,
+    ) -> Result<Self, KeyMaterialError> {
+        let mut ring = KeyRing {
+            signers: HashMap::new(),
+            verifiers: HashMap::new(),
+            hmac_active: None,
+            hmac_all: HashMap::new(),
+            jwks: json!({ "keys": [] }),
+        };
+        let mut published = Vec::new();
+        for record in records {
+            let live = record.status == KeyStatus::Active
+                || record.publish_until.is_some_and(|until| until > now);
+            if !live && record.algorithm != HMAC_ALGORITHM {
+                continue;
+            }
+            let unreadable = |reason: &str| KeyMaterialError::Unreadable {
+                kid: record.kid.clone(),
+                reason: reason.to_string(),
+            };
+            let secret = master
+                .open(&record.private_sealed, &sealing_aad(&record.kid))
+                .map_err(|_| unreadable("cannot decrypt under the master key"))?;
+            if record.algorithm == HMAC_ALGORITHM {
+                let key = Arc::new(HmacKey {
+                    kid: record.kid.clone(),
+                    key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+                });
+                if record.status == KeyStatus::Active {
+                    ring.hmac_active = Some(key.clone());
+                }
+                ring.hmac_all.insert(record.kid.clone(), key);
+                continue;
+            }
+            let alg = SignatureAlgorithm::parse(&record.algorithm)
+                .ok_or_else(|| unreadable("unknown algorithm"))?;
+            let jwk: Value = record
+                .public_jwk
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok())
+                .ok_or_else(|| unreadable("missing public JWK"))?;
+            let verifying = verifying_key(alg, &jwk).ok_or_else(|| unreadable("bad public JWK"))?;
+            ring.verifiers.insert(record.kid.clone(), Arc::new(verifying));
+            published.push(jwk);
+            if record.status == KeyStatus::Active {
+                let pair = match alg {
+                    SignatureAlgorithm::RS256 => RsaKeyPair::from_pkcs8(&secret).map(PairKind::Rsa).ok(),
+                    SignatureAlgorithm::ES256 => {
+                        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &secret).map(PairKind::Ec).ok()
+                    }
+                    SignatureAlgorithm::EdDSA => Ed25519KeyPair::from_pkcs8(&secret).map(PairKind::Ed).ok(),
+                }
+                .ok_or_else(|| unreadable("private key does not parse"))?;
+                let header = jwt::encode_header(alg.as_str(), &record.kid, "JWT");
+                ring.signers.insert(alg, Arc::new(SigningKey { kid: record.kid.clone(), alg, header, pair }));
+            }
+        }
+        ring.jwks = json!({ "keys": published });
+        Ok(ring)
+    }
+
+    pub fn signer(&self, alg: SignatureAlgorithm) -> Result<Arc<SigningKey>, KeyMaterialError> {
+        self.signers.get(&alg).cloned().ok_or_else(|| KeyMaterialError::Missing(alg.as_str().into()))
+    }
+
+    pub fn verifier(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
+        self.verifiers.get(kid).cloned()
+    }
+
+    pub fn hmac_active(&self) -> Result<Arc<HmacKey>, KeyMaterialError> {
+        self.hmac_active.clone().ok_or_else(|| KeyMaterialError::Missing(HMAC_ALGORITHM.into()))
+    }
+
+    pub fn hmac(&self, kid: &str) -> Option<Arc<HmacKey>> {
+        self.hmac_all.get(kid).cloned()
+    }
+
+    /// The JWKS document: every public key still able to verify a live token.
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+}
+
+fn verifying_key(alg: SignatureAlgorithm, jwk: &Value) -> Option<VerifyingKey> {
+    let field = |name: &str| jwk.get(name).and_then(Value::as_str);
+    let (algorithm, decoding) = match alg {
+        SignatureAlgorithm::RS256 => {
+            (Algorithm::RS256, DecodingKey::from_rsa_components(field("n")?, field("e")?).ok()?)
+        }
+        SignatureAlgorithm::ES256 => {
+            (Algorithm::ES256, DecodingKey::from_ec_components(field("x")?, field("y")?).ok()?)
+        }
+        SignatureAlgorithm::EdDSA => (Algorithm::EdDSA, DecodingKey::from_ed_components(field("x")?).ok()?),
+    };
+    Some(VerifyingKey { algorithm, decoding })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{decode, Validation};
+
+    #[test]
+    fn tokens_signed_by_the_ring_verify_with_its_published_keys() {
+        let master = MasterKey::generate();
+        let records = generate_realm_keys("r1", &master, 1000).unwrap();
+        let ring = KeyRing::load(&records, &master, 1000).unwrap();
+        assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 3);
+        for alg in SignatureAlgorithm::ALL {
+            let signer = ring.signer(alg).unwrap();
+            let token = signer.sign(&json!({ "sub": "u1", "exp": 4_000_000_000i64 })).unwrap();
+            let verifier = ring.verifier(&signer.kid).unwrap();
+            let mut validation = Validation::new(verifier.algorithm);
+            validation.validate_aud = false;
+            let data = decode::<Value>(&token, &verifier.decoding, &validation).unwrap();
+            assert_eq!(data.claims["sub"], "u1");
+            assert_eq!(data.header.kid.as_deref(), Some(signer.kid.as_str()));
+        }
+    }
+
+    #[test]
+    fn private_keys_are_sealed() {
+        let master = MasterKey::generate();
+        let records = generate_realm_keys("r1", &master, 1000).unwrap();
+        let other = MasterKey::generate();
+        assert!(KeyRing::load(&records, &other, 1000).is_err());
+    }
+
+    #[test]
+    fn passive_keys_leave_jwks_when_their_publication_ends() {
+        let master = MasterKey::generate();
+        let mut records = vec![generate_signing_key("r1", SignatureAlgorithm::ES256, &master, 0).unwrap()];
+        records[0].status = KeyStatus::Passive;
+        records[0].publish_until = Some(500);
+        assert_eq!(KeyRing::load(&records, &master, 499).unwrap().jwks()["keys"].as_array().unwrap().len(), 1);
+        assert_eq!(KeyRing::load(&records, &master, 500).unwrap().jwks()["keys"].as_array().unwrap().len(), 0);
+    }
+}

@@ -1,0 +1,66 @@
+//! Prometheus metrics: one process-wide recorder (the `metrics` facade is global), rendered at
+//! `/metrics`. Labels are route templates, status codes and grant types: never a token, user or
+//! client secret (DESIGN.md §5).
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const HTTP_REQUESTS: &str = "portcullis_http_requests_total";
+pub const HTTP_DURATION: &str = "portcullis_http_request_duration_seconds";
+pub const TOKENS_ISSUED: &str = "portcullis_tokens_issued_total";
+pub const REFRESH_REUSE: &str = "portcullis_refresh_token_reuse_detected_total";
+pub const DB_POOL_OPEN: &str = "portcullis_db_pool_connections";
+pub const DB_POOL_IDLE: &str = "portcullis_db_pool_idle_connections";
+
+/// The process-wide recorder's handle, installed on first use.
+pub fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(HTTP_DURATION.to_string()),
+                    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5],
+                )
+                .expect("the bucket list is not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (e.g. by an embedding program): then our
+            // handle still renders, just without the facade's events.
+            let _ = metrics::set_global_recorder(recorder);
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests by method, route template and status");
+    metrics::describe_histogram!(HTTP_DURATION, metrics::Unit::Seconds, "HTTP request latency by route template");
+    metrics::describe_counter!(TOKENS_ISSUED, "Access tokens issued by grant type");
+    metrics::describe_counter!(REFRESH_REUSE, "Refresh token reuse detections (family revoked)");
+    metrics::describe_gauge!(DB_POOL_OPEN, "Open database connections");
+    metrics::describe_gauge!(DB_POOL_IDLE, "Idle database connections");
+}
+
+/// Axum middleware: counts and times each request under its route template.
+pub async fn track_http(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = request.method().as_str().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(HTTP_REQUESTS, "method" => method, "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!(HTTP_DURATION, "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}

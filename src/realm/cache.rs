@@ -1,0 +1,79 @@
+//! The in-memory realm cache: settings and parsed key pairs per realm, read by every request so
+//! that neither a database round trip nor a key parse sits on the token path (DESIGN.md §4, §6).
+//! Entries are dropped on change by this node, and expire after a short TTL so changes made by
+//! another process (`portcullis keys rotate`, another node) are picked up without a restart.
+//! Sessions and tokens are never cached here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+use crate::domain::Realm;
+use crate::oauth::tokens::{KeyMaterialError, KeyRing};
+use crate::store::{Store, StoreError};
+
+/// How long a cached realm is trusted before it is re-read.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(5);
+
+pub struct RealmContext {
+    pub realm: Realm,
+    pub keys: KeyRing,
+    loaded_at: Instant,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RealmLoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] KeyMaterialError),
+}
+
+pub struct RealmCache {
+    store: Arc<dyn Store>,
+    master: MasterKey,
+    clock: Arc<dyn Clock>,
+    ttl: Duration,
+    entries: RwLock<HashMap<String, Arc<RealmContext>>>,
+}
+
+impl RealmCache {
+    pub fn new(store: Arc<dyn Store>, master: MasterKey, clock: Arc<dyn Clock>, ttl: Duration) -> Self {
+        Self { store, master, clock, ttl, entries: RwLock::new(HashMap::new()) }
+    }
+
+    /// The realm by name when it exists and is enabled; `None` otherwise.
+    pub async fn enabled(&self, name: &str) -> Result<Option<Arc<RealmContext>>, RealmLoadError> {
+        Ok(self.get(name).await?.filter(|ctx| ctx.realm.enabled))
+    }
+
+    /// The realm by name, enabled or not.
+    pub async fn get(&self, name: &str) -> Result<Option<Arc<RealmContext>>, RealmLoadError> {
+        if let Some(hit) = self.cached(name) {
+            return Ok(Some(hit));
+        }
+        let Some(realm) = self.store.realm_by_name(name).await? else {
+            return Ok(None);
+        };
+        let records = self.store.signing_keys(&realm.id).await?;
+        let keys = KeyRing::load(&records, &self.master, self.clock.now())?;
+        let ctx = Arc::new(RealmContext { realm, keys, loaded_at: Instant::now() });
+        self.entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(name.to_string(), ctx.clone());
+        Ok(Some(ctx))
+    }
+
+    fn cached(&self, name: &str) -> Option<Arc<RealmContext>> {
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.get(name).filter(|ctx| ctx.loaded_at.elapsed() < self.ttl).cloned()
+    }
+
+    /// Forgets a realm after this node changed it.
+    pub fn invalidate(&self, name: &str) {
+        self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(name);
+    }
+}

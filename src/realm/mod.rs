@@ -1,0 +1,12 @@
+//! Realms as units of administration: creating a realm with Keycloak's default roles and fresh
+//! keys, importing and exporting Keycloak realm JSON, rotating keys, and the in-memory cache of
+//! realm settings and parsed keys that every request reads (DESIGN.md §4).
+
+pub mod cache;
+pub mod defaults;
+pub mod export;
+pub mod import;
+pub mod representation;
+pub mod service;
+
+pub use cache::{RealmCache, RealmContext};

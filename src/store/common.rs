@@ -1,0 +1,699 @@
+//! SQL that reads the same in both dialects, written once and stamped onto each backend by
+//! `impl_common_store!`. Both backends accept `$N` placeholders, integer-second timestamps,
+//! booleans and byte strings, so only statements that truly differ (locking, upserts on the hot
+//! path) are written per backend. Row structs here turn columns into domain records.
+
+use std::collections::BTreeMap;
+
+use super::{KeyStatus, SigningKeyRecord, StoreError};
+use crate::domain::{Client, Credential, Realm, RealmSettings, User};
+
+pub(crate) fn map_unique(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string()))
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RealmRow {
+    id: String,
+    name: String,
+    enabled: bool,
+    not_before: i64,
+    settings: String,
+    created_at: i64,
+}
+
+impl TryFrom<RealmRow> for Realm {
+    type Error = StoreError;
+    fn try_from(row: RealmRow) -> Result<Self, StoreError> {
+        let settings: RealmSettings = serde_json::from_str(&row.settings)
+            .map_err(|e| StoreError::Corrupt(format!("settings of realm {}: {e}", row.name)))?;
+        Ok(Realm {
+            id: row.id,
+            name: row.name,
+            enabled: row.enabled,
+            not_before: row.not_before,
+            settings,
+            created_at: row.created_at,
+        })
+    }
+}
+
+pub(crate) fn settings_json(realm: &Realm) -> String {
+    serde_json::to_string(&realm.settings).expect("realm settings always serialise")
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyRow {
+    kid: String,
+    realm_id: String,
+    algorithm: String,
+    status: String,
+    public_jwk: Option<String>,
+    private_sealed: Vec<u8>,
+    created_at: i64,
+    publish_until: Option<i64>,
+}
+
+impl TryFrom<KeyRow> for SigningKeyRecord {
+    type Error = StoreError;
+    fn try_from(row: KeyRow) -> Result<Self, StoreError> {
+        let status = match row.status.as_str() {
+            "active" => KeyStatus::Active,
+            "passive" => KeyStatus::Passive,
+            other => return Err(StoreError::Corrupt(format!("key {} has status {other}", row.kid))),
+        };
+        Ok(SigningKeyRecord {
+            kid: row.kid,
+            realm_id: row.realm_id,
+            algorithm: row.algorithm,
+            status,
+            public_jwk: row.public_jwk,
+            private_sealed: row.private_sealed,
+            created_at: row.created_at,
+            publish_until: row.publish_until,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClientRow {
+    id: String,
+    realm_id: String,
+    client_id: String,
+    name: Option<String>,
+    enabled: bool,
+    public_client: bool,
+    bearer_only: bool,
+    secret_sealed: Option<Vec<u8>>,
+    redirect_uris: String,
+    web_origins: String,
+    standard_flow_enabled: bool,
+    direct_access_grants_enabled: bool,
+    service_accounts_enabled: bool,
+    consent_required: bool,
+    attributes: String,
+    created_at: i64,
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("lists and string maps always serialise")
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(row: ClientRow) -> Result<Self, StoreError> {
+        let attributes: BTreeMap<String, String> = json_column("client attributes", &row.attributes)?;
+        Ok(Client {
+            redirect_uris: json_column("client redirect uris", &row.redirect_uris)?,
+            web_origins: json_column("client web origins", &row.web_origins)?,
+            attributes,
+            id: row.id,
+            realm_id: row.realm_id,
+            client_id: row.client_id,
+            name: row.name,
+            enabled: row.enabled,
+            public_client: row.public_client,
+            bearer_only: row.bearer_only,
+            secret_sealed: row.secret_sealed,
+            standard_flow_enabled: row.standard_flow_enabled,
+            direct_access_grants_enabled: row.direct_access_grants_enabled,
+            service_accounts_enabled: row.service_accounts_enabled,
+            consent_required: row.consent_required,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: String,
+    realm_id: String,
+    username: String,
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    enabled: bool,
+    email_verified: bool,
+    service_account_client_id: Option<String>,
+    created_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User {
+            id: row.id,
+            realm_id: row.realm_id,
+            username: row.username,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            enabled: row.enabled,
+            email_verified: row.email_verified,
+            service_account_client_id: row.service_account_client_id,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CredentialRow {
+    id: String,
+    user_id: String,
+    #[sqlx(rename = "type")]
+    kind: String,
+    secret_data: String,
+    credential_data: String,
+    created_at: i64,
+}
+
+impl From<CredentialRow> for Credential {
+    fn from(row: CredentialRow) -> Self {
+        Credential {
+            id: row.id,
+            user_id: row.user_id,
+            kind: row.kind,
+            secret_data: row.secret_data,
+            credential_data: row.credential_data,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RoleRow {
+    pub id: String,
+    pub realm_id: String,
+    pub container_id: String,
+    pub client_role: bool,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, attributes, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, realm_id, username, email, first_name, last_name, enabled, email_verified, service_account_client_id, created_at";
+
+/// Implements the storage traits whose SQL is the same in both dialects for a store type with a
+/// `pool: sqlx::Pool<$db>` field.
+macro_rules! impl_common_store {
+    ($store:ty, $db:ty) => {
+        use std::collections::HashMap as __HashMap;
+
+        use async_trait::async_trait;
+
+        use crate::clock::UnixTime;
+        use crate::domain::{Client, Credential, Realm, Role, User};
+        use crate::store::common::{
+            map_unique, settings_json, to_json, ClientRow, CredentialRow, KeyRow, RealmRow, RoleRow,
+            UserRow, CLIENT_COLUMNS, USER_COLUMNS,
+        };
+        use crate::store::{
+            ClientStore, KeyStatus, KeyStore, RealmBundle, RealmStore, SigningKeyRecord,
+            StoreError, UserStore,
+        };
+
+        type Tx<'a> = sqlx::Transaction<'a, $db>;
+
+        impl $store {
+            async fn insert_realm_row(tx: &mut Tx<'_>, realm: &Realm) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO realms (id, name, enabled, not_before, settings, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&realm.id)
+                .bind(&realm.name)
+                .bind(realm.enabled)
+                .bind(realm.not_before)
+                .bind(settings_json(realm))
+                .bind(realm.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn insert_key(tx: &mut Tx<'_>, key: &SigningKeyRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO signing_keys (kid, realm_id, algorithm, status, public_jwk, \
+                     private_sealed, created_at, publish_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&key.kid)
+                .bind(&key.realm_id)
+                .bind(&key.algorithm)
+                .bind(key.status.as_str())
+                .bind(&key.public_jwk)
+                .bind(&key.private_sealed)
+                .bind(key.created_at)
+                .bind(key.publish_until)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn insert_role(tx: &mut Tx<'_>, role: &Role) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO roles (id, realm_id, container_id, client_role, name, description) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&role.id)
+                .bind(&role.realm_id)
+                .bind(&role.container_id)
+                .bind(role.client_role)
+                .bind(&role.name)
+                .bind(&role.description)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn insert_composites(tx: &mut Tx<'_>, role: &Role) -> Result<(), StoreError> {
+                for child in &role.composites {
+                    sqlx::query("INSERT INTO role_composites (parent_id, child_id) VALUES ($1, $2)")
+                        .bind(&role.id)
+                        .bind(child)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_unique)?;
+                }
+                Ok(())
+            }
+
+            async fn insert_client(tx: &mut Tx<'_>, client: &Client) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO clients (id, realm_id, client_id, name, enabled, public_client, \
+                     bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, \
+                     direct_access_grants_enabled, service_accounts_enabled, consent_required, \
+                     attributes, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(&client.id)
+                .bind(&client.realm_id)
+                .bind(&client.client_id)
+                .bind(&client.name)
+                .bind(client.enabled)
+                .bind(client.public_client)
+                .bind(client.bearer_only)
+                .bind(&client.secret_sealed)
+                .bind(to_json(&client.redirect_uris))
+                .bind(to_json(&client.web_origins))
+                .bind(client.standard_flow_enabled)
+                .bind(client.direct_access_grants_enabled)
+                .bind(client.service_accounts_enabled)
+                .bind(client.consent_required)
+                .bind(to_json(&client.attributes))
+                .bind(client.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn insert_user(tx: &mut Tx<'_>, user: &User) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO users (id, realm_id, username, email, first_name, last_name, \
+                     enabled, email_verified, service_account_client_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&user.id)
+                .bind(&user.realm_id)
+                .bind(&user.username)
+                .bind(&user.email)
+                .bind(&user.first_name)
+                .bind(&user.last_name)
+                .bind(user.enabled)
+                .bind(user.email_verified)
+                .bind(&user.service_account_client_id)
+                .bind(user.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn insert_credential(tx: &mut Tx<'_>, c: &Credential) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO credentials (id, user_id, type, secret_data, credential_data, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&c.id)
+                .bind(&c.user_id)
+                .bind(&c.kind)
+                .bind(&c.secret_data)
+                .bind(&c.credential_data)
+                .bind(c.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn insert_bundle(tx: &mut Tx<'_>, bundle: &RealmBundle, replace: bool) -> Result<(), StoreError> {
+                let realm = bundle
+                    .realm
+                    .as_ref()
+                    .ok_or_else(|| StoreError::NotFound("the bundle has no realm".into()))?;
+                let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM realms WHERE name = $1")
+                    .bind(&realm.name)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if let Some((id,)) = existing {
+                    if !replace {
+                        return Err(StoreError::Conflict(format!("realm {} already exists", realm.name)));
+                    }
+                    sqlx::query("DELETE FROM realms WHERE id = $1").bind(id).execute(&mut **tx).await?;
+                }
+                Self::insert_realm_row(tx, realm).await?;
+                for key in &bundle.keys {
+                    Self::insert_key(tx, key).await?;
+                }
+                for client in &bundle.clients {
+                    Self::insert_client(tx, client).await?;
+                }
+                for role in &bundle.roles {
+                    Self::insert_role(tx, role).await?;
+                }
+                for role in &bundle.roles {
+                    Self::insert_composites(tx, role).await?;
+                }
+                for user in &bundle.users {
+                    Self::insert_user(tx, user).await?;
+                }
+                for credential in &bundle.credentials {
+                    Self::insert_credential(tx, credential).await?;
+                }
+                for (user_id, role_id) in &bundle.role_mappings {
+                    Self::insert_mapping(tx, user_id, role_id).await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_mapping(tx: &mut Tx<'_>, user_id: &str, role_id: &str) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO user_role_mappings (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(user_id)
+                .bind(role_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl RealmStore for $store {
+            async fn create_realms(&self, bundles: &[RealmBundle], replace: bool) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for bundle in bundles {
+                    Self::insert_bundle(&mut tx, bundle, replace).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn realm_by_name(&self, name: &str) -> Result<Option<Realm>, StoreError> {
+                let row: Option<RealmRow> = sqlx::query_as(
+                    "SELECT id, name, enabled, not_before, settings, created_at FROM realms WHERE name = $1",
+                )
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(Realm::try_from).transpose()
+            }
+
+            async fn list_realms(&self) -> Result<Vec<Realm>, StoreError> {
+                let rows: Vec<RealmRow> = sqlx::query_as(
+                    "SELECT id, name, enabled, not_before, settings, created_at FROM realms ORDER BY name",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(Realm::try_from).collect()
+            }
+
+            async fn realm_bundle(&self, realm_id: &str) -> Result<RealmBundle, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let realm: RealmRow = sqlx::query_as(
+                    "SELECT id, name, enabled, not_before, settings, created_at FROM realms WHERE id = $1",
+                )
+                .bind(realm_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("realm id {realm_id}")))?;
+                let keys: Vec<KeyRow> = sqlx::query_as(
+                    "SELECT kid, realm_id, algorithm, status, public_jwk, private_sealed, created_at, \
+                     publish_until FROM signing_keys WHERE realm_id = $1 ORDER BY created_at, kid",
+                )
+                .bind(realm_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let clients: Vec<ClientRow> = sqlx::query_as(&format!(
+                    "SELECT {CLIENT_COLUMNS} FROM clients WHERE realm_id = $1 ORDER BY client_id"
+                ))
+                .bind(realm_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let users: Vec<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE realm_id = $1 ORDER BY username"
+                ))
+                .bind(realm_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let credentials: Vec<CredentialRow> = sqlx::query_as(
+                    "SELECT c.id, c.user_id, c.type, c.secret_data, c.credential_data, c.created_at \
+                     FROM credentials c JOIN users u ON u.id = c.user_id WHERE u.realm_id = $1 \
+                     ORDER BY c.created_at, c.id",
+                )
+                .bind(realm_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mappings: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT m.user_id, m.role_id FROM user_role_mappings m JOIN users u ON u.id = m.user_id \
+                     WHERE u.realm_id = $1 ORDER BY m.user_id, m.role_id",
+                )
+                .bind(realm_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let roles = Self::roles_in(&mut tx, realm_id).await?;
+                tx.commit().await?;
+                Ok(RealmBundle {
+                    realm: Some(Realm::try_from(realm)?),
+                    keys: keys.into_iter().map(SigningKeyRecord::try_from).collect::<Result<_, _>>()?,
+                    roles,
+                    clients: clients.into_iter().map(Client::try_from).collect::<Result<_, _>>()?,
+                    users: users.into_iter().map(User::from).collect(),
+                    credentials: credentials.into_iter().map(Credential::from).collect(),
+                    role_mappings: mappings,
+                })
+            }
+
+            async fn delete_realm(&self, realm_id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM realms WHERE id = $1")
+                    .bind(realm_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+        }
+
+        impl $store {
+            async fn roles_in(tx: &mut Tx<'_>, realm_id: &str) -> Result<Vec<Role>, StoreError> {
+                let rows: Vec<RoleRow> = sqlx::query_as(
+                    "SELECT id, realm_id, container_id, client_role, name, description FROM roles \
+                     WHERE realm_id = $1 ORDER BY client_role, container_id, name",
+                )
+                .bind(realm_id)
+                .fetch_all(&mut **tx)
+                .await?;
+                let composites: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT rc.parent_id, rc.child_id FROM role_composites rc \
+                     JOIN roles r ON r.id = rc.parent_id WHERE r.realm_id = $1 ORDER BY rc.child_id",
+                )
+                .bind(realm_id)
+                .fetch_all(&mut **tx)
+                .await?;
+                let mut children: __HashMap<String, Vec<String>> = __HashMap::new();
+                for (parent, child) in composites {
+                    children.entry(parent).or_default().push(child);
+                }
+                Ok(rows
+                    .into_iter()
+                    .map(|row| Role {
+                        composites: children.remove(&row.id).unwrap_or_default(),
+                        id: row.id,
+                        realm_id: row.realm_id,
+                        container_id: row.container_id,
+                        client_role: row.client_role,
+                        name: row.name,
+                        description: row.description,
+                    })
+                    .collect())
+            }
+        }
+
+        #[async_trait]
+        impl KeyStore for $store {
+            async fn signing_keys(&self, realm_id: &str) -> Result<Vec<SigningKeyRecord>, StoreError> {
+                let rows: Vec<KeyRow> = sqlx::query_as(
+                    "SELECT kid, realm_id, algorithm, status, public_jwk, private_sealed, created_at, \
+                     publish_until FROM signing_keys WHERE realm_id = $1 ORDER BY created_at, kid",
+                )
+                .bind(realm_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(SigningKeyRecord::try_from).collect()
+            }
+
+            async fn rotate_keys(
+                &self,
+                realm_id: &str,
+                new_keys: &[SigningKeyRecord],
+                publish_until: UnixTime,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for key in new_keys {
+                    sqlx::query(
+                        "UPDATE signing_keys SET status = $1, publish_until = $2 \
+                         WHERE realm_id = $3 AND algorithm = $4 AND status = $5",
+                    )
+                    .bind(KeyStatus::Passive.as_str())
+                    .bind(publish_until)
+                    .bind(realm_id)
+                    .bind(&key.algorithm)
+                    .bind(KeyStatus::Active.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for key in new_keys {
+                    Self::insert_key(&mut tx, key).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn delete_expired_keys(&self, now: UnixTime) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "DELETE FROM signing_keys WHERE status = $1 AND publish_until IS NOT NULL AND publish_until <= $2",
+                )
+                .bind(KeyStatus::Passive.as_str())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[async_trait]
+        impl ClientStore for $store {
+            async fn client_by_client_id(
+                &self,
+                realm_id: &str,
+                client_id: &str,
+            ) -> Result<Option<Client>, StoreError> {
+                let row: Option<ClientRow> = sqlx::query_as(&format!(
+                    "SELECT {CLIENT_COLUMNS} FROM clients WHERE realm_id = $1 AND client_id = $2"
+                ))
+                .bind(realm_id)
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(Client::try_from).transpose()
+            }
+
+            async fn list_clients(&self, realm_id: &str) -> Result<Vec<Client>, StoreError> {
+                let rows: Vec<ClientRow> = sqlx::query_as(&format!(
+                    "SELECT {CLIENT_COLUMNS} FROM clients WHERE realm_id = $1 ORDER BY client_id"
+                ))
+                .bind(realm_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(Client::try_from).collect()
+            }
+        }
+
+        #[async_trait]
+        impl UserStore for $store {
+            async fn user_by_username(
+                &self,
+                realm_id: &str,
+                username: &str,
+            ) -> Result<Option<User>, StoreError> {
+                let row: Option<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE realm_id = $1 AND username = $2"
+                ))
+                .bind(realm_id)
+                .bind(username.to_lowercase())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(User::from))
+            }
+
+            async fn user_by_id(&self, realm_id: &str, user_id: &str) -> Result<Option<User>, StoreError> {
+                let row: Option<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE realm_id = $1 AND id = $2"
+                ))
+                .bind(realm_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(User::from))
+            }
+
+            async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError> {
+                let row: Option<CredentialRow> = sqlx::query_as(
+                    "SELECT id, user_id, type, secret_data, credential_data, created_at FROM credentials \
+                     WHERE user_id = $1 AND type = 'password' ORDER BY created_at DESC, id LIMIT 1",
+                )
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Credential::from))
+            }
+
+            async fn create_user(
+                &self,
+                user: &User,
+                credentials: &[Credential],
+                role_ids: &[String],
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                Self::insert_user(&mut tx, user).await?;
+                for credential in credentials {
+                    Self::insert_credential(&mut tx, credential).await?;
+                }
+                for role_id in role_ids {
+                    Self::insert_mapping(&mut tx, &user.id, role_id).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn realm_roles(&self, realm_id: &str) -> Result<Vec<Role>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let roles = Self::roles_in(&mut tx, realm_id).await?;
+                tx.commit().await?;
+                Ok(roles)
+            }
+
+            async fn user_role_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT role_id FROM user_role_mappings WHERE user_id = $1 ORDER BY role_id")
+                        .bind(user_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_common_store;

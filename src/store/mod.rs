@@ -1,0 +1,190 @@
+//! The storage interface and its two backends (DESIGN.md §4). Everything that touches SQL lives
+//! below this module; callers see records and contracts, never sqlx. Each method's doc states the
+//! contract both backends must meet; `tests/api/store_suite.rs` checks it against both.
+
+mod common;
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::clock::UnixTime;
+use crate::domain::{Client, Credential, Realm, Role, User};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the string names what already exists.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database could not be reached or answered with an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A realm's signing or HMAC key as stored: the private part is sealed under the master key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub realm_id: String,
+    pub algorithm: String,
+    pub status: KeyStatus,
+    /// The public JWK as JSON, `None` for HMAC keys.
+    pub public_jwk: Option<String>,
+    pub private_sealed: Vec<u8>,
+    pub created_at: UnixTime,
+    /// For passive keys: publish in JWKS until this time.
+    pub publish_until: Option<UnixTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    Active,
+    Passive,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Passive => "passive",
+        }
+    }
+}
+
+/// Everything a realm is made of, as created or imported in one transaction and as exported.
+#[derive(Debug, Clone, Default)]
+pub struct RealmBundle {
+    pub realm: Option<Realm>,
+    pub keys: Vec<SigningKeyRecord>,
+    pub roles: Vec<Role>,
+    pub clients: Vec<Client>,
+    pub users: Vec<User>,
+    pub credentials: Vec<Credential>,
+    /// (user id, role id)
+    pub role_mappings: Vec<(String, String)>,
+}
+
+#[async_trait]
+pub trait RealmStore {
+    /// Creates the realms and everything in their bundles in one transaction: all rows or none.
+    /// When a realm of the same name exists: `Conflict`, unless `replace`, in which case the old
+    /// realm and all it owns are deleted in the same transaction first.
+    async fn create_realms(&self, bundles: &[RealmBundle], replace: bool) -> Result<(), StoreError>;
+
+    async fn realm_by_name(&self, name: &str) -> Result<Option<Realm>, StoreError>;
+
+    async fn list_realms(&self) -> Result<Vec<Realm>, StoreError>;
+
+    /// Everything the realm owns, for export. `NotFound` for an unknown realm id.
+    async fn realm_bundle(&self, realm_id: &str) -> Result<RealmBundle, StoreError>;
+
+    /// Deletes the realm and, by cascade, everything it owns. False when there was none.
+    async fn delete_realm(&self, realm_id: &str) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait KeyStore {
+    /// All keys of the realm, active and passive.
+    async fn signing_keys(&self, realm_id: &str) -> Result<Vec<SigningKeyRecord>, StoreError>;
+
+    /// In one transaction: every active key of the realm with the algorithm of one of `new_keys`
+    /// becomes passive and is published until `publish_until`; then `new_keys` are inserted.
+    async fn rotate_keys(
+        &self,
+        realm_id: &str,
+        new_keys: &[SigningKeyRecord],
+        publish_until: UnixTime,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes passive keys whose `publish_until` has passed; returns how many.
+    async fn delete_expired_keys(&self, now: UnixTime) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+pub trait ClientStore {
+    async fn client_by_client_id(
+        &self,
+        realm_id: &str,
+        client_id: &str,
+    ) -> Result<Option<Client>, StoreError>;
+
+    async fn list_clients(&self, realm_id: &str) -> Result<Vec<Client>, StoreError>;
+}
+
+#[async_trait]
+pub trait UserStore {
+    /// Looks up by lower-cased username.
+    async fn user_by_username(
+        &self,
+        realm_id: &str,
+        username: &str,
+    ) -> Result<Option<User>, StoreError>;
+
+    async fn user_by_id(&self, realm_id: &str, user_id: &str) -> Result<Option<User>, StoreError>;
+
+    /// The user's newest password credential.
+    async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError>;
+
+    /// Creates a user with credentials and role mappings in one transaction.
+    /// `Conflict` when the username is taken in the realm.
+    async fn create_user(
+        &self,
+        user: &User,
+        credentials: &[Credential],
+        role_ids: &[String],
+    ) -> Result<(), StoreError>;
+
+    /// Roles of the realm (realm and client roles) with their composites.
+    async fn realm_roles(&self, realm_id: &str) -> Result<Vec<Role>, StoreError>;
+
+    /// Ids of the roles mapped directly to the user.
+    async fn user_role_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
+}
+
+/// Operations the server needs of any backend: readiness, pool figures, shutdown.
+#[async_trait]
+pub trait StoreOps {
+    /// One cheap round trip: Ok when the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// (connections open, connections idle)
+    fn pool_usage(&self) -> (u32, u32);
+
+    fn backend_name(&self) -> &'static str;
+
+    async fn close(&self);
+}
+
+pub trait Store: RealmStore + KeyStore + ClientStore + UserStore + StoreOps + Send + Sync {}
+
+impl<T> Store for T where T: RealmStore + KeyStore + ClientStore + UserStore + StoreOps + Send + Sync {}
+
+/// Opens the backend named by the URL's scheme, runs its migrations and returns it.
+pub async fn connect(url: &str, pool_size: u32) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(PostgresStore::connect(url, pool_size).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(SqliteStore::connect(url, pool_size).await?))
+    } else {
+        Err(StoreError::Corrupt(format!("unsupported database URL scheme in {}", redact_url(url))))
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary (each file under tests/ would be a separate slow link): the HTTP
+//! API against a real server, the storage conformance suite and the CLI, on both backends.
+
+mod helpers;
+
+mod cli;
+mod discovery;
+mod import;
+mod keys;
+mod ops;
+mod secrets_at_rest;
+mod store_suite;

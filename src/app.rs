@@ -46,6 +46,8 @@ pub struct AppState {
 pub enum StartError {
     #[error("master key: {0}")]
     MasterKey(#[from] MasterKeyError),
+    #[error("this command needs the master key: set master-key (PORTCULLIS_MASTER_KEY) or master-key-file")]
+    NoMasterKey,
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
     #[error("database {url}: {source}")]
@@ -62,7 +64,7 @@ pub enum StartError {
 
 /// Resolves the master key per the settings, creating the dev key file when allowed.
 pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartError> {
-    match &settings.master_key {
+    match settings.master_key.as_ref().ok_or(StartError::NoMasterKey)? {
         MasterKeySource::Value(value) => Ok(MasterKey::from_base64(value.expose())?),
         MasterKeySource::File(path) => Ok(MasterKey::load(path)?),
         MasterKeySource::DataDir(path) => {

@@ -100,7 +100,8 @@ pub struct Settings {
     pub db_url: String,
     pub db_pool_size: u32,
     pub data_dir: PathBuf,
-    pub master_key: MasterKeySource,
+    /// `None` only for tools on an explicit database that need no key (`migrate`).
+    pub master_key: Option<MasterKeySource>,
     pub bootstrap_admin: Option<(String, SecretString)>,
     pub event_retention: i64,
     pub cleanup_interval: u64,
@@ -217,12 +218,13 @@ impl Settings {
             (Some(v), _) => {
                 crate::crypto::MasterKey::from_base64(v)
                     .map_err(|e| invalid("master-key", "***", e.to_string()))?;
-                MasterKeySource::Value(SecretString::new(v))
+                Some(MasterKeySource::Value(SecretString::new(v)))
             }
-            (None, Some(path)) => MasterKeySource::File(PathBuf::from(path)),
+            (None, Some(path)) => Some(MasterKeySource::File(PathBuf::from(path))),
             (None, None) if mode == Mode::Dev || explicit_db.is_none() => {
-                MasterKeySource::DataDir(data_dir.join("master.key"))
+                Some(MasterKeySource::DataDir(data_dir.join("master.key")))
             }
+            (None, None) if mode == Mode::Tool => None,
             (None, None) => {
                 return Err(ConfigError::Missing {
                     key: "master-key".into(),

@@ -1,8 +1,774 @@
-// placeholder: to be replaced by the realm import/export helper
-use crate::{clock::UnixTime, crypto::{password::PasswordHasher, MasterKey}, store::RealmBundle};
-pub struct ImportContext<'a> { pub master: &'a MasterKey, pub hasher: &'a PasswordHasher, pub now: UnixTime }
-#[derive(Debug, thiserror::Error)] #[error("{file}: at {path}: {message}")]
-pub struct ImportError { pub file: String, pub path: String, pub message: String }
-pub struct ParsedRealm { pub name: String, pub representation: super::representation::RealmRepresentation, pub warnings: Vec<String> }
-pub fn parse_realm_json(_file_label: &str, _text: &str) -> Result<Vec<ParsedRealm>, ImportError> { todo!() }
-pub async fn build_bundle(_parsed: &ParsedRealm, _ctx: &ImportContext<'_>) -> Result<(RealmBundle, Vec<String>), ImportError> { todo!() }
+//! Keycloak realm JSON in, `RealmBundle` out: parse one realm or an array of realms (what
+//! `kc.sh export` writes), warn about what Portcullis ignores, then build the records with fresh
+//! keys, sealed client secrets and argon2id-hashed passwords. It writes nothing: the caller hands
+//! the bundle to `Store::create_realms`, so a bad file never leaves a half-imported realm.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+use crate::clock::UnixTime;
+use crate::crypto::password::PasswordHasher;
+use crate::crypto::random::random_token;
+use crate::crypto::MasterKey;
+use crate::domain::realm::validate_realm_name;
+use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User};
+use crate::oauth::tokens::keys::generate_realm_keys;
+use crate::realm::defaults::{default_roles_name, ensure_default_roles, new_realm};
+use crate::realm::representation::{
+    CompositesRepresentation, CredentialRepresentation, RealmRepresentation,
+};
+use crate::store::RealmBundle;
+
+/// What Keycloak's admin console writes in place of a client secret.
+pub const MASKED_SECRET: &str = "**********";
+
+/// `credentialData` of a password hashed here; `secretData` is then an argon2id PHC string.
+pub const ARGON2_PHC_CREDENTIAL_DATA: &str = r#"{"algorithm":"argon2-phc"}"#;
+
+pub struct ImportContext<'a> {
+    pub master: &'a MasterKey,
+    pub hasher: &'a PasswordHasher,
+    pub now: UnixTime,
+}
+
+/// A file that cannot be imported. `path` is a JSON path such as `clients[2].redirectUris`, or
+/// `.` for errors about the whole file (invalid JSON: the message then gives line and column).
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: at {path}: {message}")]
+pub struct ImportError {
+    pub file: String,
+    pub path: String,
+    pub message: String,
+}
+
+/// One realm of a file, parsed and named, not yet built into records.
+#[derive(Debug, Clone)]
+pub struct ParsedRealm {
+    pub name: String,
+    pub representation: RealmRepresentation,
+    /// Unknown fields, one line per distinct path.
+    pub warnings: Vec<String>,
+    /// Where it came from, for errors found while building: a file name or "request body".
+    pub file: String,
+    /// Its position when the file held an array of realms; prefixes every error path.
+    pub index: Option<usize>,
+}
+
+impl ParsedRealm {
+    /// Names a representation, refusing a missing or unsafe `realm` name.
+    pub fn new(
+        file: &str,
+        index: Option<usize>,
+        representation: RealmRepresentation,
+    ) -> Result<Self, ImportError> {
+        let scope = Scope { file, index };
+        let name = representation.realm.clone().unwrap_or_default();
+        if name.is_empty() {
+            return Err(scope.error("realm", "the realm name is missing"));
+        }
+        validate_realm_name(&name).map_err(|message| scope.error("realm", message))?;
+        let warnings = Vec::new();
+        Ok(Self { name, representation, warnings, file: file.to_string(), index })
+    }
+}
+
+/// Parses a realm file: one realm object, or an array of them. A type error names its JSON path;
+/// unknown fields are ignored with one warning per distinct path (array indices collapsed).
+pub fn parse_realm_json(file_label: &str, text: &str) -> Result<Vec<ParsedRealm>, ImportError> {
+    let many = text.trim_start().starts_with('[');
+    let mut ignored: Vec<Vec<Segment>> = Vec::new();
+    let representations = if many {
+        deserialize::<Vec<RealmRepresentation>>(file_label, text, &mut ignored)?
+    } else {
+        vec![deserialize::<RealmRepresentation>(file_label, text, &mut ignored)?]
+    };
+    let mut realms: Vec<ParsedRealm> = Vec::new();
+    for (i, representation) in representations.into_iter().enumerate() {
+        let index = many.then_some(i);
+        let mut realm = ParsedRealm::new(file_label, index, representation)?;
+        if let Some(first) = realms.iter().position(|r| r.name == realm.name) {
+            let message = format!("realm {:?} appears twice in this file (also [{first}])", realm.name);
+            return Err(Scope { file: file_label, index }.error("realm", message));
+        }
+        let mut seen = BTreeSet::new();
+        for path in &ignored {
+            let path = match (index, path.split_first()) {
+                (None, _) => path.as_slice(),
+                (Some(i), Some((Segment::Index(j), rest))) if *j == i => rest,
+                _ => continue,
+            };
+            let collapsed = collapse(path);
+            if seen.insert(collapsed.clone()) {
+                realm.warnings.push(format!("ignored unknown field {collapsed}"));
+            }
+        }
+        realms.push(realm);
+    }
+    Ok(realms)
+}
+
+/// Turns a parsed realm into records. Returns the warnings found while building (the parse
+/// warnings stay in `parsed.warnings`). Ids of clients, roles and users are kept from the file;
+/// the realm always gets a fresh id and fresh keys.
+pub async fn build_bundle(
+    parsed: &ParsedRealm,
+    ctx: &ImportContext<'_>,
+) -> Result<(RealmBundle, Vec<String>), ImportError> {
+    let rep = &parsed.representation;
+    let scope = Scope { file: &parsed.file, index: parsed.index };
+    let mut b = Builder { parsed, scope, realm_id: String::new(), warnings: Vec::new() };
+    let mut settings = rep.settings_over(RealmSettings::default());
+    if let Some(alg) = &rep.default_signature_algorithm {
+        match SignatureAlgorithm::parse(alg) {
+            Some(alg) => settings.default_signature_algorithm = alg,
+            None => b.warn(format!("defaultSignatureAlgorithm {alg:?} is not supported; using RS256")),
+        }
+    }
+    let mut realm = new_realm(&parsed.name, settings, ctx.now);
+    realm.enabled = rep.enabled.unwrap_or(true);
+    realm.not_before = rep.not_before.unwrap_or(0);
+    b.realm_id = realm.id.clone();
+    let keys = generate_realm_keys(&realm.id, ctx.master, ctx.now)
+        .map_err(|e| b.scope.error("", format!("cannot generate the realm's keys: {e}")))?;
+    let clients = b.clients(ctx)?;
+    let (roles, alias) = b.roles(&clients)?;
+    let mut bundle = RealmBundle { realm: Some(realm), keys, roles, clients, ..RealmBundle::default() };
+    ensure_default_roles(&mut bundle);
+    let mut index = RoleIndex::new(&bundle.roles, &bundle.clients);
+    if let Some((old_name, id)) = alias {
+        index.realm.insert(old_name, id);
+    }
+    b.users(ctx, &index, &mut bundle).await?;
+    Ok((bundle, b.warnings))
+}
+
+/// One step of a JSON path, as `serde_ignored` reports it.
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Index(usize),
+    Key(String),
+}
+
+fn collapse(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Index(_) => out.push_str("[]"),
+            Segment::Key(key) if out.is_empty() => out.push_str(key),
+            Segment::Key(key) => {
+                out.push('.');
+                out.push_str(key);
+            }
+        }
+    }
+    out
+}
+
+fn segments(path: &serde_ignored::Path<'_>, out: &mut Vec<Segment>) {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => {}
+        Path::Seq { parent, index } => {
+            segments(parent, out);
+            out.push(Segment::Index(*index));
+        }
+        Path::Map { parent, key } => {
+            segments(parent, out);
+            out.push(Segment::Key(key.clone()));
+        }
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            segments(parent, out)
+        }
+    }
+}
+
+fn deserialize<T: DeserializeOwned>(
+    file: &str,
+    text: &str,
+    ignored: &mut Vec<Vec<Segment>>,
+) -> Result<T, ImportError> {
+    let whole_file = |e: serde_json::Error| ImportError {
+        file: file.to_string(),
+        path: ".".into(),
+        message: e.to_string(),
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut record = |path: serde_ignored::Path<'_>| {
+        let mut out = Vec::new();
+        segments(&path, &mut out);
+        ignored.push(out);
+    };
+    let value = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut record))
+        .map_err(|e| match e.inner().classify() {
+            serde_json::error::Category::Data => ImportError {
+                file: file.to_string(),
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            },
+            _ => whole_file(e.into_inner()),
+        })?;
+    de.end().map_err(whole_file)?;
+    Ok(value)
+}
+
+/// Where errors are reported: the file, and the realm's index in it when it held an array.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    file: &'a str,
+    index: Option<usize>,
+}
+
+impl Scope<'_> {
+    fn error(&self, path: &str, message: impl Into<String>) -> ImportError {
+        let path = match (self.index, path) {
+            (None, "") => ".".to_string(),
+            (None, path) => path.to_string(),
+            (Some(i), "") => format!("[{i}]"),
+            (Some(i), path) => format!("[{i}].{path}"),
+        };
+        ImportError { file: self.file.to_string(), path, message: message.into() }
+    }
+}
+
+/// Role ids by name: realm roles by name, client roles by (clientId, name).
+struct RoleIndex {
+    realm: HashMap<String, String>,
+    client: HashMap<(String, String), String>,
+}
+
+impl RoleIndex {
+    fn new(roles: &[Role], clients: &[Client]) -> Self {
+        let client_ids: HashMap<&str, &str> =
+            clients.iter().map(|c| (c.id.as_str(), c.client_id.as_str())).collect();
+        let mut index = Self { realm: HashMap::new(), client: HashMap::new() };
+        for role in roles {
+            if !role.client_role {
+                index.realm.insert(role.name.clone(), role.id.clone());
+            } else if let Some(client_id) = client_ids.get(role.container_id.as_str()) {
+                index.client.insert((client_id.to_string(), role.name.clone()), role.id.clone());
+            }
+        }
+        index
+    }
+
+    /// Ids of the named roles; names not found are returned apart, as "realm role x" or
+    /// "client role app/x", for the caller's warning.
+    fn resolve<'n>(
+        &self,
+        realm: impl IntoIterator<Item = &'n String>,
+        client: impl IntoIterator<Item = (&'n String, &'n Vec<String>)>,
+    ) -> (Vec<String>, Vec<String>) {
+        let (mut ids, mut missing) = (Vec::new(), Vec::new());
+        for name in realm {
+            match self.realm.get(name) {
+                Some(id) => ids.push(id.clone()),
+                None => missing.push(format!("realm role {name:?}")),
+            }
+        }
+        for (client_id, names) in client {
+            for name in names {
+                match self.client.get(&(client_id.clone(), name.clone())) {
+                    Some(id) => ids.push(id.clone()),
+                    None => missing.push(format!("client role {client_id}/{name}")),
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        ids.retain(|id| seen.insert(id.clone()));
+        (ids, missing)
+    }
+}
+
+/// Refuses a second occurrence of `key`, naming both places.
+fn unique(
+    seen: &mut HashMap<String, String>,
+    key: &str,
+    path: String,
+    what: &str,
+    scope: &Scope<'_>,
+) -> Result<(), ImportError> {
+    if let Some(first) = seen.get(key) {
+        return Err(scope.error(&path, format!("duplicate {what} {key:?} (also at {first})")));
+    }
+    seen.insert(key.to_string(), path);
+    Ok(())
+}
+
+struct Builder<'a> {
+    parsed: &'a ParsedRealm,
+    scope: Scope<'a>,
+    realm_id: String,
+    warnings: Vec<String>,
+}
+
+impl Builder<'_> {
+    fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
+    fn clients(&mut self, ctx: &ImportContext<'_>) -> Result<Vec<Client>, ImportError> {
+        let (mut by_client_id, mut by_id) = (HashMap::new(), HashMap::new());
+        let mut clients = Vec::new();
+        let parsed = self.parsed;
+        let reps = parsed.representation.clients.as_deref().unwrap_or_default();
+        for (i, rep) in reps.iter().enumerate() {
+            let path = format!("clients[{i}]");
+            let client_id = rep.client_id.clone().filter(|c| !c.trim().is_empty()).ok_or_else(|| {
+                self.scope.error(&format!("{path}.clientId"), "the clientId is missing")
+            })?;
+            unique(&mut by_client_id, &client_id, format!("{path}.clientId"), "clientId", &self.scope)?;
+            let id = rep.id.clone().unwrap_or_else(new_id);
+            unique(&mut by_id, &id, format!("{path}.id"), "client id", &self.scope)?;
+            if let Some(protocol) = rep.protocol.as_deref().filter(|p| *p != "openid-connect") {
+                self.warn(format!(
+                    "client {client_id:?} uses protocol {protocol:?}; imported, but Portcullis speaks only openid-connect"
+                ));
+            }
+            let public_client = rep.public_client.unwrap_or(false);
+            let bearer_only = rep.bearer_only.unwrap_or(false);
+            let mut client = Client {
+                id,
+                realm_id: self.realm_id.clone(),
+                client_id,
+                name: rep.name.clone(),
+                enabled: rep.enabled.unwrap_or(true),
+                public_client,
+                bearer_only,
+                secret_sealed: None,
+                redirect_uris: rep.redirect_uris.clone().unwrap_or_default(),
+                web_origins: rep.web_origins.clone().unwrap_or_default(),
+                standard_flow_enabled: rep.standard_flow_enabled.unwrap_or(true),
+                direct_access_grants_enabled: rep.direct_access_grants_enabled.unwrap_or(false),
+                service_accounts_enabled: rep.service_accounts_enabled.unwrap_or(false),
+                consent_required: rep.consent_required.unwrap_or(false),
+                attributes: rep.attributes.clone().unwrap_or_default(),
+                created_at: ctx.now,
+            };
+            let given = rep.secret.as_ref().map(|s| s.expose()).filter(|s| !s.is_empty());
+            let secret = match given {
+                _ if public_client => None,
+                Some(MASKED_SECRET) if !bearer_only => {
+                    self.warn(format!(
+                        "client {:?}: the secret is masked (\"{MASKED_SECRET}\") in the file; a new one was generated",
+                        client.client_id
+                    ));
+                    Some(random_token::<32>())
+                }
+                Some(MASKED_SECRET) => None,
+                Some(secret) => Some(secret.to_string()),
+                None if bearer_only => None,
+                None => {
+                    let message = format!("client {:?} has no secret in the file; a new one was generated", client.client_id);
+                    self.warn(message);
+                    Some(random_token::<32>())
+                }
+            };
+            client.secret_sealed = secret.map(|s| ctx.master.seal(s.as_bytes(), &client.secret_aad()));
+            clients.push(client);
+        }
+        Ok(clients)
+    }
+
+    /// Realm and client roles with composites resolved by name. Returns also the alias to keep
+    /// when the file's default role was renamed to `default-roles-{realm}`: (old name, id).
+    fn roles(
+        &mut self,
+        clients: &[Client],
+    ) -> Result<(Vec<Role>, Option<(String, String)>), ImportError> {
+        let parsed = self.parsed;
+        let rep = &parsed.representation;
+        let (mut roles, mut pending, mut ids) = (Vec::new(), Vec::new(), HashMap::new());
+        let mut with_attributes = 0;
+        let empty = Default::default();
+        let groups = rep.roles.as_ref();
+        let realm_group = groups.and_then(|g| g.realm.as_ref()).map(|r| ("realm".to_string(), None, r));
+        let client_groups = groups.and_then(|g| g.client.as_ref()).unwrap_or(&empty);
+        let client_groups = client_groups.iter().map(|(c, r)| (format!("client.{c}"), Some(c), r));
+        for (group, client_id, reps) in realm_group.into_iter().chain(client_groups) {
+            let container = match client_id {
+                None => self.realm_id.clone(),
+                Some(client_id) => match clients.iter().find(|c| &c.client_id == client_id) {
+                    Some(client) => client.id.clone(),
+                    None => {
+                        self.warn(format!("roles.{group}: no client {client_id:?} in the file; its roles were skipped"));
+                        continue;
+                    }
+                },
+            };
+            let mut names = HashMap::new();
+            for (i, r) in reps.iter().enumerate() {
+                let path = format!("roles.{group}[{i}]");
+                let name = r.name.clone().filter(|n| !n.is_empty());
+                let name = name.ok_or_else(|| self.scope.error(&format!("{path}.name"), "the role name is missing"))?;
+                unique(&mut names, &name, format!("{path}.name"), "role", &self.scope)?;
+                let id = r.id.clone().unwrap_or_else(new_id);
+                unique(&mut ids, &id, format!("{path}.id"), "role id", &self.scope)?;
+                with_attributes += usize::from(r.attributes.as_ref().is_some_and(|a| !a.is_empty()));
+                if let Some(composites) = &r.composites {
+                    pending.push((roles.len(), composites));
+                }
+                roles.push(Role {
+                    id,
+                    realm_id: self.realm_id.clone(),
+                    container_id: container.clone(),
+                    client_role: client_id.is_some(),
+                    name,
+                    description: r.description.clone(),
+                    composites: Vec::new(),
+                });
+            }
+        }
+        if with_attributes > 0 {
+            self.warn(format!("role attributes are not stored ({with_attributes} roles had some)"));
+        }
+        let index = RoleIndex::new(&roles, clients);
+        for (at, composites) in pending {
+            let CompositesRepresentation { realm, client } = composites;
+            let (ids, missing) = index.resolve(realm.iter().flatten(), client.iter().flatten());
+            for name in missing {
+                self.warn(format!("role {:?}: composite {name} not found; skipped", roles[at].name));
+            }
+            roles[at].composites = ids;
+        }
+        let alias = self.adopt_default_role(&mut roles);
+        Ok((roles, alias))
+    }
+
+    /// When the file's `defaultRole` has another name than `default-roles-{realm}` (a realm
+    /// renamed in the file), that role becomes the default role instead of a second one.
+    fn adopt_default_role(&mut self, roles: &mut [Role]) -> Option<(String, String)> {
+        let named = self.parsed.representation.default_role.as_ref()?.name.clone()?;
+        let expected = default_roles_name(&self.parsed.name);
+        if named == expected || roles.iter().any(|r| !r.client_role && r.name == expected) {
+            return None;
+        }
+        let role = roles.iter_mut().find(|r| !r.client_role && r.name == named)?;
+        role.name = expected.clone();
+        self.warn(format!("default role {named:?} renamed to {expected:?} to match the realm name"));
+        Some((named, role.id.clone()))
+    }
+
+    async fn users(
+        &mut self,
+        ctx: &ImportContext<'_>,
+        index: &RoleIndex,
+        bundle: &mut RealmBundle,
+    ) -> Result<(), ImportError> {
+        let (mut by_username, mut by_id, mut linked) = (HashMap::new(), HashMap::new(), HashMap::new());
+        let parsed = self.parsed;
+        let reps = parsed.representation.users.as_deref().unwrap_or_default();
+        for (i, rep) in reps.iter().enumerate() {
+            let path = format!("users[{i}]");
+            let username = rep.username.as_deref().map(str::trim).filter(|u| !u.is_empty());
+            let username = username
+                .ok_or_else(|| self.scope.error(&format!("{path}.username"), "the username is missing"))?
+                .to_lowercase();
+            unique(&mut by_username, &username, format!("{path}.username"), "username", &self.scope)?;
+            let id = rep.id.clone().unwrap_or_else(new_id);
+            unique(&mut by_id, &id, format!("{path}.id"), "user id", &self.scope)?;
+            let mut service_account_client_id = None;
+            if let Some(client_id) = &rep.service_account_client_id {
+                match bundle.clients.iter().find(|c| &c.client_id == client_id) {
+                    Some(client) => {
+                        let at = format!("{path}.serviceAccountClientId");
+                        unique(&mut linked, &client.id, at, "service account of client", &self.scope)?;
+                        service_account_client_id = Some(client.id.clone());
+                    }
+                    None => self.warn(format!(
+                        "user {username:?}: serviceAccountClientId {client_id:?} names no client; imported as a regular user"
+                    )),
+                }
+            }
+            let user = User {
+                id,
+                realm_id: self.realm_id.clone(),
+                username,
+                email: rep.email.clone(),
+                first_name: rep.first_name.clone(),
+                last_name: rep.last_name.clone(),
+                enabled: rep.enabled.unwrap_or(true),
+                email_verified: rep.email_verified.unwrap_or(false),
+                service_account_client_id,
+                created_at: rep.created_timestamp.map_or(ctx.now, |ms| ms / 1000),
+            };
+            for (j, credential) in rep.credentials.iter().flatten().enumerate() {
+                let at = format!("{path}.credentials[{j}]");
+                if let Some(c) = self.credential(ctx, &user, credential, &at).await? {
+                    bundle.credentials.push(c);
+                }
+            }
+            let (role_ids, missing) =
+                index.resolve(rep.realm_roles.iter().flatten(), rep.client_roles.iter().flatten());
+            for name in missing {
+                self.warn(format!("user {:?}: {name} not found; mapping skipped", user.username));
+            }
+            bundle.role_mappings.extend(role_ids.into_iter().map(|r| (user.id.clone(), r)));
+            bundle.users.push(user);
+        }
+        // Keycloak makes a service-account user for every client with service accounts enabled.
+        let default_role = index.realm.get(&default_roles_name(&self.parsed.name));
+        for client in bundle.clients.iter().filter(|c| c.service_accounts_enabled) {
+            if linked.contains_key(&client.id) {
+                continue;
+            }
+            let username = format!("service-account-{}", client.client_id).to_lowercase();
+            if let Some(at) = by_username.get(&username) {
+                let message = format!(
+                    "{username:?} is the service-account user of client {:?}: add \"serviceAccountClientId\": {:?} to it",
+                    client.client_id, client.client_id
+                );
+                return Err(self.scope.error(at, message));
+            }
+            let user = User {
+                id: new_id(),
+                realm_id: self.realm_id.clone(),
+                username,
+                email: None,
+                first_name: None,
+                last_name: None,
+                enabled: true,
+                email_verified: false,
+                service_account_client_id: Some(client.id.clone()),
+                created_at: ctx.now,
+            };
+            if let Some(role_id) = default_role {
+                bundle.role_mappings.push((user.id.clone(), role_id.clone()));
+            }
+            bundle.users.push(user);
+        }
+        Ok(())
+    }
+
+    /// One credential in its stored form, or `None` (with a warning) when it cannot be used.
+    async fn credential(
+        &mut self,
+        ctx: &ImportContext<'_>,
+        user: &User,
+        rep: &CredentialRepresentation,
+        path: &str,
+    ) -> Result<Option<Credential>, ImportError> {
+        let kind = rep.kind.clone().unwrap_or_else(|| "password".into());
+        let who = &user.username;
+        if rep.temporary == Some(true) {
+            self.warn(format!("user {who:?}: temporary {kind} imported as permanent (no required actions)"));
+        }
+        let (secret_data, credential_data) = if let Some(value) = &rep.value {
+            if kind != "password" {
+                self.warn(format!("user {who:?}: a plain {kind:?} credential cannot be imported; skipped"));
+                return Ok(None);
+            }
+            let phc = ctx.hasher.hash(value.clone()).await.map_err(|e| {
+                self.scope.error(&format!("{path}.value"), format!("cannot hash the password: {e}"))
+            })?;
+            (phc, ARGON2_PHC_CREDENTIAL_DATA.to_string())
+        } else if let Some(secret_data) = &rep.secret_data {
+            (secret_data.clone(), rep.credential_data.clone().unwrap_or_else(|| "{}".into()))
+        } else if let Some(hashed) = &rep.hashed_salted_value {
+            // The pre-Keycloak-12 form, rewritten as the JSON Keycloak stores today.
+            let secret = json!({"value": hashed, "salt": rep.salt.clone().unwrap_or_default(), "additionalParameters": {}});
+            let mut data = Map::new();
+            if let Some(iterations) = rep.hash_iterations {
+                data.insert("hashIterations".into(), iterations.into());
+            }
+            if let Some(algorithm) = &rep.algorithm {
+                data.insert("algorithm".into(), algorithm.clone().into());
+            }
+            data.insert("additionalParameters".into(), json!({}));
+            (secret.to_string(), Value::Object(data).to_string())
+        } else {
+            self.warn(format!("user {who:?}: a {kind:?} credential has no value or hash; skipped"));
+            return Ok(None);
+        };
+        Ok(Some(Credential {
+            id: new_id(),
+            user_id: user.id.clone(),
+            kind,
+            secret_data,
+            credential_data,
+            created_at: rep.created_date.map_or(ctx.now, |ms| ms / 1000),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &str = include_str!("../../tests/fixtures/demo-realm-partial-export.json");
+
+    fn ctx_parts() -> (MasterKey, PasswordHasher) {
+        (MasterKey::generate(), PasswordHasher::new(2))
+    }
+
+    async fn build(json: &str) -> (RealmBundle, Vec<String>, MasterKey) {
+        let (master, hasher) = ctx_parts();
+        let parsed = parse_realm_json("test.json", json).unwrap().remove(0);
+        let ctx = ImportContext { master: &master, hasher: &hasher, now: 1_700_000_000 };
+        let (bundle, warnings) = build_bundle(&parsed, &ctx).await.unwrap();
+        (bundle, warnings, master)
+    }
+
+    fn error_of(json: &str) -> ImportError {
+        match parse_realm_json("test.json", json) {
+            Err(e) => e,
+            Ok(_) => panic!("expected an error for {json}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_keycloak_fixture_imports_with_a_bounded_list_of_warnings() {
+        let parsed = parse_realm_json("fixture.json", FIXTURE).unwrap();
+        assert_eq!(parsed.len(), 1);
+        let realm = &parsed[0];
+        println!("{} parse warnings:\n  {}", realm.warnings.len(), realm.warnings.join("\n  "));
+        assert!(realm.warnings.len() < 100, "{} warnings", realm.warnings.len());
+        assert!(realm.warnings.contains(&"ignored unknown field clients[].protocolMappers".into()));
+        assert!(realm.warnings.contains(&"ignored unknown field authenticationFlows".into()));
+
+        let (bundle, warnings, _) = build(FIXTURE).await;
+        println!("build warnings:\n  {}", warnings.join("\n  "));
+        let settings = &bundle.realm.as_ref().unwrap().settings;
+        assert!(!settings.revoke_refresh_token, "a value in the file wins over our default");
+        assert!(!settings.events_enabled);
+        assert_ne!(bundle.realm.as_ref().unwrap().id, "demo-realm");
+        assert_eq!(bundle.clients.len(), 8);
+        assert!(bundle.clients.iter().all(|c| c.secret_sealed.is_none()), "all are public or bearer-only");
+        let default = bundle.roles.iter().find(|r| r.name == "default-roles-demo-realm").unwrap();
+        assert_eq!(default.composites.len(), 4);
+        assert_eq!(bundle.roles.iter().filter(|r| r.name == "offline_access").count(), 1);
+        assert_eq!(bundle.keys.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_masked_or_missing_secret_of_a_confidential_client_is_replaced_with_a_warning() {
+        let mut fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+        let clients = fixture["clients"].as_array_mut().unwrap();
+        clients.push(json!({"clientId": "backend", "secret": MASKED_SECRET}));
+        clients.push(json!({"clientId": "worker", "serviceAccountsEnabled": true}));
+        let (bundle, warnings, master) = build(&fixture.to_string()).await;
+        assert!(warnings.iter().any(|w| w.contains("\"backend\"") && w.contains("masked")), "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("\"worker\"") && w.contains("no secret")));
+        let backend = bundle.clients.iter().find(|c| c.client_id == "backend").unwrap();
+        let secret = master.open(backend.secret_sealed.as_ref().unwrap(), &backend.secret_aad()).unwrap();
+        assert_eq!(secret.len(), 43);
+        assert_ne!(secret, MASKED_SECRET.as_bytes());
+        let worker = bundle.clients.iter().find(|c| c.client_id == "worker").unwrap();
+        let account = bundle.users.iter().find(|u| u.username == "service-account-worker").unwrap();
+        assert_eq!(account.service_account_client_id.as_deref(), Some(worker.id.as_str()));
+        let default = bundle.roles.iter().find(|r| r.name == "default-roles-demo-realm").unwrap();
+        assert!(bundle.role_mappings.contains(&(account.id.clone(), default.id.clone())));
+    }
+
+    #[test]
+    fn an_array_of_two_realms_parses() {
+        let realms = parse_realm_json("all.json", r#"[{"realm":"one"},{"realm":"two","x":1}]"#).unwrap();
+        let names: Vec<&str> = realms.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["one", "two"]);
+        assert!(realms[0].warnings.is_empty());
+        assert_eq!(realms[1].warnings, ["ignored unknown field x"]);
+        assert_eq!(realms[1].index, Some(1));
+    }
+
+    #[test]
+    fn a_type_error_names_its_json_path() {
+        let error = error_of(r#"{"realm":"demo","clients":[{"clientId": 5}]}"#);
+        assert_eq!(error.path, "clients[0].clientId");
+        assert!(error.to_string().starts_with("test.json: at clients[0].clientId: invalid type"));
+        let error = error_of(r#"[{"realm":"a"},{"realm":"b","clients":[{"redirectUris":["/a", 7]}]}]"#);
+        assert_eq!(error.path, "[1].clients[0].redirectUris[1]");
+    }
+
+    #[test]
+    fn invalid_json_is_a_whole_file_error_with_line_and_column() {
+        let error = error_of("{\n  \"realm\": \"demo\",\n  \"clients\": [\n}");
+        assert_eq!(error.path, ".");
+        assert!(error.message.contains("line 4 column 1"), "{}", error.message);
+        assert_eq!(error_of(r#"{"realm":"demo"} trailing"#).path, ".");
+    }
+
+    #[test]
+    fn a_missing_or_unsafe_realm_name_is_an_error_at_realm() {
+        assert_eq!(error_of(r#"{"enabled":true}"#).path, "realm");
+        assert_eq!(error_of(r#"{"realm":""}"#).path, "realm");
+        assert_eq!(error_of(r#"{"realm":"../etc"}"#).path, "realm");
+        assert_eq!(error_of(r#"[{"realm":"a"},{"realm":"a"}]"#).path, "[1].realm");
+    }
+
+    #[test]
+    fn unknown_fields_warn_once_each() {
+        let json = r#"{"realm":"demo","smtpServer":{},
+            "clients":[{"clientId":"a","rootUrl":"x"},{"clientId":"b","rootUrl":"y","baseUrl":"z"}]}"#;
+        let warnings = &parse_realm_json("t.json", json).unwrap()[0].warnings;
+        assert_eq!(
+            warnings,
+            &[
+                "ignored unknown field smtpServer",
+                "ignored unknown field clients[].rootUrl",
+                "ignored unknown field clients[].baseUrl",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn passwords_become_argon2id_hashes_and_leave_no_plaintext() {
+        let json = r#"{"realm":"demo","users":[{"username":"Alice","realmRoles":["offline_access","nope"],
+            "credentials":[{"type":"password","value":"correct horse battery"}]}]}"#;
+        let (bundle, warnings, _) = build(json).await;
+        let alice = &bundle.users[0];
+        assert_eq!(alice.username, "alice");
+        assert!(alice.enabled, "a missing enabled means enabled");
+        let credential = &bundle.credentials[0];
+        assert_eq!(credential.kind, "password");
+        assert!(credential.secret_data.starts_with("$argon2id$"));
+        assert_eq!(credential.credential_data, ARGON2_PHC_CREDENTIAL_DATA);
+        assert!(!format!("{bundle:?}").contains("correct horse battery"));
+        assert_eq!(bundle.role_mappings.len(), 1);
+        assert!(warnings.iter().any(|w| w.contains("\"nope\"")), "{warnings:?}");
+    }
+
+    #[tokio::test]
+    async fn keycloak_hashes_are_kept_and_the_legacy_form_is_converted() {
+        let json = r#"{"realm":"demo","users":[
+            {"username":"a","credentials":[{"type":"password","secretData":"{\"value\":\"h\"}","credentialData":"{\"hashIterations\":27500}"}]},
+            {"username":"b","credentials":[{"type":"password","hashedSaltedValue":"hv","salt":"c2FsdA==","hashIterations":27500,"algorithm":"pbkdf2-sha256"}]}]}"#;
+        let (bundle, _, _) = build(json).await;
+        assert_eq!(bundle.credentials[0].secret_data, r#"{"value":"h"}"#);
+        assert_eq!(bundle.credentials[0].credential_data, r#"{"hashIterations":27500}"#);
+        let secret: Value = serde_json::from_str(&bundle.credentials[1].secret_data).unwrap();
+        let data: Value = serde_json::from_str(&bundle.credentials[1].credential_data).unwrap();
+        assert_eq!((secret["value"].as_str(), secret["salt"].as_str()), (Some("hv"), Some("c2FsdA==")));
+        assert_eq!((data["hashIterations"].as_i64(), data["algorithm"].as_str()), (Some(27500), Some("pbkdf2-sha256")));
+    }
+
+    #[tokio::test]
+    async fn client_secrets_are_sealed_and_open_back_to_the_original() {
+        let json = r#"{"realm":"demo","clients":[{"clientId":"app","secret":"the-original-secret"},
+            {"clientId":"spa","publicClient":true,"secret":"ignored"}]}"#;
+        let (bundle, warnings, master) = build(json).await;
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let app = &bundle.clients[0];
+        let sealed = app.secret_sealed.as_ref().unwrap();
+        assert_eq!(master.open(sealed, &app.secret_aad()).unwrap(), b"the-original-secret");
+        assert!(!format!("{bundle:?}").contains("the-original-secret"));
+        assert!(bundle.clients[1].secret_sealed.is_none());
+        assert!(app.enabled && app.standard_flow_enabled && !app.direct_access_grants_enabled);
+    }
+
+    #[tokio::test]
+    async fn duplicate_usernames_and_client_ids_name_their_path() {
+        let (master, hasher) = ctx_parts();
+        let ctx = ImportContext { master: &master, hasher: &hasher, now: 0 };
+        for (json, path) in [
+            (r#"{"realm":"d","users":[{"username":"Bob"},{"username":"bob"}]}"#, "users[1].username"),
+            (r#"{"realm":"d","clients":[{"clientId":"a"},{"clientId":"a"}]}"#, "clients[1].clientId"),
+            (r#"{"realm":"d","users":[{"username":"service-account-w"}],
+                "clients":[{"clientId":"w","serviceAccountsEnabled":true}]}"#, "users[0].username"),
+        ] {
+            let parsed = parse_realm_json("t.json", json).unwrap().remove(0);
+            let error = build_bundle(&parsed, &ctx).await.err().unwrap();
+            assert_eq!(error.path, path, "{error}");
+        }
+    }
+}

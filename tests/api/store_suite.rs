@@ -1,0 +1,197 @@
+//! The storage conformance suite: every contract of `portcullis::store` checked against both
+//! backends through the same code.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use portcullis::crypto::MasterKey;
+use portcullis::domain::{new_id, Client, Credential, RealmSettings, User};
+use portcullis::realm::defaults::new_realm_bundle;
+use portcullis::store::{KeyStatus, RealmBundle, Store, StoreError};
+use tempfile::TempDir;
+
+use crate::backend_tests;
+use crate::helpers::{fresh_database, open_store, Backend};
+
+pub async fn fresh_store(backend: Backend) -> (Arc<dyn Store>, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, &dir).await;
+    (open_store(&url).await, dir)
+}
+
+pub fn client(realm_id: &str, client_id: &str) -> Client {
+    Client {
+        id: new_id(),
+        realm_id: realm_id.into(),
+        client_id: client_id.into(),
+        name: None,
+        enabled: true,
+        public_client: false,
+        bearer_only: false,
+        secret_sealed: Some(vec![1, 2, 3]),
+        redirect_uris: vec!["https://app.example/cb".into()],
+        web_origins: vec!["+".into()],
+        standard_flow_enabled: true,
+        direct_access_grants_enabled: true,
+        service_accounts_enabled: false,
+        consent_required: false,
+        attributes: BTreeMap::from([("pkce.code.challenge.method".into(), "S256".into())]),
+        created_at: 10,
+    }
+}
+
+pub fn user(realm_id: &str, username: &str) -> User {
+    User {
+        id: new_id(),
+        realm_id: realm_id.into(),
+        username: username.into(),
+        email: Some(format!("{username}@example.com")),
+        first_name: Some("Ada".into()),
+        last_name: None,
+        enabled: true,
+        email_verified: true,
+        service_account_client_id: None,
+        created_at: 10,
+    }
+}
+
+fn bundle(name: &str) -> RealmBundle {
+    let mut b = new_realm_bundle(name, RealmSettings::default(), &MasterKey::generate(), 100).unwrap();
+    let realm_id = b.realm.as_ref().unwrap().id.clone();
+    b.clients.push(client(&realm_id, "app"));
+    let u = user(&realm_id, "alice");
+    b.role_mappings.push((u.id.clone(), b.roles[0].id.clone()));
+    b.credentials.push(Credential {
+        id: new_id(),
+        user_id: u.id.clone(),
+        kind: "password".into(),
+        secret_data: "$argon2id$fake".into(),
+        credential_data: "{}".into(),
+        created_at: 10,
+    });
+    b.users.push(u);
+    b
+}
+
+backend_tests! {
+    async fn a_created_realm_reads_back_whole(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        let mut settings = RealmSettings::default();
+        settings.sso_session_idle_timeout = 77;
+        let mut b = bundle("shop");
+        b.realm.as_mut().unwrap().settings = settings.clone();
+        store.create_realms(&[b.clone()], false).await.unwrap();
+
+        let realm = store.realm_by_name("shop").await.unwrap().expect("realm exists");
+        assert_eq!(realm.settings, settings);
+        let read = store.realm_bundle(&realm.id).await.unwrap();
+        assert_eq!(read.clients, b.clients);
+        assert_eq!(read.users, b.users);
+        assert_eq!(read.credentials, b.credentials);
+        assert_eq!(read.role_mappings, b.role_mappings);
+        assert_eq!(read.keys.len(), 4);
+        let default_roles = read.roles.iter().find(|r| r.name == "default-roles-shop").unwrap();
+        assert_eq!(default_roles.composites.len(), 2);
+        assert_eq!(store.list_realms().await.unwrap().len(), 1);
+        assert!(store.realm_by_name("other").await.unwrap().is_none());
+    }
+
+    async fn an_existing_realm_conflicts_unless_replaced(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        store.create_realms(&[bundle("shop")], false).await.unwrap();
+        let err = store.create_realms(&[bundle("shop")], false).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+        let mut replacement = bundle("shop");
+        replacement.clients.clear();
+        replacement.users.clear();
+        replacement.credentials.clear();
+        replacement.role_mappings.clear();
+        store.create_realms(&[replacement.clone()], true).await.unwrap();
+        let realm = store.realm_by_name("shop").await.unwrap().unwrap();
+        assert_eq!(realm.id, replacement.realm.unwrap().id);
+        assert!(store.list_clients(&realm.id).await.unwrap().is_empty());
+        assert_eq!(store.list_realms().await.unwrap().len(), 1);
+    }
+
+    async fn a_failing_import_writes_nothing(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        let good = bundle("first");
+        let mut bad = bundle("second");
+        let realm_id = bad.realm.as_ref().unwrap().id.clone();
+        bad.clients.push(client(&realm_id, "app")); // duplicate clientId in one realm
+        assert!(store.create_realms(&[good, bad], false).await.is_err());
+        assert!(store.list_realms().await.unwrap().is_empty());
+    }
+
+    async fn users_are_found_by_lower_cased_username(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        let b = bundle("shop");
+        store.create_realms(&[b.clone()], false).await.unwrap();
+        let realm_id = &b.realm.as_ref().unwrap().id;
+        let alice = store.user_by_username(realm_id, "ALICE").await.unwrap().expect("found");
+        assert_eq!(alice, b.users[0]);
+        assert_eq!(store.user_by_id(realm_id, &alice.id).await.unwrap(), Some(alice.clone()));
+        assert!(store.user_by_id("other-realm", &alice.id).await.unwrap().is_none());
+        assert_eq!(store.password_credential(&alice.id).await.unwrap(), Some(b.credentials[0].clone()));
+        assert_eq!(store.user_role_ids(&alice.id).await.unwrap(), vec![b.roles[0].id.clone()]);
+
+        let mut bob = user(realm_id, "bob");
+        bob.username = "alice".into();
+        let err = store.create_user(&bob, &[], &[]).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        bob.username = "bob".into();
+        store.create_user(&bob, &[], &[b.roles[1].id.clone()]).await.unwrap();
+        assert_eq!(store.user_role_ids(&bob.id).await.unwrap(), vec![b.roles[1].id.clone()]);
+    }
+
+    async fn clients_are_found_by_client_id_within_their_realm(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        let (a, b) = (bundle("a"), bundle("b"));
+        store.create_realms(&[a.clone(), b.clone()], false).await.unwrap();
+        let realm_a = &a.realm.as_ref().unwrap().id;
+        let found = store.client_by_client_id(realm_a, "app").await.unwrap().unwrap();
+        assert_eq!(found, a.clients[0]);
+        assert!(store.client_by_client_id(realm_a, "nope").await.unwrap().is_none());
+        assert_eq!(store.list_clients(realm_a).await.unwrap().len(), 1);
+    }
+
+    async fn key_rotation_demotes_and_expiry_deletes(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        let master = MasterKey::generate();
+        let b = new_realm_bundle("k", RealmSettings::default(), &master, 100).unwrap();
+        store.create_realms(&[b.clone()], false).await.unwrap();
+        let realm_id = b.realm.as_ref().unwrap().id.clone();
+        let new_key = portcullis::oauth::tokens::keys::generate_signing_key(
+            &realm_id, portcullis::domain::SignatureAlgorithm::ES256, &master, 200).unwrap();
+        store.rotate_keys(&realm_id, &[new_key.clone()], 500).await.unwrap();
+        let keys = store.signing_keys(&realm_id).await.unwrap();
+        assert_eq!(keys.len(), 5);
+        let es: Vec<_> = keys.iter().filter(|k| k.algorithm == "ES256").collect();
+        assert_eq!(es.iter().filter(|k| k.status == KeyStatus::Active).count(), 1);
+        let old = es.iter().find(|k| k.kid != new_key.kid).unwrap();
+        assert_eq!((old.status, old.publish_until), (KeyStatus::Passive, Some(500)));
+        assert_eq!(store.delete_expired_keys(499).await.unwrap(), 0);
+        assert_eq!(store.delete_expired_keys(500).await.unwrap(), 1);
+        assert_eq!(store.signing_keys(&realm_id).await.unwrap().len(), 4);
+    }
+
+    async fn deleting_a_realm_removes_everything_it_owns(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        let b = bundle("gone");
+        store.create_realms(&[b.clone()], false).await.unwrap();
+        let realm_id = b.realm.as_ref().unwrap().id.clone();
+        assert!(store.delete_realm(&realm_id).await.unwrap());
+        assert!(!store.delete_realm(&realm_id).await.unwrap());
+        assert!(store.list_clients(&realm_id).await.unwrap().is_empty());
+        assert!(store.signing_keys(&realm_id).await.unwrap().is_empty());
+        assert!(store.password_credential(&b.users[0].id).await.unwrap().is_none());
+        assert!(store.realm_roles(&realm_id).await.unwrap().is_empty());
+    }
+
+    async fn ping_answers_while_the_database_is_up(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        store.ping().await.unwrap();
+        assert!(store.pool_usage().0 >= 1);
+    }
+}

@@ -9,6 +9,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::crypto::{MasterKey, SecretString};
 use crate::domain::{new_id, Client, Credential, RealmSettings, Role, User};
 use crate::realm::defaults::{default_roles_name, new_realm_bundle};
+use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
 use crate::realm::service::RealmServiceError;
 use crate::store::{Store, StoreError};
 
@@ -17,8 +18,6 @@ pub const ADMIN_CLI: &str = "admin-cli";
 pub const ADMIN_ROLE: &str = "admin";
 pub const CREATE_REALM_ROLE: &str = "create-realm";
 
-/// The `credential_data` of passwords hashed here (secret_data is an argon2id PHC string).
-pub const ARGON2_PHC_CREDENTIAL_DATA: &str = r#"{"algorithm":"argon2-phc"}"#;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {

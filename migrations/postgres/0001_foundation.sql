@@ -122,15 +122,15 @@ CREATE TABLE client_sessions (
 );
 
 -- A family is the chain of refresh tokens descending from one grant (DESIGN.md §2).
+-- Families live as long as their session, so a late reuse of a consumed token is still detected.
 CREATE TABLE token_families (
     id                 TEXT PRIMARY KEY,
     client_session_id  TEXT NOT NULL REFERENCES client_sessions (id) ON DELETE CASCADE,
+    scope              TEXT NOT NULL,
     created_at         BIGINT NOT NULL,
-    revoked_at         BIGINT,
-    expires_at         BIGINT NOT NULL
+    revoked_at         BIGINT
 );
 CREATE INDEX token_families_client_session ON token_families (client_session_id);
-CREATE INDEX token_families_expiry ON token_families (expires_at);
 
 CREATE TABLE refresh_tokens (
     token_hash   BYTEA PRIMARY KEY,     -- SHA-256 of the jti; the token itself is never stored
@@ -140,6 +140,27 @@ CREATE TABLE refresh_tokens (
     reuse_count  BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+
+-- Authorization codes, stored hashed, single use. After the exchange they keep the family and
+-- access token they produced so a replay can revoke both (RFC 6749 §4.1.2).
+CREATE TABLE auth_codes (
+    code_hash              BYTEA PRIMARY KEY,
+    realm_id               TEXT NOT NULL REFERENCES realms (id) ON DELETE CASCADE,
+    client_id              TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    user_session_id        TEXT NOT NULL REFERENCES user_sessions (id) ON DELETE CASCADE,
+    redirect_uri           TEXT NOT NULL,
+    scope                  TEXT NOT NULL,
+    nonce                  TEXT,
+    code_challenge         TEXT,
+    code_challenge_method  TEXT,
+    created_at             BIGINT NOT NULL,
+    expires_at             BIGINT NOT NULL,
+    consumed_at            BIGINT,
+    family_id              TEXT,
+    access_jti_hash        BYTEA,
+    access_expires_at      BIGINT
+);
+CREATE INDEX auth_codes_expiry ON auth_codes (expires_at);
 
 CREATE TABLE revoked_access_tokens (
     jti_hash    BYTEA PRIMARY KEY,

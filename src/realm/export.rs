@@ -108,6 +108,9 @@ fn export_client(client: &Client, master: &MasterKey) -> Result<ClientRepresenta
     })
 }
 
+/// Realm role names, and client role names by `clientId`.
+type RoleNames = (Vec<String>, BTreeMap<String, Vec<String>>);
+
 /// Lookups from internal ids to the names the representation uses.
 struct Refs<'a> {
     clients: HashMap<&'a str, &'a Client>,
@@ -138,10 +141,11 @@ impl<'a> Refs<'a> {
         &self,
         ids: &[String],
         holder: &str,
-    ) -> Result<(Vec<String>, BTreeMap<String, Vec<String>>), ExportError> {
+    ) -> Result<RoleNames, ExportError> {
         let (mut realm, mut client) = (Vec::new(), BTreeMap::<String, Vec<String>>::new());
         for id in ids {
-            let role = self.roles.get(id.as_str()).ok_or_else(|| ExportError::Dangling(holder.to_string()))?;
+            let role =
+                self.roles.get(id.as_str()).ok_or_else(|| ExportError::Dangling(holder.to_string()))?;
             match self.owner(role)? {
                 None => realm.push(role.name.clone()),
                 Some(client_id) => client.entry(client_id.to_string()).or_default().push(role.name.clone()),
@@ -178,7 +182,8 @@ impl<'a> Refs<'a> {
         let service_account_client_id = match &user.service_account_client_id {
             None => None,
             Some(id) => {
-                let client = self.clients.get(id.as_str()).ok_or_else(|| ExportError::Dangling(holder.clone()))?;
+                let client =
+                    self.clients.get(id.as_str()).ok_or_else(|| ExportError::Dangling(holder.clone()))?;
                 Some(client.client_id.clone())
             }
         };
@@ -223,7 +228,8 @@ mod tests {
       "realm": "shop", "displayName": "Shop", "accessTokenLifespan": 120, "revokeRefreshToken": false,
       "defaultSignatureAlgorithm": "ES256", "notBefore": 1600000000,
       "roles": {
-        "realm": [{"name": "admin", "description": "Admins", "composites": {"realm": ["viewer"], "client": {"api": ["write"]}}},
+        "realm": [{"name": "admin", "description": "Admins",
+                   "composites": {"realm": ["viewer"], "client": {"api": ["write"]}}},
                   {"name": "viewer"}],
         "client": {"api": [{"name": "write"}, {"name": "read"}]}
       },
@@ -242,11 +248,7 @@ mod tests {
       ]
     }"#;
 
-    async fn import(
-        json: &str,
-        master: &MasterKey,
-        hasher: &PasswordHasher,
-    ) -> (RealmBundle, Vec<String>) {
+    async fn import(json: &str, master: &MasterKey, hasher: &PasswordHasher) -> (RealmBundle, Vec<String>) {
         let parsed = parse_realm_json("shop.json", json).unwrap().remove(0);
         let ctx = ImportContext { master, hasher, now: 1_700_000_000 };
         let (bundle, mut warnings) = build_bundle(&parsed, &ctx).await.unwrap();
@@ -271,19 +273,29 @@ mod tests {
 
         let (a, b) = (first.realm.as_ref().unwrap(), second.realm.as_ref().unwrap());
         assert_ne!(a.id, b.id);
-        assert_eq!((&a.name, a.enabled, a.not_before, &a.settings), (&b.name, b.enabled, b.not_before, &b.settings));
+        assert_eq!(
+            (&a.name, a.enabled, a.not_before, &a.settings),
+            (&b.name, b.enabled, b.not_before, &b.settings)
+        );
         assert_eq!(b.settings.access_token_lifespan, 120);
+        // Realm roles are written before client roles, so only the order may change.
         let realm_id = |mut r: Role| {
             r.realm_id.clear();
             if !r.client_role {
                 r.container_id.clear();
             }
+            r.composites.sort();
             r
         };
-        let roles = |b: &RealmBundle| b.roles.iter().cloned().map(realm_id).collect::<Vec<_>>();
+        let roles = |b: &RealmBundle| {
+            let mut roles = b.roles.iter().cloned().map(realm_id).collect::<Vec<_>>();
+            roles.sort_by(|x, y| x.id.cmp(&y.id));
+            roles
+        };
         assert_eq!(roles(&first), roles(&second));
         let client = |mut c: Client| {
-            (c.realm_id.clear(), c.secret_sealed = None);
+            c.realm_id.clear();
+            c.secret_sealed = None;
             c
         };
         let clients = |b: &RealmBundle| b.clients.iter().cloned().map(client).collect::<Vec<_>>();
@@ -296,12 +308,24 @@ mod tests {
         let users = |b: &RealmBundle| b.users.iter().cloned().map(user).collect::<Vec<_>>();
         assert_eq!(users(&first), users(&second));
         assert_eq!(first.users.len(), 3, "carol, dave and the service account of api");
-        let credential = |c: &Credential| (c.user_id.clone(), c.kind.clone(), c.secret_data.clone(), c.credential_data.clone(), c.created_at);
+        let credential = |c: &Credential| {
+            (
+                c.user_id.clone(),
+                c.kind.clone(),
+                c.secret_data.clone(),
+                c.credential_data.clone(),
+                c.created_at,
+            )
+        };
         let credentials = |b: &RealmBundle| b.credentials.iter().map(credential).collect::<Vec<_>>();
         assert_eq!(credentials(&first), credentials(&second));
         let mappings = |b: &RealmBundle| b.role_mappings.iter().cloned().collect::<BTreeSet<_>>();
         assert_eq!(mappings(&first), mappings(&second));
-        assert_eq!(first.role_mappings.len(), 4, "carol: admin, default, api/read; the service account: default");
+        assert_eq!(
+            first.role_mappings.len(),
+            4,
+            "carol: admin, default, api/read; the service account: default"
+        );
     }
 
     #[tokio::test]

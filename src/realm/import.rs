@@ -16,9 +16,7 @@ use crate::domain::realm::validate_realm_name;
 use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User};
 use crate::oauth::tokens::keys::generate_realm_keys;
 use crate::realm::defaults::{default_roles_name, ensure_default_roles, new_realm};
-use crate::realm::representation::{
-    CompositesRepresentation, CredentialRepresentation, RealmRepresentation,
-};
+use crate::realm::representation::{CompositesRepresentation, CredentialRepresentation, RealmRepresentation};
 use crate::store::RealmBundle;
 
 /// What Keycloak's admin console writes in place of a client secret.
@@ -77,6 +75,7 @@ impl ParsedRealm {
 /// Parses a realm file: one realm object, or an array of them. A type error names its JSON path;
 /// unknown fields are ignored with one warning per distinct path (array indices collapsed).
 pub fn parse_realm_json(file_label: &str, text: &str) -> Result<Vec<ParsedRealm>, ImportError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let many = text.trim_start().starts_with('[');
     let mut ignored: Vec<Vec<Segment>> = Vec::new();
     let representations = if many {
@@ -296,6 +295,9 @@ fn unique(
     Ok(())
 }
 
+/// Another name a role is found by: (name, role id).
+type Alias = (String, String);
+
 struct Builder<'a> {
     parsed: &'a ParsedRealm,
     scope: Scope<'a>,
@@ -315,15 +317,16 @@ impl Builder<'_> {
         let reps = parsed.representation.clients.as_deref().unwrap_or_default();
         for (i, rep) in reps.iter().enumerate() {
             let path = format!("clients[{i}]");
-            let client_id = rep.client_id.clone().filter(|c| !c.trim().is_empty()).ok_or_else(|| {
-                self.scope.error(&format!("{path}.clientId"), "the clientId is missing")
-            })?;
+            let client_id =
+                rep.client_id.clone().filter(|c| !c.trim().is_empty()).ok_or_else(|| {
+                    self.scope.error(&format!("{path}.clientId"), "the clientId is missing")
+                })?;
             unique(&mut by_client_id, &client_id, format!("{path}.clientId"), "clientId", &self.scope)?;
             let id = rep.id.clone().unwrap_or_else(new_id);
             unique(&mut by_id, &id, format!("{path}.id"), "client id", &self.scope)?;
             if let Some(protocol) = rep.protocol.as_deref().filter(|p| *p != "openid-connect") {
                 self.warn(format!(
-                    "client {client_id:?} uses protocol {protocol:?}; imported, but Portcullis speaks only openid-connect"
+                    "client {client_id:?} uses protocol {protocol:?}; Portcullis speaks only openid-connect"
                 ));
             }
             let public_client = rep.public_client.unwrap_or(false);
@@ -347,21 +350,21 @@ impl Builder<'_> {
                 created_at: ctx.now,
             };
             let given = rep.secret.as_ref().map(|s| s.expose()).filter(|s| !s.is_empty());
+            let client_id = &client.client_id;
             let secret = match given {
                 _ if public_client => None,
-                Some(MASKED_SECRET) if !bearer_only => {
+                Some(MASKED_SECRET) => {
                     self.warn(format!(
-                        "client {:?}: the secret is masked (\"{MASKED_SECRET}\") in the file; a new one was generated",
-                        client.client_id
+                        "client {client_id:?}: the secret is masked in the file; a new one was generated"
                     ));
                     Some(random_token::<32>())
                 }
-                Some(MASKED_SECRET) => None,
                 Some(secret) => Some(secret.to_string()),
                 None if bearer_only => None,
                 None => {
-                    let message = format!("client {:?} has no secret in the file; a new one was generated", client.client_id);
-                    self.warn(message);
+                    self.warn(format!(
+                        "client {client_id:?} has no secret in the file; a new one was generated"
+                    ));
                     Some(random_token::<32>())
                 }
             };
@@ -373,10 +376,7 @@ impl Builder<'_> {
 
     /// Realm and client roles with composites resolved by name. Returns also the alias to keep
     /// when the file's default role was renamed to `default-roles-{realm}`: (old name, id).
-    fn roles(
-        &mut self,
-        clients: &[Client],
-    ) -> Result<(Vec<Role>, Option<(String, String)>), ImportError> {
+    fn roles(&mut self, clients: &[Client]) -> Result<(Vec<Role>, Option<Alias>), ImportError> {
         let parsed = self.parsed;
         let rep = &parsed.representation;
         let (mut roles, mut pending, mut ids) = (Vec::new(), Vec::new(), HashMap::new());
@@ -392,7 +392,9 @@ impl Builder<'_> {
                 Some(client_id) => match clients.iter().find(|c| &c.client_id == client_id) {
                     Some(client) => client.id.clone(),
                     None => {
-                        self.warn(format!("roles.{group}: no client {client_id:?} in the file; its roles were skipped"));
+                        self.warn(format!(
+                            "roles.{group}: no client {client_id:?} in the file; its roles were skipped"
+                        ));
                         continue;
                     }
                 },
@@ -401,7 +403,8 @@ impl Builder<'_> {
             for (i, r) in reps.iter().enumerate() {
                 let path = format!("roles.{group}[{i}]");
                 let name = r.name.clone().filter(|n| !n.is_empty());
-                let name = name.ok_or_else(|| self.scope.error(&format!("{path}.name"), "the role name is missing"))?;
+                let name = name
+                    .ok_or_else(|| self.scope.error(&format!("{path}.name"), "the role name is missing"))?;
                 unique(&mut names, &name, format!("{path}.name"), "role", &self.scope)?;
                 let id = r.id.clone().unwrap_or_else(new_id);
                 unique(&mut ids, &id, format!("{path}.id"), "role id", &self.scope)?;
@@ -438,7 +441,7 @@ impl Builder<'_> {
 
     /// When the file's `defaultRole` has another name than `default-roles-{realm}` (a realm
     /// renamed in the file), that role becomes the default role instead of a second one.
-    fn adopt_default_role(&mut self, roles: &mut [Role]) -> Option<(String, String)> {
+    fn adopt_default_role(&mut self, roles: &mut [Role]) -> Option<Alias> {
         let named = self.parsed.representation.default_role.as_ref()?.name.clone()?;
         let expected = default_roles_name(&self.parsed.name);
         if named == expected || roles.iter().any(|r| !r.client_role && r.name == expected) {
@@ -477,7 +480,8 @@ impl Builder<'_> {
                         service_account_client_id = Some(client.id.clone());
                     }
                     None => self.warn(format!(
-                        "user {username:?}: serviceAccountClientId {client_id:?} names no client; imported as a regular user"
+                        "user {username:?}: serviceAccountClientId {client_id:?} names no client; \
+                         imported as a regular user"
                     )),
                 }
             }
@@ -515,9 +519,10 @@ impl Builder<'_> {
             }
             let username = format!("service-account-{}", client.client_id).to_lowercase();
             if let Some(at) = by_username.get(&username) {
+                let client_id = &client.client_id;
                 let message = format!(
-                    "{username:?} is the service-account user of client {:?}: add \"serviceAccountClientId\": {:?} to it",
-                    client.client_id, client.client_id
+                    "{username:?} is the service-account user of client {client_id:?}: \
+                     add \"serviceAccountClientId\": {client_id:?} to it"
                 );
                 return Err(self.scope.error(at, message));
             }
@@ -567,7 +572,8 @@ impl Builder<'_> {
             (secret_data.clone(), rep.credential_data.clone().unwrap_or_else(|| "{}".into()))
         } else if let Some(hashed) = &rep.hashed_salted_value {
             // The pre-Keycloak-12 form, rewritten as the JSON Keycloak stores today.
-            let secret = json!({"value": hashed, "salt": rep.salt.clone().unwrap_or_default(), "additionalParameters": {}});
+            let salt = rep.salt.clone().unwrap_or_default();
+            let secret = json!({"value": hashed, "salt": salt, "additionalParameters": {}});
             let mut data = Map::new();
             if let Some(iterations) = rep.hash_iterations {
                 data.insert("hashIterations".into(), iterations.into());
@@ -628,7 +634,7 @@ mod tests {
         assert!(realm.warnings.contains(&"ignored unknown field authenticationFlows".into()));
 
         let (bundle, warnings, _) = build(FIXTURE).await;
-        println!("build warnings:\n  {}", warnings.join("\n  "));
+        println!("{} build warnings:\n  {}", warnings.len(), warnings.join("\n  "));
         let settings = &bundle.realm.as_ref().unwrap().settings;
         assert!(!settings.revoke_refresh_token, "a value in the file wins over our default");
         assert!(!settings.events_enabled);
@@ -731,15 +737,20 @@ mod tests {
     #[tokio::test]
     async fn keycloak_hashes_are_kept_and_the_legacy_form_is_converted() {
         let json = r#"{"realm":"demo","users":[
-            {"username":"a","credentials":[{"type":"password","secretData":"{\"value\":\"h\"}","credentialData":"{\"hashIterations\":27500}"}]},
-            {"username":"b","credentials":[{"type":"password","hashedSaltedValue":"hv","salt":"c2FsdA==","hashIterations":27500,"algorithm":"pbkdf2-sha256"}]}]}"#;
+            {"username":"a","credentials":[{"type":"password",
+                "secretData":"{\"value\":\"h\"}","credentialData":"{\"hashIterations\":27500}"}]},
+            {"username":"b","credentials":[{"type":"password","hashedSaltedValue":"hv","salt":"c2FsdA==",
+                "hashIterations":27500,"algorithm":"pbkdf2-sha256"}]}]}"#;
         let (bundle, _, _) = build(json).await;
         assert_eq!(bundle.credentials[0].secret_data, r#"{"value":"h"}"#);
         assert_eq!(bundle.credentials[0].credential_data, r#"{"hashIterations":27500}"#);
         let secret: Value = serde_json::from_str(&bundle.credentials[1].secret_data).unwrap();
         let data: Value = serde_json::from_str(&bundle.credentials[1].credential_data).unwrap();
         assert_eq!((secret["value"].as_str(), secret["salt"].as_str()), (Some("hv"), Some("c2FsdA==")));
-        assert_eq!((data["hashIterations"].as_i64(), data["algorithm"].as_str()), (Some(27500), Some("pbkdf2-sha256")));
+        assert_eq!(
+            (data["hashIterations"].as_i64(), data["algorithm"].as_str()),
+            (Some(27500), Some("pbkdf2-sha256"))
+        );
     }
 
     #[tokio::test]
@@ -757,14 +768,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_realm_renamed_in_the_file_keeps_its_default_role_under_the_new_name() {
+        let json = r#"{"realm":"copy","defaultRole":{"name":"default-roles-orig"},
+            "roles":{"realm":[{"name":"default-roles-orig","composites":{"realm":["extra"]}},{"name":"extra"}]},
+            "users":[{"username":"u","realmRoles":["default-roles-orig"]}]}"#;
+        let (bundle, warnings, _) = build(json).await;
+        let default = bundle.roles.iter().find(|r| r.name == "default-roles-copy").unwrap();
+        assert_eq!(bundle.roles.iter().filter(|r| r.name.starts_with("default-roles")).count(), 1);
+        assert_eq!(bundle.role_mappings, [(bundle.users[0].id.clone(), default.id.clone())]);
+        assert!(warnings.iter().any(|w| w.contains("renamed")), "{warnings:?}");
+    }
+
+    #[tokio::test]
     async fn duplicate_usernames_and_client_ids_name_their_path() {
         let (master, hasher) = ctx_parts();
         let ctx = ImportContext { master: &master, hasher: &hasher, now: 0 };
         for (json, path) in [
             (r#"{"realm":"d","users":[{"username":"Bob"},{"username":"bob"}]}"#, "users[1].username"),
             (r#"{"realm":"d","clients":[{"clientId":"a"},{"clientId":"a"}]}"#, "clients[1].clientId"),
-            (r#"{"realm":"d","users":[{"username":"service-account-w"}],
-                "clients":[{"clientId":"w","serviceAccountsEnabled":true}]}"#, "users[0].username"),
+            (
+                r#"{"realm":"d","users":[{"username":"service-account-w"}],
+                "clients":[{"clientId":"w","serviceAccountsEnabled":true}]}"#,
+                "users[0].username",
+            ),
         ] {
             let parsed = parse_realm_json("t.json", json).unwrap().remove(0);
             let error = build_bundle(&parsed, &ctx).await.err().unwrap();

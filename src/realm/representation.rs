@@ -285,9 +285,7 @@ mod optional_secret {
 
 /// A map whose values may be any JSON: strings stay as they are, `null` entries are dropped,
 /// anything else becomes its JSON text.
-fn stringified_map<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+fn stringified_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
     let raw = Option::<BTreeMap<String, serde_json::Value>>::deserialize(d)?;
     Ok(raw.map(|map| {
         map.into_iter()
@@ -306,9 +304,11 @@ mod tests {
 
     #[test]
     fn every_realm_setting_has_a_representation_field() {
-        let mut settings = RealmSettings::default();
-        settings.display_name = Some("Demo".into());
-        settings.revoke_refresh_token = false;
+        let settings = RealmSettings {
+            display_name: Some("Demo".into()),
+            revoke_refresh_token: false,
+            ..RealmSettings::default()
+        };
         let json = serde_json::to_value(&settings).unwrap();
         let mut ignored = Vec::new();
         let rep: RealmRepresentation =
@@ -321,9 +321,11 @@ mod tests {
 
     #[test]
     fn set_settings_then_settings_over_is_the_identity() {
-        let mut settings = RealmSettings::default();
-        settings.access_token_lifespan = 42;
-        settings.ssl_required = "all".into();
+        let settings = RealmSettings {
+            access_token_lifespan: 42,
+            ssl_required: "all".into(),
+            ..RealmSettings::default()
+        };
         let mut rep = RealmRepresentation::default();
         rep.set_settings(&settings);
         assert_eq!(rep.settings_over(RealmSettings::default()), settings);

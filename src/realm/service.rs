@@ -34,6 +34,8 @@ pub enum RealmServiceError {
     Read { path: String, source: std::io::Error },
     #[error("realm {0} already exists (use --override to replace it)")]
     Exists(String),
+    #[error("cannot import: {0}")]
+    Conflict(String),
     #[error("realm {0} does not exist")]
     UnknownRealm(String),
     #[error(transparent)]
@@ -105,7 +107,7 @@ pub async fn import_paths(
         bundles.push(bundle);
     }
     match store.create_realms(&bundles, on_existing == OnExisting::Replace).await {
-        Err(StoreError::Conflict(what)) => Err(RealmServiceError::Exists(what)),
+        Err(StoreError::Conflict(what)) => Err(RealmServiceError::Conflict(what)),
         other => other.map(|()| outcomes).map_err(Into::into),
     }
 }

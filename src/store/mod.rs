@@ -3,6 +3,8 @@
 //! contract both backends must meet; `tests/api/store_suite.rs` checks it against both.
 
 mod common;
+mod common_sessions;
+pub mod sessions;
 pub mod postgres;
 pub mod sqlite;
 
@@ -12,6 +14,7 @@ use crate::clock::UnixTime;
 use crate::domain::{Client, Credential, Realm, Role, User};
 
 pub use postgres::PostgresStore;
+pub use sessions::*;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -162,9 +165,15 @@ pub trait StoreOps {
     async fn close(&self);
 }
 
-pub trait Store: RealmStore + KeyStore + ClientStore + UserStore + StoreOps + Send + Sync {}
+pub trait Store:
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + StoreOps + Send + Sync
+{
+}
 
-impl<T> Store for T where T: RealmStore + KeyStore + ClientStore + UserStore + StoreOps + Send + Sync {}
+impl<T> Store for T where
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + StoreOps + Send + Sync
+{
+}
 
 /// Opens the backend named by the URL's scheme, runs its migrations and returns it.
 pub async fn connect(url: &str, pool_size: u32) -> Result<std::sync::Arc<dyn Store>, StoreError> {

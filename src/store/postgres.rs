@@ -6,6 +6,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
 use super::common::impl_common_store;
+use super::common_sessions::impl_session_store;
 use super::StoreOps;
 
 pub struct PostgresStore {
@@ -31,6 +32,14 @@ impl PostgresStore {
 }
 
 impl_common_store!(PostgresStore, sqlx::Postgres);
+impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s");
+
+impl PostgresStore {
+    /// A transaction for work that writes.
+    async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+}
 
 #[async_trait]
 impl StoreOps for PostgresStore {

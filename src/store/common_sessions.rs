@@ -1,0 +1,589 @@
+//! Session, token, code and event SQL shared by both backends, stamped onto each by
+//! `impl_session_store!`. The backend supplies `begin_write()` (Postgres: a plain transaction;
+//! SQLite: `BEGIN IMMEDIATE`, taking the write lock up front) and the row-lock clause appended to
+//! the session select (`FOR UPDATE OF s` on Postgres; SQLite's write lock already serialises).
+
+use super::sessions::{ClientSessionRecord, EventRecord, UserSessionRecord};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    pub id: String,
+    pub realm_id: String,
+    pub user_id: String,
+    pub offline: bool,
+    pub started_at: i64,
+    pub last_access_at: i64,
+    pub auth_time: i64,
+    pub remember_me: bool,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub expires_at: i64,
+}
+
+impl From<SessionRow> for UserSessionRecord {
+    fn from(r: SessionRow) -> Self {
+        UserSessionRecord {
+            id: r.id,
+            realm_id: r.realm_id,
+            user_id: r.user_id,
+            offline: r.offline,
+            started_at: r.started_at,
+            last_access_at: r.last_access_at,
+            auth_time: r.auth_time,
+            remember_me: r.remember_me,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClientSessionRow {
+    pub id: String,
+    pub user_session_id: String,
+    pub client_id: String,
+    pub started_at: i64,
+    pub last_access_at: i64,
+}
+
+impl From<ClientSessionRow> for ClientSessionRecord {
+    fn from(r: ClientSessionRow) -> Self {
+        ClientSessionRecord {
+            id: r.id,
+            user_session_id: r.user_session_id,
+            client_id: r.client_id,
+            started_at: r.started_at,
+            last_access_at: r.last_access_at,
+        }
+    }
+}
+
+/// What a rotation reads under lock: token, family, client session, user session.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RotationRow {
+    pub reuse_count: i64,
+    pub family_id: String,
+    pub revoked_at: Option<i64>,
+    pub scope: String,
+    pub cs_id: String,
+    pub cs_client_id: String,
+    pub cs_started_at: i64,
+    pub cs_last_access_at: i64,
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub id: String,
+    pub realm_id: String,
+    pub time: i64,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub client_id: Option<String>,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub error: Option<String>,
+    pub details: Option<String>,
+}
+
+impl From<EventRow> for EventRecord {
+    fn from(r: EventRow) -> Self {
+        EventRecord {
+            id: r.id,
+            realm_id: r.realm_id,
+            time: r.time,
+            kind: r.kind,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            session_id: r.session_id,
+            ip: r.ip,
+            error: r.error,
+            details: r.details,
+        }
+    }
+}
+
+pub(crate) const SESSION_COLUMNS: &str = "s.id, s.realm_id, s.user_id, s.offline, s.started_at, s.last_access_at, s.auth_time, s.remember_me, s.ip, s.user_agent, s.expires_at";
+
+macro_rules! impl_session_store {
+    ($store:ty, $db:ty, $lock:literal) => {
+        use crate::store::common_sessions::{ClientSessionRow, EventRow, RotationRow, SessionRow, SESSION_COLUMNS};
+        use crate::store::sessions::{
+            AuthCodeRecord, ClientSessionRecord, CodeOutcome, EventFilter, EventRecord, LivenessCheck, NewGrant,
+            RotateOutcome, RotateRequest, RotatedGrant, SessionStore, StartedGrant, TokenHash, UserSessionRecord,
+        };
+
+        impl $store {
+            async fn lock_session(tx: &mut Tx<'_>, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError> {
+                let row: Option<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.id = $1 {}", $lock
+                ))
+                .bind(session_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn role_ids_in(tx: &mut Tx<'_>, user_id: &str) -> Result<Vec<String>, StoreError> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT role_id FROM user_role_mappings WHERE user_id = $1 ORDER BY role_id")
+                        .bind(user_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+        }
+
+        #[async_trait]
+        impl SessionStore for $store {
+            async fn start_grant(&self, grant: &NewGrant) -> Result<StartedGrant, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let session = match (&grant.new_session, &grant.existing_session_id) {
+                    (Some(s), _) => {
+                        sqlx::query(
+                            "INSERT INTO user_sessions (id, realm_id, user_id, offline, started_at, last_access_at, \
+                             auth_time, remember_me, ip, user_agent, expires_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                        )
+                        .bind(&s.id).bind(&s.realm_id).bind(&s.user_id).bind(s.offline).bind(s.started_at)
+                        .bind(s.last_access_at).bind(s.auth_time).bind(s.remember_me).bind(&s.ip)
+                        .bind(&s.user_agent).bind(s.expires_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_unique)?;
+                        s.clone()
+                    }
+                    (None, Some(id)) => Self::lock_session(&mut tx, id)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("user session {id}")))?,
+                    (None, None) => return Err(StoreError::NotFound("grant names no session".into())),
+                };
+                let existing: Option<ClientSessionRow> = sqlx::query_as(
+                    "SELECT id, user_session_id, client_id, started_at, last_access_at FROM client_sessions \
+                     WHERE user_session_id = $1 AND client_id = $2",
+                )
+                .bind(&session.id)
+                .bind(&grant.client_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let client_session = match existing {
+                    Some(row) => {
+                        sqlx::query("UPDATE client_sessions SET last_access_at = $1 WHERE id = $2")
+                            .bind(grant.now)
+                            .bind(&row.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        ClientSessionRecord { last_access_at: grant.now, ..row.into() }
+                    }
+                    None => {
+                        let record = ClientSessionRecord {
+                            id: crate::domain::new_id(),
+                            user_session_id: session.id.clone(),
+                            client_id: grant.client_id.clone(),
+                            started_at: grant.now,
+                            last_access_at: grant.now,
+                        };
+                        sqlx::query(
+                            "INSERT INTO client_sessions (id, user_session_id, client_id, started_at, last_access_at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(&record.id).bind(&record.user_session_id).bind(&record.client_id)
+                        .bind(record.started_at).bind(record.last_access_at)
+                        .execute(&mut *tx)
+                        .await?;
+                        record
+                    }
+                };
+                sqlx::query("INSERT INTO token_families (id, client_session_id, scope, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&grant.family_id)
+                    .bind(&client_session.id)
+                    .bind(&grant.scope)
+                    .bind(grant.now)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(hash) = &grant.refresh_hash {
+                    sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
+                        .bind(&hash[..])
+                        .bind(&grant.family_id)
+                        .bind(grant.now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some((code, access_jti, access_exp)) = &grant.from_code {
+                    sqlx::query(
+                        "UPDATE auth_codes SET family_id = $1, access_jti_hash = $2, access_expires_at = $3 \
+                         WHERE code_hash = $4",
+                    )
+                    .bind(&grant.family_id)
+                    .bind(&access_jti[..])
+                    .bind(*access_exp)
+                    .bind(&code[..])
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(StartedGrant { session, client_session })
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                request: &RotateRequest,
+                alive: LivenessCheck<'_>,
+            ) -> Result<RotateOutcome, StoreError> {
+                let mut tx = self.begin_write().await?;
+                // Lock order everywhere: user session first. The join finds the session; the
+                // lock is then taken on that row alone.
+                let located: Option<(String,)> = sqlx::query_as(
+                    "SELECT cs.user_session_id FROM refresh_tokens t \
+                     JOIN token_families f ON f.id = t.family_id \
+                     JOIN client_sessions cs ON cs.id = f.client_session_id \
+                     WHERE t.token_hash = $1",
+                )
+                .bind(&request.presented[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((session_id,)) = located else { return Ok(RotateOutcome::Unknown) };
+                if Self::lock_session(&mut tx, &session_id).await?.is_none() {
+                    return Ok(RotateOutcome::Unknown);
+                }
+                let row: Option<RotationRow> = sqlx::query_as(&format!(
+                    "SELECT t.reuse_count, f.id AS family_id, f.revoked_at, f.scope, cs.id AS cs_id, \
+                     cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
+                     cs.last_access_at AS cs_last_access_at, {SESSION_COLUMNS} \
+                     FROM refresh_tokens t \
+                     JOIN token_families f ON f.id = t.family_id \
+                     JOIN client_sessions cs ON cs.id = f.client_session_id \
+                     JOIN user_sessions s ON s.id = cs.user_session_id \
+                     WHERE t.token_hash = $1"
+                ))
+                .bind(&request.presented[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Ok(RotateOutcome::Unknown) };
+                if row.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
+                    return Ok(RotateOutcome::Unknown);
+                }
+                if row.revoked_at.is_some() {
+                    return Ok(RotateOutcome::FamilyRevoked);
+                }
+                if request.rotate && row.reuse_count > request.max_reuse {
+                    sqlx::query("UPDATE token_families SET revoked_at = $1 WHERE id = $2")
+                        .bind(request.now)
+                        .bind(&row.family_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(RotateOutcome::ReuseDetected { family_id: row.family_id });
+                }
+                let mut session: UserSessionRecord = row.session.into();
+                let mut client_session = ClientSessionRecord {
+                    id: row.cs_id,
+                    user_session_id: session.id.clone(),
+                    client_id: row.cs_client_id,
+                    started_at: row.cs_started_at,
+                    last_access_at: row.cs_last_access_at,
+                };
+                let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                    .bind(&session.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(user) = user.map(User::from).filter(|u| u.enabled) else {
+                    return Ok(RotateOutcome::SessionInactive);
+                };
+                let Some(expires_at) = alive(&session, &client_session) else {
+                    return Ok(RotateOutcome::SessionInactive);
+                };
+                if request.rotate {
+                    sqlx::query(
+                        "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
+                         consumed_at = COALESCE(consumed_at, $1) WHERE token_hash = $2",
+                    )
+                    .bind(request.now)
+                    .bind(&request.presented[..])
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
+                    .bind(&request.successor[..])
+                    .bind(&row.family_id)
+                    .bind(request.now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
+                    .bind(request.now)
+                    .bind(expires_at)
+                    .bind(&session.id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE client_sessions SET last_access_at = $1 WHERE id = $2")
+                    .bind(request.now)
+                    .bind(&client_session.id)
+                    .execute(&mut *tx)
+                    .await?;
+                let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
+                tx.commit().await?;
+                session.last_access_at = request.now;
+                session.expires_at = expires_at;
+                client_session.last_access_at = request.now;
+                Ok(RotateOutcome::Rotated(Box::new(RotatedGrant {
+                    session,
+                    client_session,
+                    family_id: row.family_id,
+                    scope: row.scope,
+                    user,
+                    role_ids,
+                })))
+            }
+
+            async fn revoke_refresh_family(
+                &self,
+                realm_id: &str,
+                client_id: &str,
+                token: &TokenHash,
+                now: UnixTime,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let found: Option<(String, String, String, bool, String)> = sqlx::query_as(
+                    "SELECT f.id, cs.client_id, s.id, s.offline, s.realm_id FROM refresh_tokens t \
+                     JOIN token_families f ON f.id = t.family_id \
+                     JOIN client_sessions cs ON cs.id = f.client_session_id \
+                     JOIN user_sessions s ON s.id = cs.user_session_id WHERE t.token_hash = $1",
+                )
+                .bind(&token[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((family_id, owner, session_id, offline, realm)) = found else { return Ok(false) };
+                if owner != client_id || realm != realm_id {
+                    return Ok(false);
+                }
+                if Self::lock_session(&mut tx, &session_id).await?.is_none() {
+                    return Ok(false);
+                }
+                if offline {
+                    sqlx::query("DELETE FROM user_sessions WHERE id = $1").bind(&session_id).execute(&mut *tx).await?;
+                } else {
+                    sqlx::query("UPDATE token_families SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+                        .bind(now)
+                        .bind(&family_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn session_of_refresh_token(&self, token: &TokenHash) -> Result<Option<UserSessionRecord>, StoreError> {
+                let row: Option<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM refresh_tokens t \
+                     JOIN token_families f ON f.id = t.family_id AND f.revoked_at IS NULL \
+                     JOIN client_sessions cs ON cs.id = f.client_session_id \
+                     JOIN user_sessions s ON s.id = cs.user_session_id WHERE t.token_hash = $1"
+                ))
+                .bind(&token[..])
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError> {
+                let row: Option<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.id = $1 AND s.realm_id = $2"
+                ))
+                .bind(session_id)
+                .bind(realm_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn delete_user_session(&self, realm_id: &str, session_id: &str) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                if Self::lock_session(&mut tx, session_id).await?.is_none() {
+                    return Ok(false);
+                }
+                let done = sqlx::query("DELETE FROM user_sessions WHERE id = $1 AND realm_id = $2")
+                    .bind(session_id)
+                    .bind(realm_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_user_sessions(&self, user_id: &str, offline: bool) -> Result<u64, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let ids: Vec<(String,)> = sqlx::query_as(&format!(
+                    "SELECT s.id FROM user_sessions s WHERE s.user_id = $1 AND (s.offline = FALSE OR $2) \
+                     ORDER BY s.id {}", $lock
+                ))
+                .bind(user_id)
+                .bind(offline)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut deleted = 0;
+                for (id,) in ids {
+                    deleted += sqlx::query("DELETE FROM user_sessions WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
+            async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO auth_codes (code_hash, realm_id, client_id, user_session_id, redirect_uri, scope, \
+                     nonce, code_challenge, code_challenge_method, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&code.code_hash[..]).bind(&code.realm_id).bind(&code.client_id).bind(&code.user_session_id)
+                .bind(&code.redirect_uri).bind(&code.scope).bind(&code.nonce).bind(&code.code_challenge)
+                .bind(&code.code_challenge_method).bind(code.created_at).bind(code.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+
+            async fn consume_auth_code(&self, code_hash: &TokenHash, now: UnixTime) -> Result<CodeOutcome, StoreError> {
+                let mut tx = self.begin_write().await?;
+                #[allow(clippy::type_complexity)]
+                let row: Option<(String, String, String, String, String, Option<String>, Option<String>, Option<String>, i64, i64, Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>)> =
+                    sqlx::query_as(
+                        "SELECT realm_id, client_id, user_session_id, redirect_uri, scope, nonce, code_challenge, \
+                         code_challenge_method, created_at, expires_at, consumed_at, family_id, access_jti_hash, \
+                         access_expires_at FROM auth_codes WHERE code_hash = $1",
+                    )
+                    .bind(&code_hash[..])
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(r) = row else { return Ok(CodeOutcome::Unknown) };
+                if r.10.is_some() {
+                    if let Some(family) = &r.11 {
+                        sqlx::query("UPDATE token_families SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+                            .bind(now)
+                            .bind(family)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    if let (Some(jti), Some(exp)) = (&r.12, r.13) {
+                        sqlx::query(
+                            "INSERT INTO revoked_access_tokens (jti_hash, realm_id, expires_at) VALUES ($1, $2, $3) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(jti)
+                        .bind(&r.0)
+                        .bind(exp)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    return Ok(CodeOutcome::Replayed);
+                }
+                sqlx::query("UPDATE auth_codes SET consumed_at = $1 WHERE code_hash = $2")
+                    .bind(now)
+                    .bind(&code_hash[..])
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(CodeOutcome::Fresh(AuthCodeRecord {
+                    code_hash: *code_hash,
+                    realm_id: r.0,
+                    client_id: r.1,
+                    user_session_id: r.2,
+                    redirect_uri: r.3,
+                    scope: r.4,
+                    nonce: r.5,
+                    code_challenge: r.6,
+                    code_challenge_method: r.7,
+                    created_at: r.8,
+                    expires_at: r.9,
+                }))
+            }
+
+            async fn revoke_access_token(&self, realm_id: &str, jti: &TokenHash, expires_at: UnixTime) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO revoked_access_tokens (jti_hash, realm_id, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(&jti[..])
+                .bind(realm_id)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn is_access_token_revoked(&self, jti: &TokenHash) -> Result<bool, StoreError> {
+                let row: Option<(i64,)> = sqlx::query_as("SELECT expires_at FROM revoked_access_tokens WHERE jti_hash = $1")
+                    .bind(&jti[..])
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
+            }
+
+            async fn insert_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for e in events {
+                    sqlx::query(
+                        "INSERT INTO events (id, realm_id, time, type, client_id, user_id, session_id, ip, error, details) \
+                         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE EXISTS (SELECT 1 FROM realms WHERE id = $2)",
+                    )
+                    .bind(&e.id).bind(&e.realm_id).bind(e.time).bind(&e.kind).bind(&e.client_id)
+                    .bind(&e.user_id).bind(&e.session_id).bind(&e.ip).bind(&e.error).bind(&e.details)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_events(&self, realm_id: &str, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
+                // kinds travel as one JSON array string so both dialects filter with LIKE
+                let kinds = if filter.kinds.is_empty() { String::new() } else { crate::store::common::to_json(&filter.kinds) };
+                let rows: Vec<EventRow> = sqlx::query_as(
+                    "SELECT id, realm_id, time, type, client_id, user_id, session_id, ip, error, details FROM events \
+                     WHERE realm_id = $1 AND ($2 = '' OR $2 LIKE '%\"' || type || '\"%') \
+                     AND (CAST($3 AS TEXT) IS NULL OR client_id = $3) AND (CAST($4 AS TEXT) IS NULL OR user_id = $4) \
+                     AND time >= $5 AND time <= $6 ORDER BY time DESC, id LIMIT $7 OFFSET $8",
+                )
+                .bind(realm_id)
+                .bind(kinds)
+                .bind(&filter.client_id)
+                .bind(&filter.user_id)
+                .bind(filter.from.unwrap_or(0))
+                .bind(filter.to.unwrap_or(i64::MAX))
+                .bind(if filter.max > 0 { filter.max } else { 100 })
+                .bind(filter.first.max(0))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(EventRecord::from).collect())
+            }
+
+            async fn delete_expired(&self, now: UnixTime, events_before: UnixTime, batch: i64) -> Result<u64, StoreError> {
+                let mut deleted = 0;
+                for statement in [
+                    "DELETE FROM user_sessions WHERE id IN (SELECT id FROM user_sessions WHERE expires_at < $1 LIMIT $2)",
+                    "DELETE FROM auth_codes WHERE code_hash IN (SELECT code_hash FROM auth_codes WHERE expires_at < $1 LIMIT $2)",
+                    "DELETE FROM revoked_access_tokens WHERE jti_hash IN (SELECT jti_hash FROM revoked_access_tokens WHERE expires_at < $1 LIMIT $2)",
+                ] {
+                    deleted += sqlx::query(statement).bind(now).bind(batch).execute(&self.pool).await?.rows_affected();
+                }
+                deleted += sqlx::query("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 LIMIT $2)")
+                    .bind(events_before)
+                    .bind(batch)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(deleted)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_session_store;

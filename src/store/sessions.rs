@@ -1,0 +1,215 @@
+//! The session and token part of the storage interface: user, client and offline sessions,
+//! refresh-token families and their rotation, authorization codes, revoked access tokens and
+//! events. The contracts here are where DESIGN.md §2's race rules are kept: every operation that
+//! can mint or end a token locks the user-session row first, so they serialise per session.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::clock::UnixTime;
+use crate::domain::User;
+
+/// SHA-256 of a token's jti or of a code: the only form a token reaches the database in.
+pub type TokenHash = [u8; 32];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSessionRecord {
+    pub id: String,
+    pub realm_id: String,
+    pub user_id: String,
+    pub offline: bool,
+    pub started_at: UnixTime,
+    pub last_access_at: UnixTime,
+    pub auth_time: UnixTime,
+    pub remember_me: bool,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Upper bound of the session's life, for cleanup only; liveness is computed from the
+    /// timestamps at read time.
+    pub expires_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSessionRecord {
+    pub id: String,
+    pub user_session_id: String,
+    /// The client's internal id.
+    pub client_id: String,
+    pub started_at: UnixTime,
+    pub last_access_at: UnixTime,
+}
+
+/// A new grant: a new token family in a (new or existing) user session, with its first refresh
+/// token when one is issued.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    /// `Some` creates this session; `None` joins `existing_session_id`.
+    pub new_session: Option<UserSessionRecord>,
+    pub existing_session_id: Option<String>,
+    pub client_id: String,
+    pub family_id: String,
+    pub scope: String,
+    pub now: UnixTime,
+    pub refresh_hash: Option<TokenHash>,
+    /// The code this grant was exchanged from: it records the family and access token.
+    pub from_code: Option<(TokenHash, TokenHash, UnixTime)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartedGrant {
+    pub session: UserSessionRecord,
+    pub client_session: ClientSessionRecord,
+}
+
+/// A refresh request as the store sees it.
+#[derive(Debug, Clone)]
+pub struct RotateRequest {
+    pub realm_id: String,
+    /// The authenticated client's internal id: a token of another client is `Unknown`.
+    pub client_id: String,
+    pub presented: TokenHash,
+    pub successor: TokenHash,
+    pub now: UnixTime,
+    /// `revokeRefreshToken`: consume the presented token. When false it stays valid.
+    pub rotate: bool,
+    /// `refreshTokenMaxReuse`: a token may be presented this many times beyond its first use.
+    pub max_reuse: i64,
+}
+
+/// What a rotation found, decided and did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RotateOutcome {
+    /// The presented token was consumed (when rotating) and its successor stored, the session's
+    /// last access moved to `now`.
+    Rotated(Box<RotatedGrant>),
+    /// No such token for this client in this realm (never issued, or its session is gone).
+    Unknown,
+    /// The family was revoked before this request.
+    FamilyRevoked,
+    /// The token was presented more often than allowed: its family is now revoked.
+    ReuseDetected { family_id: String },
+    /// The session is past its idle or max deadline, or the user is disabled.
+    SessionInactive,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RotatedGrant {
+    pub session: UserSessionRecord,
+    pub client_session: ClientSessionRecord,
+    pub family_id: String,
+    pub scope: String,
+    pub user: User,
+    pub role_ids: Vec<String>,
+}
+
+/// Decides whether a session (and its client session) is alive at `now`, and if so the new
+/// `expires_at` upper bound once its last access moves to `now`. Evaluated inside the store's
+/// transaction, so the decision and the write cannot be separated by a concurrent change.
+pub type LivenessCheck<'a> = &'a (dyn Fn(&UserSessionRecord, &ClientSessionRecord) -> Option<UnixTime> + Send + Sync);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthCodeRecord {
+    pub code_hash: TokenHash,
+    pub realm_id: String,
+    pub client_id: String,
+    pub user_session_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeOutcome {
+    /// First use: the code is now consumed.
+    Fresh(AuthCodeRecord),
+    /// Used before: the family and access token issued from it were revoked now.
+    Replayed,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventRecord {
+    pub id: String,
+    pub realm_id: String,
+    pub time: UnixTime,
+    pub kind: String,
+    pub client_id: Option<String>,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub error: Option<String>,
+    pub details: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub kinds: Vec<String>,
+    pub client_id: Option<String>,
+    pub user_id: Option<String>,
+    pub from: Option<UnixTime>,
+    pub to: Option<UnixTime>,
+    pub first: i64,
+    pub max: i64,
+}
+
+#[async_trait]
+pub trait SessionStore {
+    /// In one transaction: creates the user session (or locks the existing one; `NotFound` when
+    /// it is gone), finds or creates the client session, creates the family and stores its first
+    /// refresh token; with `from_code`, records family and access token on the code row.
+    async fn start_grant(&self, grant: &NewGrant) -> Result<StartedGrant, StoreError>;
+
+    /// Rotates a refresh token (see `RotateRequest` and `RotateOutcome`). Locks the user session
+    /// first, so it serialises with revocation, logout and session deletion of the same session:
+    /// once those commit, no successor can be stored. Of concurrent rotations of one token,
+    /// exactly `max_reuse + 1` succeed (when rotating).
+    async fn rotate_refresh_token(
+        &self,
+        request: &RotateRequest,
+        alive: LivenessCheck<'_>,
+    ) -> Result<RotateOutcome, StoreError>;
+
+    /// Revokes the family holding this token (RFC 7009). Offline families end their offline
+    /// session. Returns false when the token is unknown or belongs to another client.
+    async fn revoke_refresh_family(
+        &self,
+        realm_id: &str,
+        client_id: &str,
+        token: &TokenHash,
+        now: UnixTime,
+    ) -> Result<bool, StoreError>;
+
+    /// The session a refresh token belongs to, when the token's family is not revoked.
+    async fn session_of_refresh_token(&self, token: &TokenHash) -> Result<Option<UserSessionRecord>, StoreError>;
+
+    async fn user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError>;
+
+    /// Ends a session and, by cascade, its client sessions, families and tokens. False when gone.
+    async fn delete_user_session(&self, realm_id: &str, session_id: &str) -> Result<bool, StoreError>;
+
+    /// Ends every session of the user (offline ones too when `offline`); returns how many.
+    async fn delete_user_sessions(&self, user_id: &str, offline: bool) -> Result<u64, StoreError>;
+
+    async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError>;
+
+    /// Consumes a code. A second use revokes the family and access token issued from the first.
+    async fn consume_auth_code(&self, code_hash: &TokenHash, now: UnixTime) -> Result<CodeOutcome, StoreError>;
+
+    /// Records an access token as revoked until it expires.
+    async fn revoke_access_token(&self, realm_id: &str, jti: &TokenHash, expires_at: UnixTime) -> Result<(), StoreError>;
+
+    async fn is_access_token_revoked(&self, jti: &TokenHash) -> Result<bool, StoreError>;
+
+    async fn insert_events(&self, events: &[EventRecord]) -> Result<(), StoreError>;
+
+    /// Newest first.
+    async fn list_events(&self, realm_id: &str, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// Deletes at most `batch` rows of each kind that expired before `now` (sessions past their
+    /// upper bound, used codes, revoked-token records, events older than `events_before`).
+    async fn delete_expired(&self, now: UnixTime, events_before: UnixTime, batch: i64) -> Result<u64, StoreError>;
+}

@@ -24,12 +24,10 @@ RUN mkdir src \
     && cargo build --release --locked \
     && rm -rf src
 
-# The real sources. COPY keeps the files' original mtimes, which can be older than the stub
-# build's artifacts: touch the crate roots so cargo rebuilds the crate. sqlx::migrate! embeds
-# migrations/ at compile time, so it is copied before the build.
-COPY src ./src
-COPY migrations ./migrations
-COPY tests ./tests
+# The real sources (.dockerignore keeps target/, data/ and .git out). COPY keeps the files'
+# mtimes, which can be older than the stub build's artifacts: touch the crate roots so cargo
+# rebuilds the crate. sqlx::migrate! embeds migrations/ at compile time.
+COPY . .
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked \
     && strip target/release/portcullis
@@ -48,7 +46,6 @@ RUN groupadd --system --gid 10001 portcullis \
     && chown portcullis:portcullis /data
 
 COPY --from=builder /src/target/release/portcullis /usr/local/bin/portcullis
-COPY config/portcullis.toml /etc/portcullis/portcullis.toml
 
 # The data dir holds the SQLite database and a generated master key when those are used; with
 # Postgres and an explicit master key nothing is written there.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -24,6 +24,7 @@ use crate::crypto::envelope::MasterKeyError;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::MasterKey;
 use crate::http;
+use crate::oauth::events::EventSink;
 use crate::realm::cache::{RealmCache, DEFAULT_TTL};
 use crate::realm::service::{import_paths, OnExisting, RealmServiceError};
 use crate::store::{self, Store, StoreError};
@@ -39,6 +40,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub master_key: MasterKey,
     pub hasher: PasswordHasher,
+    pub events: EventSink,
     pub metrics: PrometheusHandle,
 }
 
@@ -135,6 +137,7 @@ impl App {
         let address = listener.local_addr().map_err(|source| StartError::Bind { address, source })?;
         let realms = Arc::new(RealmCache::new(store.clone(), master_key.clone(), clock.clone(), DEFAULT_TTL));
         let state = AppState {
+            events: EventSink::new(store.clone()),
             store,
             realms,
             settings: Arc::new(settings),
@@ -222,6 +225,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/realms/{realm}/.well-known/openid-configuration", get(http::discovery::well_known))
         .route(&format!("{oidc}/certs"), get(http::discovery::certs))
+        .route(&format!("{oidc}/token"), post(http::token::token))
         .route("/health/live", get(http::health::live))
         .route("/health/ready", get(http::health::ready))
         .route("/metrics", get(http::health::metrics))

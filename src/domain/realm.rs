@@ -116,7 +116,7 @@ impl Default for RealmSettings {
             quick_login_check_milli_seconds: 1000,
             max_delta_time_seconds: 43200,
             failure_factor: 30,
-            events_enabled: true,
+            events_enabled: false,
             events_expiration: 0,
             revoke_sessions_on_password_change: true,
         }

@@ -5,6 +5,7 @@ pub mod base_url;
 pub mod discovery;
 pub mod error;
 pub mod health;
+pub mod token;
 
 use std::sync::Arc;
 

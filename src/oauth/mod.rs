@@ -1,8 +1,17 @@
 //! OAuth 2.0 / OpenID Connect protocol logic with no axum types: parsed input and `now` in,
 //! domain results out. The HTTP edge lives in `crate::http`.
 
+pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod events;
+pub mod grants;
+pub mod issue;
+pub mod login;
+pub mod pkce;
+pub mod request;
+pub mod roles;
+pub mod scope;
 pub mod tokens;
 
 pub use error::OAuthError;

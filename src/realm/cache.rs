@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
-use crate::domain::Realm;
+use crate::domain::{Client, Realm, Role};
 use crate::oauth::tokens::{KeyMaterialError, KeyRing};
 use crate::store::{Store, StoreError};
 
@@ -20,7 +20,25 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(5);
 pub struct RealmContext {
     pub realm: Realm,
     pub keys: KeyRing,
+    /// By OAuth `client_id`.
+    pub clients: HashMap<String, Arc<Client>>,
+    /// Realm and client roles by id, with composites.
+    pub roles: HashMap<String, Role>,
     loaded_at: Instant,
+}
+
+impl RealmContext {
+    pub fn client(&self, client_id: &str) -> Option<Arc<Client>> {
+        self.clients.get(client_id).cloned()
+    }
+
+    pub fn client_by_internal_id(&self, id: &str) -> Option<Arc<Client>> {
+        self.clients.values().find(|c| c.id == id).cloned()
+    }
+
+    pub fn realm_role(&self, name: &str) -> Option<&Role> {
+        self.roles.values().find(|r| !r.client_role && r.name == name)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +77,15 @@ impl RealmCache {
         };
         let records = self.store.signing_keys(&realm.id).await?;
         let keys = KeyRing::load(&records, &self.master, self.clock.now())?;
-        let ctx = Arc::new(RealmContext { realm, keys, loaded_at: Instant::now() });
+        let clients = self.store.list_clients(&realm.id).await?;
+        let roles = self.store.realm_roles(&realm.id).await?;
+        let ctx = Arc::new(RealmContext {
+            realm,
+            keys,
+            clients: clients.into_iter().map(|c| (c.client_id.clone(), Arc::new(c))).collect(),
+            roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
+            loaded_at: Instant::now(),
+        });
         self.entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -648,6 +648,27 @@ macro_rules! impl_common_store {
                 Ok(row.map(User::from))
             }
 
+            async fn user_by_email(&self, realm_id: &str, email: &str) -> Result<Option<User>, StoreError> {
+                let rows: Vec<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE realm_id = $1 AND LOWER(email) = LOWER($2) LIMIT 2"
+                ))
+                .bind(realm_id)
+                .bind(email)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(if rows.len() == 1 { rows.into_iter().next().map(User::from) } else { None })
+            }
+
+            async fn service_account_user(&self, client_id: &str) -> Result<Option<User>, StoreError> {
+                let row: Option<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE service_account_client_id = $1"
+                ))
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(User::from))
+            }
+
             async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError> {
                 let row: Option<CredentialRow> = sqlx::query_as(
                     "SELECT id, user_id, type, secret_data, credential_data, created_at FROM credentials \

@@ -132,6 +132,12 @@ pub trait UserStore {
 
     async fn user_by_id(&self, realm_id: &str, user_id: &str) -> Result<Option<User>, StoreError>;
 
+    /// Looks up by email, case-insensitively; `None` when no user or more than one has it.
+    async fn user_by_email(&self, realm_id: &str, email: &str) -> Result<Option<User>, StoreError>;
+
+    /// The service-account user of a client (internal client id).
+    async fn service_account_user(&self, client_id: &str) -> Result<Option<User>, StoreError>;
+
     /// The user's newest password credential.
     async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError>;
 

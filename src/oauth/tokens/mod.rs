@@ -1,7 +1,11 @@
 //! Token formats: realm key material and the in-memory key ring that signs with parsed key pairs
-//! (DESIGN.md §6), JWKS rendering, and JWT encoding.
+//! (DESIGN.md §6), JWT encoding, the claims we issue, refresh-token shells and access-token
+//! verification.
 
+pub mod access;
+pub mod claims;
 pub mod jwt;
 pub mod keys;
+pub mod refresh;
 
-pub use keys::{KeyRing, KeyMaterialError};
+pub use keys::{KeyMaterialError, KeyRing};

@@ -1,0 +1,70 @@
+//! Client Credentials grant (RFC 6749 §4.4): a token for the client's service-account user.
+//! Like Keycloak, no refresh token unless the client sets
+//! `client_credentials.use_refresh_token` to "true"; without one no session is created.
+
+use super::GrantContext;
+use crate::oauth::events::EventKind;
+use crate::oauth::issue::{issue, new_access_jti, Issue, PlannedRefresh, TokenResponse};
+use crate::oauth::request::FormParams;
+use crate::oauth::scope::Scope;
+use crate::oauth::OAuthError;
+use crate::store::NewGrant;
+
+pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenResponse, OAuthError> {
+    if ctx.client.public_client || !ctx.client.service_accounts_enabled {
+        ctx.event(EventKind::ClientLoginError, None, None, Some("invalid_client"));
+        return Err(OAuthError::UnauthorizedClient("Client not enabled to retrieve service account".into()));
+    }
+    let scope = Scope::grant(form.get("scope"))?;
+    if scope.is_offline() {
+        return Err(OAuthError::InvalidScope("Offline tokens not allowed for the client credentials grant".into()));
+    }
+    let user = ctx
+        .store
+        .service_account_user(&ctx.client.id)
+        .await?
+        .filter(|u| u.enabled)
+        .ok_or_else(|| OAuthError::UnauthorizedClient("Client has no enabled service account user".into()))?;
+    let roles = ctx.roles_of(&user).await?;
+    let wants_refresh =
+        ctx.client.attributes.get("client_credentials.use_refresh_token").is_some_and(|v| v == "true");
+    let (session, refresh) = if wants_refresh {
+        let refresh = PlannedRefresh::new(false);
+        let started = ctx
+            .store
+            .start_grant(&NewGrant {
+                new_session: Some(ctx.new_session(&user, false, ctx.now)),
+                existing_session_id: None,
+                client_id: ctx.client.id.clone(),
+                family_id: crate::domain::new_id(),
+                scope: scope.as_string(),
+                now: ctx.now,
+                refresh_hash: Some(refresh.hash()),
+                from_code: None,
+            })
+            .await?;
+        let deadline = crate::session::deadline(
+            &ctx.realm.realm.settings,
+            &started.session,
+            Some(&started.client_session),
+            Some(ctx.now),
+        );
+        (Some(started.session), Some((refresh, deadline)))
+    } else {
+        (None, None)
+    };
+    ctx.event(EventKind::ClientLogin, Some(&user.id), session.as_ref().map(|s| s.id.as_str()), None);
+    issue(Issue {
+        realm: ctx.realm,
+        issuer: ctx.issuer,
+        client: ctx.client,
+        user: &user,
+        roles: &roles,
+        session: session.as_ref(),
+        scope: &scope,
+        now: ctx.now,
+        nonce: None,
+        access_jti: new_access_jti(),
+        refresh,
+    })
+}

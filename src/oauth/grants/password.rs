@@ -1,0 +1,67 @@
+//! Resource Owner Password Credentials grant (RFC 6749 §4.3), for clients with
+//! `directAccessGrantsEnabled`. Starts an SSO session (or an offline session when
+//! `offline_access` is asked for and the user holds that role).
+
+use super::GrantContext;
+use crate::oauth::events::EventKind;
+use crate::oauth::issue::{issue, new_access_jti, Issue, PlannedRefresh, TokenResponse};
+use crate::oauth::request::FormParams;
+use crate::oauth::scope::Scope;
+use crate::oauth::OAuthError;
+use crate::crypto::SecretString;
+use crate::realm::defaults::OFFLINE_ACCESS_ROLE;
+use crate::store::NewGrant;
+
+pub const INVALID_CREDENTIALS: &str = "Invalid user credentials";
+
+pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenResponse, OAuthError> {
+    if !ctx.client.direct_access_grants_enabled {
+        return Err(OAuthError::UnauthorizedClient("Client not allowed for direct access grants".into()));
+    }
+    let username = form.require("username")?;
+    let password = SecretString::new(form.require("password")?);
+    let scope = Scope::grant(form.get("scope"))?;
+    let user = crate::oauth::login::authenticate(ctx.store.as_ref(), ctx.hasher, ctx.realm, username, password).await;
+    let user = match user {
+        Ok(user) => user,
+        Err(failure) => {
+            ctx.event(EventKind::LoginError, failure.user_id(), None, Some(failure.event_error()));
+            return Err(failure.into_oauth());
+        }
+    };
+    let roles = ctx.roles_of(&user).await?;
+    if scope.is_offline() && !roles.has_realm_role(OFFLINE_ACCESS_ROLE) {
+        ctx.event(EventKind::LoginError, Some(&user.id), None, Some("not_allowed"));
+        return Err(OAuthError::InvalidScope("Offline tokens not allowed for the user or client".into()));
+    }
+    let session = ctx.new_session(&user, scope.is_offline(), ctx.now);
+    let refresh = PlannedRefresh::new(scope.is_offline());
+    let started = ctx
+        .store
+        .start_grant(&NewGrant {
+            new_session: Some(session),
+            existing_session_id: None,
+            client_id: ctx.client.id.clone(),
+            family_id: crate::domain::new_id(),
+            scope: scope.as_string(),
+            now: ctx.now,
+            refresh_hash: Some(refresh.hash()),
+            from_code: None,
+        })
+        .await?;
+    ctx.event(EventKind::Login, Some(&user.id), Some(&started.session.id), None);
+    let deadline = crate::session::deadline(&ctx.realm.realm.settings, &started.session, Some(&started.client_session), Some(ctx.now));
+    issue(Issue {
+        realm: ctx.realm,
+        issuer: ctx.issuer,
+        client: ctx.client,
+        user: &user,
+        roles: &roles,
+        session: Some(&started.session),
+        scope: &scope,
+        now: ctx.now,
+        nonce: None,
+        access_jti: new_access_jti(),
+        refresh: Some((refresh, deadline)),
+    })
+}

@@ -1,0 +1,83 @@
+//! Refresh Token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2,
+//! DESIGN.md §2). The shell's HMAC is checked before any database work; the store then consumes
+//! the token and stores its successor in one transaction under the session lock. A token
+//! presented more often than `refreshTokenMaxReuse` allows revokes its family only.
+
+use super::GrantContext;
+use crate::oauth::events::EventKind;
+use crate::oauth::issue::{issue, new_access_jti, Issue, PlannedRefresh, TokenResponse};
+use crate::oauth::request::FormParams;
+use crate::oauth::roles::effective_roles;
+use crate::oauth::scope::Scope;
+use crate::oauth::tokens::claims::TYP_OFFLINE;
+use crate::oauth::tokens::refresh;
+use crate::oauth::OAuthError;
+use crate::session;
+use crate::store::{RotateOutcome, RotateRequest};
+
+pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenResponse, OAuthError> {
+    let presented = form.require("refresh_token")?;
+    let fail = |error: &str, description: &str| {
+        ctx.event(EventKind::RefreshTokenError, None, None, Some(error));
+        OAuthError::invalid_grant(description)
+    };
+    let claims = refresh::verify(&ctx.realm.keys, presented).map_err(|_| fail("invalid_token", "Invalid refresh token"))?;
+    if claims.iss != ctx.issuer {
+        return Err(fail("invalid_token", "Invalid refresh token. Token issuer does not match"));
+    }
+    if claims.azp != ctx.client.client_id {
+        return Err(fail("invalid_token", "Invalid refresh token. Token client and authorized client don't match"));
+    }
+    if claims.exp <= ctx.now {
+        return Err(fail("invalid_token", "Token is not active"));
+    }
+    if claims.iat < ctx.realm.realm.not_before {
+        return Err(fail("invalid_token", "Stale token"));
+    }
+    let offline = claims.typ == TYP_OFFLINE;
+    let granted = Scope::parse_granted(&claims.scope);
+    let scope = granted.narrow(form.get("scope"))?;
+    let settings = &ctx.realm.realm.settings;
+    let successor = PlannedRefresh::new(offline);
+    let request = RotateRequest {
+        realm_id: ctx.realm.realm.id.clone(),
+        client_id: ctx.client.id.clone(),
+        presented: refresh::jti_hash(&claims.jti),
+        successor: successor.hash(),
+        now: ctx.now,
+        rotate: settings.revoke_refresh_token,
+        max_reuse: settings.refresh_token_max_reuse.max(0),
+    };
+    let check = session::refresh_check(settings, ctx.now);
+    let outcome = ctx.store.rotate_refresh_token(&request, &check).await?;
+    let rotated = match outcome {
+        RotateOutcome::Rotated(rotated) => rotated,
+        RotateOutcome::Unknown | RotateOutcome::SessionInactive => {
+            return Err(fail("invalid_token", "Session not active"));
+        }
+        RotateOutcome::FamilyRevoked => return Err(fail("invalid_token", "Token is not active")),
+        RotateOutcome::ReuseDetected { family_id } => {
+            metrics::counter!(crate::ops::metrics::REFRESH_REUSE).increment(1);
+            tracing::warn!(realm = %ctx.realm.realm.name, client = %ctx.client.client_id, family = %family_id,
+                "refresh token reuse detected: family revoked");
+            ctx.event(EventKind::RefreshTokenError, Some(&claims.sub), Some(&claims.sid), Some("refresh_token_reuse_detected"));
+            return Err(OAuthError::invalid_grant("Maximum allowed refresh token reuse exceeded"));
+        }
+    };
+    let roles = effective_roles(ctx.realm, &rotated.role_ids);
+    let deadline = session::deadline(settings, &rotated.session, Some(&rotated.client_session), Some(ctx.now));
+    ctx.event(EventKind::RefreshToken, Some(&rotated.user.id), Some(&rotated.session.id), None);
+    issue(Issue {
+        realm: ctx.realm,
+        issuer: ctx.issuer,
+        client: ctx.client,
+        user: &rotated.user,
+        roles: &roles,
+        session: Some(&rotated.session),
+        scope: &scope,
+        now: ctx.now,
+        nonce: None,
+        access_jti: new_access_jti(),
+        refresh: Some((successor, deadline)),
+    })
+}

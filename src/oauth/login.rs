@@ -1,0 +1,85 @@
+//! Checking a username and password, shared by the password grant and the login form: the
+//! lookup (by username, or email when the realm allows), the argon2id check on the bounded pool
+//! (a dummy hash for unknown users, so timing reveals nothing) and the disabled-account rule.
+
+use super::OAuthError;
+use crate::crypto::password::PasswordHasher;
+use crate::crypto::SecretString;
+use crate::domain::User;
+use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
+use crate::realm::RealmContext;
+use crate::store::Store;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginFailure {
+    /// Unknown user or wrong password: the same answer for both.
+    InvalidCredentials { user_id: Option<String> },
+    Disabled { user_id: String },
+    Unavailable,
+}
+
+impl LoginFailure {
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Self::InvalidCredentials { user_id } => user_id.as_deref(),
+            Self::Disabled { user_id } => Some(user_id),
+            Self::Unavailable => None,
+        }
+    }
+
+    /// Keycloak's event error names.
+    pub fn event_error(&self) -> &'static str {
+        match self {
+            Self::InvalidCredentials { user_id: None } => "user_not_found",
+            Self::InvalidCredentials { .. } => "invalid_user_credentials",
+            Self::Disabled { .. } => "user_disabled",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    /// Keycloak answers bad credentials with 401 invalid_grant.
+    pub fn into_oauth(self) -> OAuthError {
+        match self {
+            Self::InvalidCredentials { .. } => {
+                OAuthError::InvalidGrant { description: super::grants::password::INVALID_CREDENTIALS.into(), status: 401 }
+            }
+            Self::Disabled { .. } => OAuthError::invalid_grant("Account disabled"),
+            Self::Unavailable => OAuthError::TemporarilyUnavailable,
+        }
+    }
+}
+
+async fn find_user(store: &dyn Store, realm: &RealmContext, login: &str) -> Result<Option<User>, LoginFailure> {
+    let realm_id = &realm.realm.id;
+    let by_name = store.user_by_username(realm_id, login).await.map_err(|_| LoginFailure::Unavailable)?;
+    if by_name.is_some() || !realm.realm.settings.login_with_email_allowed || !login.contains('@') {
+        return Ok(by_name);
+    }
+    store.user_by_email(realm_id, login).await.map_err(|_| LoginFailure::Unavailable)
+}
+
+pub async fn authenticate(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    realm: &RealmContext,
+    login: &str,
+    password: SecretString,
+) -> Result<User, LoginFailure> {
+    let user = find_user(store, realm, login).await?.filter(|u| u.service_account_client_id.is_none());
+    let stored = match &user {
+        Some(user) => store
+            .password_credential(&user.id)
+            .await
+            .map_err(|_| LoginFailure::Unavailable)?
+            .filter(|c| c.credential_data == ARGON2_PHC_CREDENTIAL_DATA)
+            .map(|c| c.secret_data),
+        None => None,
+    };
+    let matches = hasher.verify(password, stored).await;
+    match user {
+        Some(user) if matches && user.enabled => Ok(user),
+        Some(user) if matches => Err(LoginFailure::Disabled { user_id: user.id }),
+        Some(user) => Err(LoginFailure::InvalidCredentials { user_id: Some(user.id) }),
+        None => Err(LoginFailure::InvalidCredentials { user_id: None }),
+    }
+}

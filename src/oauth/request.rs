@@ -1,0 +1,76 @@
+//! Form-encoded request bodies (RFC 6749 §3.2, Appendix B) parsed strictly: a parameter given
+//! twice is `invalid_request`, and empty values count as absent (python-keycloak sends
+//! `code=&redirect_uri=` with a password grant).
+
+use std::collections::HashMap;
+
+use super::OAuthError;
+
+#[derive(Debug, Default, Clone)]
+pub struct FormParams {
+    values: HashMap<String, String>,
+}
+
+impl FormParams {
+    pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+        let mut values = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        for (key, value) in form_urlencoded::parse(body) {
+            if !seen.insert(key.to_string()) {
+                return Err(OAuthError::InvalidRequest(format!("duplicated parameter: {key}")));
+            }
+            if !value.is_empty() {
+                values.insert(key.into_owned(), value.into_owned());
+            }
+        }
+        Ok(Self { values })
+    }
+
+    /// The value when present and non-empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// The value, or Keycloak's `Missing parameter: {name}`.
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or_else(|| OAuthError::InvalidRequest(format!("Missing parameter: {name}")))
+    }
+}
+
+/// RFC 6749 requires `application/x-www-form-urlencoded` for token, revoke and introspect.
+pub fn require_form_content_type(content_type: Option<&str>) -> Result<(), OAuthError> {
+    let is_form = content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    if is_form {
+        Ok(())
+    } else {
+        Err(OAuthError::InvalidRequest("Content-Type must be application/x-www-form-urlencoded".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_parameter_is_invalid() {
+        let err = FormParams::parse(b"grant_type=password&grant_type=refresh_token").unwrap_err();
+        assert_eq!(err.code(), "invalid_request");
+    }
+
+    #[test]
+    fn empty_values_are_absent() {
+        let form = FormParams::parse(b"grant_type=password&code=&redirect_uri=&username=a%2Bb").unwrap();
+        assert_eq!(form.get("code"), None);
+        assert_eq!(form.get("username"), Some("a+b"));
+        assert_eq!(form.require("password").unwrap_err().description(), Some("Missing parameter: password"));
+    }
+
+    #[test]
+    fn content_type_parameters_are_allowed() {
+        assert!(require_form_content_type(Some("application/x-www-form-urlencoded; charset=UTF-8")).is_ok());
+        assert!(require_form_content_type(Some("application/json")).is_err());
+        assert!(require_form_content_type(None).is_err());
+    }
+}

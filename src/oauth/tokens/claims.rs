@@ -1,0 +1,130 @@
+//! The claims Portcullis puts in tokens, with Keycloak's names, so clients and resource servers
+//! written for Keycloak read them unchanged.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Token `typ` values, as Keycloak writes them.
+pub const TYP_BEARER: &str = "Bearer";
+pub const TYP_ID: &str = "ID";
+pub const TYP_REFRESH: &str = "Refresh";
+pub const TYP_OFFLINE: &str = "Offline";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RoleList {
+    pub roles: Vec<String>,
+}
+
+/// The user's profile claims, shared by access tokens, id tokens and userinfo.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProfileClaims {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessClaims {
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    pub jti: String,
+    pub iss: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "one_or_many")]
+    pub aud: Vec<String>,
+    pub sub: String,
+    pub typ: String,
+    pub azp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_state: Option<String>,
+    #[serde(default)]
+    pub acr: Option<String>,
+    #[serde(rename = "allowed-origins", default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub realm_access: RoleList,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_access: BTreeMap<String, RoleList>,
+    pub scope: String,
+    #[serde(flatten)]
+    pub profile: ProfileClaims,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IdClaims {
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    pub jti: String,
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub typ: String,
+    pub azp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_state: Option<String>,
+    pub at_hash: String,
+    pub acr: String,
+    #[serde(flatten)]
+    pub profile: ProfileClaims,
+}
+
+/// The body of a refresh or offline token shell (DESIGN.md §2): HMAC-signed, and only the
+/// SHA-256 of `jti` is stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RefreshClaims {
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub typ: String,
+    pub azp: String,
+    pub sid: String,
+    pub session_state: String,
+    pub scope: String,
+}
+
+/// `aud` is a string when there is one audience and an array otherwise (RFC 7519 §4.1.3).
+mod one_or_many {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &[String], s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        })
+    }
+}

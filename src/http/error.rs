@@ -25,6 +25,7 @@ impl IntoResponse for OAuthError {
                 "Bearer error=\"invalid_token\", error_description=\"{}\"",
                 description.replace('"', "'")
             )),
+            OAuthError::MissingToken => Some(String::from("Bearer realm=\"portcullis\"")),
             _ => None,
         };
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {

@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod error;
 pub mod health;
 pub mod token;
+pub mod userinfo;
 
 use std::sync::Arc;
 

@@ -1,33 +1,31 @@
-//! `POST /realms/{realm}/protocol/openid-connect/token`: parse the form, authenticate the
-//! client, run the grant, answer with `no-store` (RFC 6749 §5.1).
+//! The client-authenticated OAuth endpoints: token (RFC 6749), revoke (RFC 7009), introspect
+//! (RFC 7662) and refresh-token logout. Each parses the form, authenticates the client, calls
+//! one function of `crate::oauth` and maps the result.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::base_url::BaseUrl;
 use super::enabled_realm;
 use crate::app::AppState;
+use crate::domain::Client;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::grants::{self, GrantContext};
 use crate::oauth::request::{require_form_content_type, FormParams};
-use crate::oauth::OAuthError;
+use crate::oauth::{introspect, logout, revoke, OAuthError};
+use crate::realm::RealmContext;
 
 pub fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The parsed, client-authenticated form of an OAuth endpoint.
-pub fn parse_form(headers: &HeaderMap, body: &Bytes) -> Result<FormParams, OAuthError> {
-    require_form_content_type(header_str(headers, header::CONTENT_TYPE))?;
-    FormParams::parse(body)
-}
-
-/// Adds RFC 6749 §5.1's cache headers to a JSON success body.
+/// Adds RFC 6749 §5.1's cache headers to a success body.
 pub fn no_store(body: impl IntoResponse) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
@@ -35,6 +33,55 @@ pub fn no_store(body: impl IntoResponse) -> Response {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
 }
+
+/// A request to a client-authenticated endpoint, parsed and authenticated.
+pub struct ClientRequest {
+    pub realm: Arc<RealmContext>,
+    pub client: Arc<Client>,
+    pub form: FormParams,
+    pub issuer: String,
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+impl ClientRequest {
+    pub async fn parse(
+        state: &AppState,
+        realm: &str,
+        base: &BaseUrl,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Self, OAuthError> {
+        let realm = enabled_realm(state, realm).await?;
+        require_form_content_type(header_str(headers, header::CONTENT_TYPE))?;
+        let form = FormParams::parse(body)?;
+        let client = authenticate(&realm, header_str(headers, header::AUTHORIZATION), &form, &state.master_key)?;
+        Ok(Self {
+            issuer: base.issuer(&realm.realm.name),
+            realm,
+            client,
+            form,
+            ip: peer.ip().to_string(),
+            user_agent: header_str(headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+        })
+    }
+
+    pub fn context<'a>(&'a self, state: &'a AppState) -> GrantContext<'a> {
+        GrantContext {
+            store: &state.store,
+            hasher: &state.hasher,
+            events: &state.events,
+            realm: &self.realm,
+            client: &self.client,
+            issuer: &self.issuer,
+            now: state.clock.now(),
+            ip: Some(self.ip.clone()),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
 
 pub async fn token(
     State(state): State<AppState>,
@@ -44,21 +91,48 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let ctx = enabled_realm(&state, &realm).await?;
-    let form = parse_form(&headers, &body)?;
-    let client = authenticate(&ctx, header_str(&headers, header::AUTHORIZATION), &form, &state.master_key)?;
-    let issuer = base.issuer(&ctx.realm.name);
-    let grant = GrantContext {
-        store: &state.store,
-        hasher: &state.hasher,
-        events: &state.events,
-        realm: &ctx,
-        client: &client,
-        issuer: &issuer,
-        now: state.clock.now(),
-        ip: Some(peer.ip().to_string()),
-        user_agent: header_str(&headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
-    };
-    let response = grants::handle(&grant, &form).await?;
+    let request = ClientRequest::parse(&state, &realm, &base, peer, &headers, &body).await?;
+    let response = grants::handle(&request.context(&state), &request.form).await?;
     Ok(no_store(Json(response)))
 }
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    base: BaseUrl,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let request = ClientRequest::parse(&state, &realm, &base, peer, &headers, &body).await?;
+    revoke::revoke(&request.context(&state), &request.form).await?;
+    Ok(no_store(StatusCode::OK))
+}
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    base: BaseUrl,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let request = ClientRequest::parse(&state, &realm, &base, peer, &headers, &body).await?;
+    let answer = introspect::introspect(&request.context(&state), &request.form).await?;
+    Ok(no_store(Json(answer)))
+}
+
+/// `POST .../logout` with client authentication and a refresh token: 204 as Keycloak answers.
+pub async fn logout(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    base: BaseUrl,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let request = ClientRequest::parse(&state, &realm, &base, peer, &headers, &body).await?;
+    logout::logout(&request.context(&state), &request.form).await?;
+    Ok(no_store(StatusCode::NO_CONTENT))
+}
+

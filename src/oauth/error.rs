@@ -19,6 +19,8 @@ pub enum OAuthError {
     InvalidScope(String),
     /// RFC 6750 §3.1: the access token is expired, revoked or malformed.
     InvalidToken(String),
+    /// RFC 6750 §3.1: no bearer token was sent (401 with a bare challenge).
+    MissingToken,
     /// RFC 7009 §2.2.1: the server cannot revoke this token type.
     UnsupportedTokenType(String),
     /// Realm unknown or disabled (Keycloak answers 404 "Realm does not exist").
@@ -50,6 +52,7 @@ impl OAuthError {
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidToken(_) => "invalid_token",
+            Self::MissingToken => "invalid_request",
             Self::UnsupportedTokenType(_) => "unsupported_token_type",
             Self::RealmNotFound => "Realm does not exist",
             Self::ServerError => "server_error",
@@ -67,6 +70,7 @@ impl OAuthError {
             | Self::InvalidScope(d)
             | Self::InvalidToken(d)
             | Self::UnsupportedTokenType(d) => Some(d),
+            Self::MissingToken => Some("Token not provided"),
             Self::RealmNotFound => None,
             Self::ServerError => Some("Internal server error"),
             Self::TemporarilyUnavailable => Some("The service is temporarily unavailable, try again later"),
@@ -75,7 +79,7 @@ impl OAuthError {
 
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidClient { .. } | Self::InvalidToken(_) => 401,
+            Self::InvalidClient { .. } | Self::InvalidToken(_) | Self::MissingToken => 401,
             Self::InvalidGrant { status, .. } => *status,
             Self::RealmNotFound => 404,
             Self::ServerError => 500,

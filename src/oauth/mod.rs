@@ -6,12 +6,17 @@ pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod grants;
+pub mod introspect;
 pub mod issue;
 pub mod login;
+pub mod logout;
 pub mod pkce;
 pub mod request;
+pub mod revoke;
 pub mod roles;
 pub mod scope;
+pub mod token_check;
 pub mod tokens;
+pub mod userinfo;
 
 pub use error::OAuthError;

@@ -1,0 +1,112 @@
+//! Is this token alive right now? The checks shared by introspection, userinfo and revocation:
+//! signature and expiry first (no database), then not-before, revocation and session liveness
+//! (one or two lookups). Each failure says why, for the log and the event; clients only ever see
+//! "inactive" or `invalid_token`.
+
+use super::tokens::claims::{AccessClaims, RefreshClaims};
+use super::tokens::{access, refresh};
+use super::OAuthError;
+use crate::clock::UnixTime;
+use crate::crypto::sha256;
+use crate::realm::RealmContext;
+use crate::session;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inactive {
+    Invalid,
+    Expired,
+    Stale,
+    Revoked,
+    SessionEnded,
+}
+
+impl Inactive {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Invalid => "invalid_token",
+            Self::Expired => "token_expired",
+            Self::Stale => "stale_token",
+            Self::Revoked => "token_revoked",
+            Self::SessionEnded => "session_expired",
+        }
+    }
+}
+
+pub enum LiveToken {
+    Access(AccessClaims),
+    Refresh(RefreshClaims),
+}
+
+/// Checks an access token fully: signature, issuer, expiry, not-before, revocation, session.
+pub async fn live_access_token(
+    store: &dyn Store,
+    realm: &RealmContext,
+    issuer: &str,
+    token: &str,
+    now: UnixTime,
+) -> Result<Result<AccessClaims, Inactive>, OAuthError> {
+    let claims = match access::verify(&realm.keys, issuer, token, now) {
+        Ok(claims) => claims,
+        Err(access::AccessTokenError::Expired) => return Ok(Err(Inactive::Expired)),
+        Err(access::AccessTokenError::Invalid) => return Ok(Err(Inactive::Invalid)),
+    };
+    if claims.iat < realm.realm.not_before {
+        return Ok(Err(Inactive::Stale));
+    }
+    if store.is_access_token_revoked(&sha256(claims.jti.as_bytes())).await? {
+        return Ok(Err(Inactive::Revoked));
+    }
+    if let Some(sid) = &claims.sid {
+        let alive = store
+            .user_session(&realm.realm.id, sid)
+            .await?
+            .is_some_and(|s| session::is_alive(&realm.realm.settings, &s, None, now));
+        if !alive {
+            return Ok(Err(Inactive::SessionEnded));
+        }
+    }
+    Ok(Ok(claims))
+}
+
+/// Checks a refresh or offline token: HMAC, issuer, expiry, not-before, family and session.
+pub async fn live_refresh_token(
+    store: &dyn Store,
+    realm: &RealmContext,
+    issuer: &str,
+    token: &str,
+    now: UnixTime,
+) -> Result<Result<RefreshClaims, Inactive>, OAuthError> {
+    let Ok(claims) = refresh::verify(&realm.keys, token) else { return Ok(Err(Inactive::Invalid)) };
+    if claims.iss != issuer {
+        return Ok(Err(Inactive::Invalid));
+    }
+    if claims.exp <= now {
+        return Ok(Err(Inactive::Expired));
+    }
+    if claims.iat < realm.realm.not_before {
+        return Ok(Err(Inactive::Stale));
+    }
+    let alive = store
+        .session_of_refresh_token(&refresh::jti_hash(&claims.jti))
+        .await?
+        .is_some_and(|s| session::is_alive(&realm.realm.settings, &s, None, now));
+    Ok(if alive { Ok(claims) } else { Err(Inactive::SessionEnded) })
+}
+
+/// Tries the token as an access token, then as a refresh token (RFC 7662 §2.1 lets the server
+/// ignore `token_type_hint`).
+pub async fn live_token(
+    store: &dyn Store,
+    realm: &RealmContext,
+    issuer: &str,
+    token: &str,
+    now: UnixTime,
+) -> Result<Result<LiveToken, Inactive>, OAuthError> {
+    match live_access_token(store, realm, issuer, token, now).await? {
+        Ok(claims) => return Ok(Ok(LiveToken::Access(claims))),
+        Err(Inactive::Invalid) => {}
+        Err(other) => return Ok(Err(other)),
+    }
+    Ok(live_refresh_token(store, realm, issuer, token, now).await?.map(LiveToken::Refresh))
+}

@@ -1,0 +1,43 @@
+//! The UserInfo endpoint (OIDC Core §5.3): the profile of the user a live access token was issued
+//! to. Any failure is RFC 6750's `invalid_token`.
+
+use serde_json::Value;
+
+use super::events::{Event, EventKind, EventSink};
+use super::issue::userinfo_claims;
+use super::token_check::live_access_token;
+use super::OAuthError;
+use crate::clock::UnixTime;
+use crate::realm::RealmContext;
+use crate::store::Store;
+
+pub async fn userinfo(
+    store: &dyn Store,
+    events: &EventSink,
+    realm: &RealmContext,
+    issuer: &str,
+    token: &str,
+    now: UnixTime,
+) -> Result<Value, OAuthError> {
+    let claims = match live_access_token(store, realm, issuer, token, now).await? {
+        Ok(claims) => claims,
+        Err(inactive) => {
+            let event = Event { error: Some(inactive.reason().into()), ..Event::default() };
+            events.emit(realm, EventKind::UserInfoRequestError, now, event);
+            return Err(OAuthError::InvalidToken("Token verification failed".into()));
+        }
+    };
+    let user = store
+        .user_by_id(&realm.realm.id, &claims.sub)
+        .await?
+        .filter(|u| u.enabled)
+        .ok_or_else(|| OAuthError::InvalidToken("User not found or disabled".into()))?;
+    let event = Event {
+        client_id: Some(claims.azp.clone()),
+        user_id: Some(user.id.clone()),
+        session_id: claims.sid.clone(),
+        ..Event::default()
+    };
+    events.emit(realm, EventKind::UserInfoRequest, now, event);
+    Ok(userinfo_claims(&user))
+}

@@ -10,3 +10,4 @@ mod keys;
 mod ops;
 mod secrets_at_rest;
 mod store_suite;
+mod token_endpoints;

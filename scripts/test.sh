@@ -25,4 +25,20 @@ psql "$PG_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'portcu
     psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
   done
 
+# tests/api/python_client.rs drives the server with the real python-keycloak from .venv. Create
+# .venv when missing and install the pinned tests/python/requirements.txt, again only when that
+# file (or the venv's interpreter) changed since the last install, as recorded in a stamp file.
+if [ ! -x .venv/bin/python ]; then
+  echo "test.sh: creating .venv for the python-keycloak end-to-end test"
+  python3 -m venv .venv
+fi
+requirements=tests/python/requirements.txt
+stamp=.venv/.portcullis-requirements.sha256
+wanted="$( (cat "$requirements"; .venv/bin/python -VV) | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
+  echo "test.sh: installing $requirements into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+  echo "$wanted" >"$stamp"
+fi
+
 cargo test --locked --all-targets "$@"

@@ -167,6 +167,7 @@ impl App {
             state.store.clone(),
             state.clock.clone(),
             Duration::from_secs(settings.cleanup_interval),
+            settings.event_retention,
         );
         let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let grace = Duration::from_secs(settings.shutdown_timeout);

@@ -24,6 +24,8 @@ pub mod oauth;
 pub mod ops;
 /// Realm creation, Keycloak realm JSON import/export and the in-memory realm cache.
 pub mod realm;
+/// User operations shared by admin, account page and CLI (passwords).
+pub mod users;
 /// Session liveness and token deadlines as pure functions of settings and time.
 pub mod session;
 /// The storage interface and its Postgres and SQLite backends.

@@ -1,5 +1,6 @@
 //! Background deletion of expired rows in bounded batches. Correctness never depends on it
-//! (liveness is computed at read time, DESIGN.md §3); it only keeps tables small.
+//! (liveness is computed at read time, DESIGN.md §3); it only keeps tables small, as Hydra's
+//! ever-growing token tables showed is needed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,26 +8,38 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::store::Store;
 
-/// Runs one pass: deletes keys no longer published. Returns how many rows went.
-pub async fn run_once(store: &dyn Store, clock: &dyn Clock) -> u64 {
+/// Rows deleted per statement per pass: bounded so a backlog never holds long locks.
+pub const BATCH: i64 = 1000;
+
+/// Runs one pass: expired sessions (with their tokens), used codes, revoked-token records,
+/// events older than the retention, and keys no longer published. Returns how many rows went.
+pub async fn run_once(store: &dyn Store, clock: &dyn Clock, event_retention: i64) -> u64 {
     let now = clock.now();
-    match store.delete_expired_keys(now).await {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!(error = %e, "cleanup of expired keys failed; will retry");
-            0
-        }
+    let mut deleted = 0;
+    match store.delete_expired(now, now - event_retention, BATCH).await {
+        Ok(n) => deleted += n,
+        Err(e) => tracing::warn!(error = %e, "cleanup of expired sessions failed; will retry"),
     }
+    match store.delete_expired_keys(now).await {
+        Ok(n) => deleted += n,
+        Err(e) => tracing::warn!(error = %e, "cleanup of expired keys failed; will retry"),
+    }
+    deleted
 }
 
-/// Spawns the periodic task; it stops when the runtime shuts down.
-pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, every: Duration) -> tokio::task::JoinHandle<()> {
+/// Spawns the periodic task; it stops when aborted or the runtime shuts down.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+    event_retention: i64,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            let deleted = run_once(store.as_ref(), clock.as_ref()).await;
+            let deleted = run_once(store.as_ref(), clock.as_ref(), event_retention).await;
             if deleted > 0 {
                 tracing::info!(deleted, "cleanup removed expired rows");
             }

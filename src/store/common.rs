@@ -698,6 +698,17 @@ macro_rules! impl_common_store {
                 Ok(())
             }
 
+            async fn replace_password(&self, credential: &Credential) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'")
+                    .bind(&credential.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::insert_credential(&mut tx, credential).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn realm_roles(&self, realm_id: &str) -> Result<Vec<Role>, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let roles = Self::roles_in(&mut tx, realm_id).await?;

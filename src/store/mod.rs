@@ -150,6 +150,9 @@ pub trait UserStore {
         role_ids: &[String],
     ) -> Result<(), StoreError>;
 
+    /// Replaces the user's password credentials with `credential` in one transaction.
+    async fn replace_password(&self, credential: &Credential) -> Result<(), StoreError>;
+
     /// Roles of the realm (realm and client roles) with their composites.
     async fn realm_roles(&self, realm_id: &str) -> Result<Vec<Role>, StoreError>;
 

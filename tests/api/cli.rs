@@ -75,13 +75,13 @@ fn production_start_refuses_missing_master_key_and_default_password() {
 }
 
 /// A running `start-dev` and the base URL it printed.
-struct DevServer {
+pub(crate) struct DevServer {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl DevServer {
-    fn start(data_dir: &Path, extra: &[&str]) -> (DevServer, Duration) {
+    pub(crate) fn start(data_dir: &Path, extra: &[&str]) -> (DevServer, Duration) {
         let started = Instant::now();
         let mut child = portcullis()
             .args(["start-dev", "--http-port", "0", "--data-dir"])
@@ -127,7 +127,7 @@ impl DevServer {
     }
 
     /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> Option<i32> {
+    pub(crate) fn terminate(mut self) -> Option<i32> {
         Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

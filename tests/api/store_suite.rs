@@ -195,3 +195,113 @@ backend_tests! {
         assert!(store.pool_usage().0 >= 1);
     }
 }
+
+mod sessions {
+    use portcullis::domain::new_id;
+    use portcullis::store::{NewGrant, RotateOutcome, RotateRequest, UserSessionRecord};
+
+    use super::*;
+
+    async fn realm_with_user(store: &Arc<dyn Store>) -> (String, String, String) {
+        let b = bundle("s");
+        store.create_realms(&[b.clone()], false).await.unwrap();
+        (b.realm.unwrap().id, b.clients[0].id.clone(), b.users[0].id.clone())
+    }
+
+    fn session(realm_id: &str, user_id: &str, now: i64, expires_at: i64) -> UserSessionRecord {
+        UserSessionRecord {
+            id: new_id(),
+            realm_id: realm_id.into(),
+            user_id: user_id.into(),
+            offline: false,
+            started_at: now,
+            last_access_at: now,
+            auth_time: now,
+            remember_me: false,
+            ip: Some("127.0.0.1".into()),
+            user_agent: None,
+            expires_at,
+        }
+    }
+
+    fn grant(s: UserSessionRecord, client_id: &str, hash: [u8; 32]) -> NewGrant {
+        NewGrant {
+            new_session: Some(s),
+            existing_session_id: None,
+            client_id: client_id.into(),
+            family_id: new_id(),
+            scope: "openid".into(),
+            now: 100,
+            refresh_hash: Some(hash),
+            from_code: None,
+        }
+    }
+
+    fn rotate(realm_id: &str, client_id: &str, presented: [u8; 32], successor: [u8; 32], max_reuse: i64) -> RotateRequest {
+        RotateRequest {
+            realm_id: realm_id.into(),
+            client_id: client_id.into(),
+            presented,
+            successor,
+            now: 200,
+            rotate: true,
+            max_reuse,
+        }
+    }
+
+    backend_tests! {
+        async fn rotation_consumes_once_and_a_reuse_revokes_the_family(backend: Backend) {
+            let (store, _dir) = fresh_store(backend).await;
+            let (realm_id, client_id, user_id) = realm_with_user(&store).await;
+            let started = store.start_grant(&grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32])).await.unwrap();
+            assert_eq!(started.client_session.client_id, client_id);
+            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
+            let first = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [2; 32], 0), &alive).await.unwrap();
+            let RotateOutcome::Rotated(rotated) = first else { panic!("{first:?}") };
+            assert_eq!(rotated.session.last_access_at, 200);
+            assert_eq!(rotated.session.expires_at, 5000);
+            assert_eq!(rotated.user.id, user_id);
+            assert_eq!(rotated.role_ids.len(), 1);
+            let reuse = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [3; 32], 0), &alive).await.unwrap();
+            assert!(matches!(reuse, RotateOutcome::ReuseDetected { .. }), "{reuse:?}");
+            let successor = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [2; 32], [4; 32], 0), &alive).await.unwrap();
+            assert_eq!(successor, RotateOutcome::FamilyRevoked);
+            let unknown = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [9; 32], [5; 32], 0), &alive).await.unwrap();
+            assert_eq!(unknown, RotateOutcome::Unknown);
+        }
+
+        async fn a_dead_session_or_a_foreign_client_stores_no_successor(backend: Backend) {
+            let (store, _dir) = fresh_store(backend).await;
+            let (realm_id, client_id, user_id) = realm_with_user(&store).await;
+            store.start_grant(&grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32])).await.unwrap();
+            let dead = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| None;
+            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [2; 32], 0), &dead).await.unwrap();
+            assert_eq!(outcome, RotateOutcome::SessionInactive);
+            assert!(store.session_of_refresh_token(&[2; 32]).await.unwrap().is_none());
+            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
+            let foreign = store.rotate_refresh_token(&rotate(&realm_id, "other-client", [1; 32], [2; 32], 0), &alive).await.unwrap();
+            assert_eq!(foreign, RotateOutcome::Unknown);
+            assert!(store.session_of_refresh_token(&[1; 32]).await.unwrap().is_some(), "nothing was consumed");
+        }
+
+        async fn expired_rows_are_deleted_in_bounded_batches(backend: Backend) {
+            let (store, _dir) = fresh_store(backend).await;
+            let (realm_id, client_id, user_id) = realm_with_user(&store).await;
+            for (i, expires) in [(1u8, 150), (2, 160), (3, 10_000)] {
+                store.start_grant(&grant(session(&realm_id, &user_id, 100, expires), &client_id, [i; 32])).await.unwrap();
+            }
+            let events: Vec<portcullis::store::EventRecord> = (0..3)
+                .map(|i| portcullis::store::EventRecord {
+                    id: new_id(), realm_id: realm_id.clone(), time: 100 + i, kind: "LOGIN".into(), ..Default::default()
+                })
+                .collect();
+            store.insert_events(&events).await.unwrap();
+            assert_eq!(store.delete_expired(200, 102, 1).await.unwrap(), 2, "one session and one event per batch");
+            assert_eq!(store.delete_expired(200, 102, 1000).await.unwrap(), 2);
+            assert_eq!(store.delete_expired(200, 102, 1000).await.unwrap(), 0);
+            assert!(store.session_of_refresh_token(&[1; 32]).await.unwrap().is_none());
+            assert!(store.session_of_refresh_token(&[3; 32]).await.unwrap().is_some());
+            assert_eq!(store.list_events(&realm_id, &Default::default()).await.unwrap().len(), 1);
+        }
+    }
+}

@@ -218,3 +218,30 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn a_password_change_ends_every_session_of_the_user(backend: Backend) {
+        let app = vault(backend).await;
+        let online = login(&app, "backend", "openid").await;
+        let offline = login(&app, "backend", "openid offline_access").await;
+        let realm = app.store.realm_by_name("vault").await.unwrap().unwrap();
+        let carol = app.store.user_by_username(&realm.id, "carol").await.unwrap().unwrap();
+        let ended = portcullis::users::set_password(
+            app.store.as_ref(), &app.state.hasher, &realm, &carol.id,
+            portcullis::crypto::SecretString::new("a-new-password"), 0,
+        ).await.unwrap();
+        assert_eq!(ended, 2);
+        for tokens in [&online, &offline] {
+            assert_eq!(refresh(&app, "backend", field(tokens, "refresh_token")).await.0, 400);
+        }
+        let (status, _) = post(&app, "token", "backend", &[
+            ("grant_type", "password"), ("username", "carol"), ("password", PASSWORD),
+        ]).await;
+        assert_eq!(status, 401, "the old password is gone");
+        let (status, _) = post(&app, "token", "backend", &[
+            ("grant_type", "password"), ("username", "carol"), ("password", "a-new-password"),
+        ]).await;
+        assert_eq!(status, 200);
+        app.stop().await;
+    }
+}

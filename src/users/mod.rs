@@ -1,0 +1,50 @@
+//! User operations shared by the admin API, the account page and the CLI. Today: setting a
+//! password, which (by the realm switch `revokeSessionsOnPasswordChange`, on by default) ends
+//! every session of the user, offline ones included: a password change often answers a
+//! compromise, and a stolen offline token would otherwise outlive it.
+
+use crate::clock::UnixTime;
+use crate::crypto::password::PasswordHasher;
+use crate::crypto::SecretString;
+use crate::domain::{new_id, Credential, Realm};
+use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password must not be empty")]
+    Empty,
+    #[error("password hashing failed")]
+    Hash,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Sets the user's password and returns how many sessions were ended.
+pub async fn set_password(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    realm: &Realm,
+    user_id: &str,
+    password: SecretString,
+    now: UnixTime,
+) -> Result<u64, PasswordError> {
+    if password.expose().is_empty() {
+        return Err(PasswordError::Empty);
+    }
+    let hash = hasher.hash(password).await.map_err(|_| PasswordError::Hash)?;
+    let credential = Credential {
+        id: new_id(),
+        user_id: user_id.to_string(),
+        kind: "password".into(),
+        secret_data: hash,
+        credential_data: ARGON2_PHC_CREDENTIAL_DATA.into(),
+        created_at: now,
+    };
+    store.replace_password(&credential).await?;
+    if realm.settings.revoke_sessions_on_password_change {
+        Ok(store.delete_user_sessions(user_id, true).await?)
+    } else {
+        Ok(0)
+    }
+}

@@ -43,7 +43,8 @@ pub enum Command {
         settings: SettingFlags,
         #[arg(long, value_name = "FILE_OR_DIR")]
         file: PathBuf,
-        /// Replace realms that already exist (Keycloak's --override).
+        /// Replace realms that already exist. Without it an existing realm is an error (safer than
+        /// kc.sh import, which overwrites by default).
         #[arg(long = "override")]
         replace: bool,
     },

@@ -117,12 +117,10 @@ async fn import(settings: Settings, clock: Arc<dyn Clock>, file: PathBuf, replac
     let result = service::import_paths(store.as_ref(), &master, &hasher, clock.now(), &[file], on_existing).await;
     store.close().await;
     for outcome in result.map_err(|e| e.to_string())? {
-        let summary = if outcome.warnings.is_empty() {
-            "nothing ignored".to_string()
-        } else {
-            format!("{} warnings: {}", outcome.warnings.len(), outcome.warnings.join("; "))
-        };
-        println!("imported realm {} ({summary})", outcome.realm);
+        println!("imported realm {} ({} warnings)", outcome.realm, outcome.warnings.len());
+        for warning in &outcome.warnings {
+            println!("  warning: {warning}");
+        }
     }
     Ok(())
 }

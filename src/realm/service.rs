@@ -101,6 +101,13 @@ pub async fn import_paths(
             _ => {}
         }
         let (bundle, mut warnings) = build_bundle(&realm, &ctx).await?;
+        if bundle.realm.as_ref().is_some_and(|r| !r.settings.revoke_refresh_token) {
+            warnings.push(
+                "revokeRefreshToken is false in the file (Keycloak's default): refresh tokens of this realm \
+                 will not rotate; set it to true for Portcullis's secure default"
+                    .to_string(),
+            );
+        }
         let mut all = realm.warnings.clone();
         all.append(&mut warnings);
         outcomes.push(ImportOutcome { realm: realm.name.clone(), imported: true, warnings: all });

@@ -50,7 +50,7 @@ pub struct AccessClaims {
     pub sid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_state: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
     #[serde(rename = "allowed-origins", default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,

@@ -247,6 +247,24 @@ backend_tests! {
         app.stop().await;
     }
 
+    async fn the_basic_scheme_name_is_case_insensitive(backend: Backend) {
+        let app = spawn_tokens(backend).await;
+        let credentials = URL_SAFE_NO_PAD.encode(format!("backend:{}", secret_of("backend").unwrap()));
+        let credentials = base64::engine::general_purpose::STANDARD.encode(URL_SAFE_NO_PAD.decode(credentials).unwrap());
+
+        let mut statuses = Vec::new();
+        for scheme in ["Basic", "basic", "BASIC"] {
+            let response = app.http.post(app.url(TOKEN_PATH))
+                .header("authorization", format!("{scheme} {credentials}"))
+                .form(&[("grant_type", "client_credentials")])
+                .send().await.unwrap();
+            statuses.push((scheme, response.status().as_u16()));
+        }
+
+        assert_eq!(statuses, [("Basic", 200), ("basic", 200), ("BASIC", 200)], "RFC 7617 §2 / RFC 7235 §2.1");
+        app.stop().await;
+    }
+
     async fn bad_user_credentials_get_one_answer_and_a_disabled_account_is_named(backend: Backend) {
         let app = spawn_tokens(backend).await;
         let password = |user: &'static str, pass: &'static str| {
@@ -467,6 +485,44 @@ backend_tests! {
             Some("PKCE code verifier specified but challenge not present in authorization"));
         assert_error(&plain_mismatch, 400, "invalid_grant", Some("PKCE verification failed: Code mismatch"));
         assert_error(&expired, 400, "invalid_grant", Some("Code not valid"));
+        app.stop().await;
+    }
+
+    async fn concurrent_exchanges_of_one_code_yield_one_token_set(backend: Backend) {
+        let app = spawn_tokens(backend).await;
+        let sso = login(&app, "backend", ALICE, None).await;
+        let code = insert_code(&app, "backend", str_of(&sso, "session_state"), "openid", Some((s256(VERIFIER), "S256"))).await;
+
+        let answers = futures::future::join_all(
+            (0..20).map(|_| exchange(&app, "backend", &code, "https://app.example/cb", Some(VERIFIER))),
+        ).await;
+
+        let winners = answers.iter().filter(|(status, _)| *status == 200).count();
+        assert_eq!(winners, 1, "a code is single use, even under concurrency: {answers:?}");
+        for answer in answers.iter().filter(|(status, _)| *status != 200) {
+            assert_error(answer, 400, "invalid_grant", Some("Code not valid"));
+        }
+        app.stop().await;
+    }
+
+    async fn a_code_replayed_during_its_first_exchange_still_revokes_what_it_issued(backend: Backend) {
+        let app = spawn_tokens(backend).await;
+        let sso = login(&app, "backend", ALICE, None).await;
+        let code = insert_code(&app, "backend", str_of(&sso, "session_state"), "openid", Some((s256(VERIFIER), "S256"))).await;
+
+        let answers = futures::future::join_all(
+            (0..20).map(|_| exchange(&app, "backend", &code, "https://app.example/cb", Some(VERIFIER))),
+        ).await;
+        let mut survivors = Vec::new();
+        for (_, body) in answers.iter().filter(|(status, _)| *status == 200) {
+            let (status, after) = refresh(&app, "backend", str_of(body, "refresh_token")).await;
+            if status == 200 {
+                survivors.push(after);
+            }
+        }
+
+        assert!(answers.iter().any(|(status, _)| *status == 200), "one exchange wins: {answers:?}");
+        assert!(survivors.is_empty(), "the code was replayed, yet {} refresh token(s) it issued still work", survivors.len());
         app.stop().await;
     }
 

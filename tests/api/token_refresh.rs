@@ -197,6 +197,23 @@ backend_tests! {
         app.stop().await;
     }
 
+    async fn a_code_exchange_is_a_session_access_so_its_refresh_token_exp_holds(backend: Backend) {
+        let app = spawn_tokens(backend).await;
+        let t0 = app.clock.now();
+        let sso = login(&app, "backend", ALICE, None).await;
+        app.clock.advance(1000);
+        let code = insert_code(&app, "backend", str_of(&sso, "session_state"), "openid", None).await;
+        let (status, exchanged) = exchange(&app, "backend", &code, "https://app.example/cb", None).await;
+        assert_eq!(status, 200, "{exchanged}");
+
+        app.clock.advance(900);
+        let (status, body) = refresh(&app, "backend", rt(&exchanged)).await;
+
+        assert_eq!(payload(rt(&exchanged))["exp"], t0 + 1000 + 1800, "the shell promises the idle deadline from the exchange");
+        assert_eq!(status, 200, "at t0+1900 the shell's exp (t0+2800) has not passed, yet: {body}");
+        app.stop().await;
+    }
+
     async fn a_refresh_of_an_ended_session_is_session_not_active(backend: Backend) {
         let app = spawn_tokens(backend).await;
         let realm_id = realm_id_of(&app).await;

@@ -231,6 +231,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{oidc}/revoke"), post(http::token::revoke))
         .route(&format!("{oidc}/logout"), post(http::token::logout))
         .route(&format!("{oidc}/userinfo"), get(http::userinfo::userinfo).post(http::userinfo::userinfo))
+        .merge(http::admin::router())
         .route("/health/live", get(http::health::live))
         .route("/health/ready", get(http::health::ready))
         .route("/metrics", get(http::health::metrics))

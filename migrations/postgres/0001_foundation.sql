@@ -183,3 +183,37 @@ CREATE TABLE events (
 );
 CREATE INDEX events_realm_time ON events (realm_id, time);
 CREATE INDEX events_time ON events (time);
+
+-- Consents a user granted a client (OIDC Core §11 for offline_access, and consentRequired clients).
+CREATE TABLE consents (
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    client_id   TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    scope       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+
+-- Brute-force detection state per user (Keycloak's bruteForceProtected settings).
+CREATE TABLE login_failures (
+    user_id          TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    failures         BIGINT NOT NULL,
+    last_failure_at  BIGINT NOT NULL,
+    locked_until     BIGINT,
+    locked_forever   BOOLEAN NOT NULL DEFAULT FALSE
+);
+
+-- Admin events: every write through the admin API (representations without secrets).
+CREATE TABLE admin_events (
+    id              TEXT PRIMARY KEY,
+    realm_id        TEXT NOT NULL,
+    time            BIGINT NOT NULL,
+    operation       TEXT NOT NULL,
+    resource_type   TEXT NOT NULL,
+    resource_path   TEXT NOT NULL,
+    representation  TEXT,
+    auth_realm_id   TEXT,
+    auth_user_id    TEXT,
+    ip              TEXT
+);
+CREATE INDEX admin_events_realm_time ON admin_events (realm_id, time);

@@ -1,6 +1,7 @@
 //! The HTTP edge: axum handlers that extract, call one domain function and map its error. The
 //! router lives in `crate::app`; nothing here touches SQL.
 
+pub mod admin;
 pub mod base_url;
 pub mod discovery;
 pub mod error;

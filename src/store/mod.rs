@@ -2,7 +2,9 @@
 //! below this module; callers see records and contracts, never sqlx. Each method's doc states the
 //! contract both backends must meet; `tests/api/store_suite.rs` checks it against both.
 
+pub mod admin;
 mod common;
+mod common_admin;
 mod common_sessions;
 pub mod sessions;
 pub mod postgres;
@@ -15,6 +17,7 @@ use crate::domain::{Client, Credential, Realm, Role, User};
 
 pub use postgres::PostgresStore;
 pub use sessions::*;
+pub use admin::AdminStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -175,12 +178,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + StoreOps + Send + Sync
 {
 }
 

@@ -6,6 +6,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
 use super::common::impl_common_store;
+use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
 use super::StoreOps;
 
@@ -33,6 +34,7 @@ impl PostgresStore {
 
 impl_common_store!(PostgresStore, sqlx::Postgres);
 impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s");
+impl_admin_store!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {
     /// A transaction for work that writes.

@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use super::common::impl_common_store;
+use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
 use super::StoreOps;
 
@@ -39,6 +40,7 @@ impl SqliteStore {
 
 impl_common_store!(SqliteStore, sqlx::Sqlite);
 impl_session_store!(SqliteStore, sqlx::Sqlite, "");
+impl_admin_store!(SqliteStore, sqlx::Sqlite);
 
 impl SqliteStore {
     /// A transaction for work that writes, taking SQLite's write lock at once so a read-then-write never fails with SQLITE_BUSY mid-way.

@@ -45,7 +45,16 @@ fn run_script(python: &Path, base: &str) -> (Option<ExitStatus>, String, String)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for name in ["PYTHONPATH", "PYTHONHOME", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+    for name in [
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
         command.env_remove(name);
     }
     let mut child = command.spawn().unwrap_or_else(|e| panic!("{} does not run: {e}", python.display()));
@@ -93,13 +102,15 @@ fn python_keycloak_drives_login_refresh_introspect_userinfo_and_logout() {
     }
     let output = format!("{stdout}\n[stderr]\n{stderr}");
 
-    let status = status.unwrap_or_else(|| panic!("the python-keycloak script ran longer than {SCRIPT_TIMEOUT:?}:\n{output}"));
+    let status = status.unwrap_or_else(|| {
+        panic!("the python-keycloak script ran longer than {SCRIPT_TIMEOUT:?}:\n{output}")
+    });
     assert!(status.success(), "the python-keycloak end-to-end script failed ({status}):\n{output}");
     let summary = stdout.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or_default();
-    let passed = summary
-        .strip_suffix(" passed, 0 failed")
-        .and_then(|n| n.parse::<u32>().ok())
-        .unwrap_or_else(|| panic!("the script's last line should read `N passed, 0 failed`, got {summary:?}"));
+    let passed =
+        summary.strip_suffix(" passed, 0 failed").and_then(|n| n.parse::<u32>().ok()).unwrap_or_else(|| {
+            panic!("the script's last line should read `N passed, 0 failed`, got {summary:?}")
+        });
     assert!(passed >= 20, "only {passed} steps ran; the script lost steps:\n{output}");
     assert_eq!(server_exit, Some(0), "start-dev exits 0 on SIGTERM after the run");
 }

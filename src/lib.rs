@@ -24,6 +24,8 @@ pub mod oauth;
 pub mod ops;
 /// Realm creation, Keycloak realm JSON import/export and the in-memory realm cache.
 pub mod realm;
+/// Server-rendered pages: templates, security headers, cookies, pending logins.
+pub mod web;
 /// User operations shared by admin, account page and CLI (passwords).
 pub mod users;
 /// Session liveness and token deadlines as pure functions of settings and time.

@@ -1,11 +1,14 @@
 //! The HTTP edge: axum handlers that extract, call one domain function and map its error. The
 //! router lives in `crate::app`; nothing here touches SQL.
 
+pub mod account;
 pub mod admin;
 pub mod base_url;
 pub mod discovery;
 pub mod error;
 pub mod health;
+pub mod login;
+pub mod logout;
 pub mod token;
 pub mod userinfo;
 

@@ -8,13 +8,18 @@ use crate::crypto::SecretString;
 use crate::domain::User;
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
 use crate::realm::RealmContext;
-use crate::store::Store;
+use crate::clock::UnixTime;
+use crate::store::{LoginFailureRecord, Store};
+
+use super::brute_force;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoginFailure {
     /// Unknown user or wrong password: the same answer for both.
     InvalidCredentials { user_id: Option<String> },
     Disabled { user_id: String },
+    /// Brute-force detection locked the account; answered like bad credentials.
+    Locked { user_id: String },
     Unavailable,
 }
 
@@ -22,7 +27,7 @@ impl LoginFailure {
     pub fn user_id(&self) -> Option<&str> {
         match self {
             Self::InvalidCredentials { user_id } => user_id.as_deref(),
-            Self::Disabled { user_id } => Some(user_id),
+            Self::Disabled { user_id } | Self::Locked { user_id } => Some(user_id),
             Self::Unavailable => None,
         }
     }
@@ -33,6 +38,7 @@ impl LoginFailure {
             Self::InvalidCredentials { user_id: None } => "user_not_found",
             Self::InvalidCredentials { .. } => "invalid_user_credentials",
             Self::Disabled { .. } => "user_disabled",
+            Self::Locked { .. } => "user_temporarily_disabled",
             Self::Unavailable => "unavailable",
         }
     }
@@ -40,7 +46,7 @@ impl LoginFailure {
     /// Keycloak answers bad credentials with 401 invalid_grant.
     pub fn into_oauth(self) -> OAuthError {
         match self {
-            Self::InvalidCredentials { .. } => {
+            Self::InvalidCredentials { .. } | Self::Locked { .. } => {
                 OAuthError::InvalidGrant { description: super::grants::password::INVALID_CREDENTIALS.into(), status: 401 }
             }
             Self::Disabled { .. } => OAuthError::invalid_grant("Account disabled"),
@@ -58,7 +64,45 @@ async fn find_user(store: &dyn Store, realm: &RealmContext, login: &str) -> Resu
     store.user_by_email(realm_id, login).await.map_err(|_| LoginFailure::Unavailable)
 }
 
+/// Checks the credentials, applying the realm's brute-force detection when it is on.
 pub async fn authenticate(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    realm: &RealmContext,
+    login: &str,
+    password: SecretString,
+    now: UnixTime,
+) -> Result<User, LoginFailure> {
+    let result = check_password(store, hasher, realm, login, password).await;
+    let settings = &realm.realm.settings;
+    if !settings.brute_force_protected {
+        return result;
+    }
+    let user_id = match &result {
+        Ok(user) => user.id.clone(),
+        Err(LoginFailure::InvalidCredentials { user_id: Some(id) }) => id.clone(),
+        Err(_) => return result,
+    };
+    let state = store.login_failures(&user_id).await.map_err(|_| LoginFailure::Unavailable)?;
+    if state.locked_forever || state.locked_until.is_some_and(|until| until > now) {
+        return Err(LoginFailure::Locked { user_id });
+    }
+    match result {
+        Ok(user) => {
+            if state.failures > 0 {
+                store.set_login_failures(&user_id, &LoginFailureRecord::default()).await.map_err(|_| LoginFailure::Unavailable)?;
+            }
+            Ok(user)
+        }
+        Err(failure) => {
+            let next = brute_force::record_failure(settings, &state, now);
+            store.set_login_failures(&user_id, &next).await.map_err(|_| LoginFailure::Unavailable)?;
+            Err(failure)
+        }
+    }
+}
+
+async fn check_password(
     store: &dyn Store,
     hasher: &PasswordHasher,
     realm: &RealmContext,

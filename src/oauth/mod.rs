@@ -1,6 +1,8 @@
 //! OAuth 2.0 / OpenID Connect protocol logic with no axum types: parsed input and `now` in,
 //! domain results out. The HTTP edge lives in `crate::http`.
 
+pub mod authorize;
+pub mod brute_force;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;

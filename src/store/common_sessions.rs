@@ -112,11 +112,27 @@ macro_rules! impl_session_store {
     ($store:ty, $db:ty, $lock:literal) => {
         use crate::store::common_sessions::{ClientSessionRow, EventRow, RotationRow, SessionRow, SESSION_COLUMNS};
         use crate::store::sessions::{
-            AuthCodeRecord, ClientSessionRecord, CodeOutcome, EventFilter, EventRecord, LivenessCheck, NewGrant,
-            RotateOutcome, RotateRequest, RotatedGrant, SessionStore, StartedGrant, TokenHash, UserSessionRecord,
+            AuthCodeRecord, ClientSessionRecord, CodeOutcome, ConsentRecord, EventFilter, EventRecord, LivenessCheck,
+            LoginFailureRecord, NewGrant, RotateOutcome, RotateRequest, RotatedGrant, SessionStore, SessionWithClients,
+            StartedGrant, TokenHash, UserSessionRecord,
         };
 
         impl $store {
+            async fn insert_session(tx: &mut Tx<'_>, s: &UserSessionRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO user_sessions (id, realm_id, user_id, offline, started_at, last_access_at, \
+                     auth_time, remember_me, ip, user_agent, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&s.id).bind(&s.realm_id).bind(&s.user_id).bind(s.offline).bind(s.started_at)
+                .bind(s.last_access_at).bind(s.auth_time).bind(s.remember_me).bind(&s.ip)
+                .bind(&s.user_agent).bind(s.expires_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_unique)?;
+                Ok(())
+            }
+
             async fn lock_session(tx: &mut Tx<'_>, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError> {
                 let row: Option<SessionRow> = sqlx::query_as(&format!(
                     "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.id = $1 {}", $lock
@@ -139,21 +155,177 @@ macro_rules! impl_session_store {
 
         #[async_trait]
         impl SessionStore for $store {
+            async fn create_user_session(&self, session: &UserSessionRecord) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                Self::insert_session(&mut tx, session).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn touch_user_session(&self, session_id: &str, now: UnixTime, expires_at: UnixTime) -> Result<(), StoreError> {
+                sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
+                    .bind(now)
+                    .bind(expires_at)
+                    .bind(session_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn sessions_of_user(&self, user_id: &str) -> Result<Vec<SessionWithClients>, StoreError> {
+                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.user_id = $1 ORDER BY s.started_at DESC, s.id"
+                ))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let joined: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT cs.user_session_id, cs.client_id FROM client_sessions cs \
+                     JOIN user_sessions s ON s.id = cs.user_session_id WHERE s.user_id = $1 ORDER BY cs.started_at",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let session: UserSessionRecord = row.into();
+                        let client_ids = joined.iter().filter(|(s, _)| *s == session.id).map(|(_, c)| c.clone()).collect();
+                        SessionWithClients { session, client_ids }
+                    })
+                    .collect())
+            }
+
+            async fn delete_other_sessions(&self, user_id: &str, keep: &str) -> Result<u64, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let ids: Vec<(String,)> = sqlx::query_as(&format!(
+                    "SELECT s.id FROM user_sessions s WHERE s.user_id = $1 AND s.offline = FALSE AND s.id <> $2 \
+                     ORDER BY s.id {}", $lock
+                ))
+                .bind(user_id)
+                .bind(keep)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut deleted = 0;
+                for (id,) in ids {
+                    deleted += sqlx::query("DELETE FROM user_sessions WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
+            async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<ConsentRecord>, StoreError> {
+                let row: Option<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT scope, created_at, updated_at FROM consents WHERE user_id = $1 AND client_id = $2",
+                )
+                .bind(user_id)
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(scope, created_at, updated_at)| ConsentRecord {
+                    user_id: user_id.to_string(),
+                    client_id: client_id.to_string(),
+                    scope,
+                    created_at,
+                    updated_at,
+                }))
+            }
+
+            async fn upsert_consent(&self, c: &ConsentRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO consents (user_id, client_id, scope, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
+                )
+                .bind(&c.user_id).bind(&c.client_id).bind(&c.scope).bind(c.created_at).bind(c.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn consents_of_user(&self, user_id: &str) -> Result<Vec<ConsentRecord>, StoreError> {
+                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT client_id, scope, created_at, updated_at FROM consents WHERE user_id = $1 ORDER BY created_at, client_id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(client_id, scope, created_at, updated_at)| ConsentRecord {
+                        user_id: user_id.to_string(),
+                        client_id,
+                        scope,
+                        created_at,
+                        updated_at,
+                    })
+                    .collect())
+            }
+
+            async fn revoke_consent(&self, user_id: &str, client_id: &str) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let sessions: Vec<(String,)> = sqlx::query_as(&format!(
+                    "SELECT s.id FROM user_sessions s WHERE s.user_id = $1 AND s.offline = TRUE AND EXISTS \
+                     (SELECT 1 FROM client_sessions cs WHERE cs.user_session_id = s.id AND cs.client_id = $2) \
+                     ORDER BY s.id {}", $lock
+                ))
+                .bind(user_id)
+                .bind(client_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut changed = !sessions.is_empty();
+                for (id,) in sessions {
+                    sqlx::query("DELETE FROM user_sessions WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                }
+                changed |= sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+                    .bind(user_id)
+                    .bind(client_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    > 0;
+                tx.commit().await?;
+                Ok(changed)
+            }
+
+            async fn login_failures(&self, user_id: &str) -> Result<LoginFailureRecord, StoreError> {
+                let row: Option<(i64, i64, Option<i64>, bool)> = sqlx::query_as(
+                    "SELECT failures, last_failure_at, locked_until, locked_forever FROM login_failures WHERE user_id = $1",
+                )
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row
+                    .map(|(failures, last_failure_at, locked_until, locked_forever)| LoginFailureRecord {
+                        failures,
+                        last_failure_at,
+                        locked_until,
+                        locked_forever,
+                    })
+                    .unwrap_or_default())
+            }
+
+            async fn set_login_failures(&self, user_id: &str, r: &LoginFailureRecord) -> Result<(), StoreError> {
+                if r.failures == 0 && !r.locked_forever {
+                    sqlx::query("DELETE FROM login_failures WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
+                    return Ok(());
+                }
+                sqlx::query(
+                    "INSERT INTO login_failures (user_id, failures, last_failure_at, locked_until, locked_forever) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET failures = excluded.failures, \
+                     last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until, \
+                     locked_forever = excluded.locked_forever",
+                )
+                .bind(user_id).bind(r.failures).bind(r.last_failure_at).bind(r.locked_until).bind(r.locked_forever)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn start_grant(&self, grant: &NewGrant) -> Result<StartedGrant, StoreError> {
                 let mut tx = self.begin_write().await?;
                 let session = match (&grant.new_session, &grant.existing_session_id) {
                     (Some(s), _) => {
-                        sqlx::query(
-                            "INSERT INTO user_sessions (id, realm_id, user_id, offline, started_at, last_access_at, \
-                             auth_time, remember_me, ip, user_agent, expires_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                        )
-                        .bind(&s.id).bind(&s.realm_id).bind(&s.user_id).bind(s.offline).bind(s.started_at)
-                        .bind(s.last_access_at).bind(s.auth_time).bind(s.remember_me).bind(&s.ip)
-                        .bind(&s.user_agent).bind(s.expires_at)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map_unique)?;
+                        Self::insert_session(&mut tx, s).await?;
                         s.clone()
                     }
                     (None, Some(id)) => Self::lock_session(&mut tx, id)

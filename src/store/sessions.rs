@@ -156,8 +156,61 @@ pub struct EventFilter {
     pub max: i64,
 }
 
+/// A user session with the internal ids of the clients that joined it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionWithClients {
+    pub session: UserSessionRecord,
+    pub client_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentRecord {
+    pub user_id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// Brute-force detection state of one user.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LoginFailureRecord {
+    pub failures: i64,
+    pub last_failure_at: UnixTime,
+    pub locked_until: Option<UnixTime>,
+    pub locked_forever: bool,
+}
+
 #[async_trait]
 pub trait SessionStore {
+    /// Creates a user session with no client session yet (a browser login).
+    async fn create_user_session(&self, session: &UserSessionRecord) -> Result<(), StoreError>;
+
+    /// Moves the session's last access to `now` and its cleanup bound to `expires_at`.
+    async fn touch_user_session(&self, session_id: &str, now: UnixTime, expires_at: UnixTime) -> Result<(), StoreError>;
+
+    /// The user's sessions (online and offline), newest first, with the clients in each.
+    async fn sessions_of_user(&self, user_id: &str) -> Result<Vec<SessionWithClients>, StoreError>;
+
+    /// Ends every session of the user (offline ones too) except `keep`; returns how many.
+    async fn delete_other_sessions(&self, user_id: &str, keep: &str) -> Result<u64, StoreError>;
+
+    /// The consent the user gave the client (internal id), if any.
+    async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<ConsentRecord>, StoreError>;
+
+    /// Records or widens a consent.
+    async fn upsert_consent(&self, consent: &ConsentRecord) -> Result<(), StoreError>;
+
+    async fn consents_of_user(&self, user_id: &str) -> Result<Vec<ConsentRecord>, StoreError>;
+
+    /// Deletes the consent and ends the client's offline sessions for the user, in one
+    /// transaction. Returns whether anything was there.
+    async fn revoke_consent(&self, user_id: &str, client_id: &str) -> Result<bool, StoreError>;
+
+    async fn login_failures(&self, user_id: &str) -> Result<LoginFailureRecord, StoreError>;
+
+    async fn set_login_failures(&self, user_id: &str, record: &LoginFailureRecord) -> Result<(), StoreError>;
+
     /// In one transaction: creates the user session (or locks the existing one; `NotFound` when
     /// it is gone), finds or creates the client session, creates the family and stores its first
     /// refresh token; with `from_code`, records family and access token on the code row.

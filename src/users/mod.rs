@@ -20,7 +20,8 @@ pub enum PasswordError {
     Store(#[from] StoreError),
 }
 
-/// Sets the user's password and returns how many sessions were ended.
+/// Sets the user's password and returns how many sessions were ended. `keep` names the session
+/// the change was made from (the account page), which stays.
 pub async fn set_password(
     store: &dyn Store,
     hasher: &PasswordHasher,
@@ -28,6 +29,7 @@ pub async fn set_password(
     user_id: &str,
     password: SecretString,
     now: UnixTime,
+    keep: Option<&str>,
 ) -> Result<u64, PasswordError> {
     if password.expose().is_empty() {
         return Err(PasswordError::Empty);
@@ -42,9 +44,11 @@ pub async fn set_password(
         created_at: now,
     };
     store.replace_password(&credential).await?;
-    if realm.settings.revoke_sessions_on_password_change {
-        Ok(store.delete_user_sessions(user_id, true).await?)
-    } else {
-        Ok(0)
+    if !realm.settings.revoke_sessions_on_password_change {
+        return Ok(0);
     }
+    Ok(match keep {
+        Some(session) => store.delete_other_sessions(user_id, session).await?,
+        None => store.delete_user_sessions(user_id, true).await?,
+    })
 }

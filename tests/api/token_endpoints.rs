@@ -228,7 +228,7 @@ backend_tests! {
         let carol = app.store.user_by_username(&realm.id, "carol").await.unwrap().unwrap();
         let ended = portcullis::users::set_password(
             app.store.as_ref(), &app.state.hasher, &realm, &carol.id,
-            portcullis::crypto::SecretString::new("a-new-password"), 0,
+            portcullis::crypto::SecretString::new("a-new-password"), 0, None,
         ).await.unwrap();
         assert_eq!(ended, 2);
         for tokens in [&online, &offline] {

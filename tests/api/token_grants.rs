@@ -7,7 +7,7 @@ use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, DecodingKey, Validation};
 use portcullis::clock::Clock;
-use portcullis::store::AuthCodeRecord;
+use portcullis::store::{AuthCodeRecord, CodeOutcome, NewGrant};
 use serde_json::{json, Value};
 use sha2::Digest;
 
@@ -249,8 +249,7 @@ backend_tests! {
 
     async fn the_basic_scheme_name_is_case_insensitive(backend: Backend) {
         let app = spawn_tokens(backend).await;
-        let credentials = URL_SAFE_NO_PAD.encode(format!("backend:{}", secret_of("backend").unwrap()));
-        let credentials = base64::engine::general_purpose::STANDARD.encode(URL_SAFE_NO_PAD.decode(credentials).unwrap());
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!("backend:{}", secret_of("backend").unwrap()));
 
         let mut statuses = Vec::new();
         for scheme in ["Basic", "basic", "BASIC"] {
@@ -442,12 +441,9 @@ backend_tests! {
             app.http.get(app.url("/realms/tokens/protocol/openid-connect/userinfo")).bearer_auth(bearer).send()
         };
         let fresh = userinfo(str_of(&password_family.1, "access_token").to_string()).await.unwrap().status();
-        if fresh == 200 {
-            let revoked = userinfo(str_of(&first, "access_token").to_string()).await.unwrap().status();
-            assert_eq!(revoked, 401, "the access token of the replayed code is refused by userinfo");
-        } else {
-            println!("userinfo answers {fresh} to a fresh token: access-token revocation not checked here");
-        }
+        let revoked = userinfo(str_of(&first, "access_token").to_string()).await.unwrap().status();
+        assert_eq!(fresh, 200, "userinfo accepts a live token");
+        assert_eq!(revoked, 401, "userinfo refuses the access token issued from the replayed code");
         app.stop().await;
     }
 
@@ -494,35 +490,50 @@ backend_tests! {
         let code = insert_code(&app, "backend", str_of(&sso, "session_state"), "openid", Some((s256(VERIFIER), "S256"))).await;
 
         let answers = futures::future::join_all(
-            (0..20).map(|_| exchange(&app, "backend", &code, "https://app.example/cb", Some(VERIFIER))),
+            (0..50).map(|_| exchange(&app, "backend", &code, "https://app.example/cb", Some(VERIFIER))),
         ).await;
 
         let winners = answers.iter().filter(|(status, _)| *status == 200).count();
-        assert_eq!(winners, 1, "a code is single use, even under concurrency: {answers:?}");
+        let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+        assert_eq!(winners, 1, "a code is single use, even under concurrency: {statuses:?}");
         for answer in answers.iter().filter(|(status, _)| *status != 200) {
             assert_error(answer, 400, "invalid_grant", Some("Code not valid"));
         }
         app.stop().await;
     }
 
-    async fn a_code_replayed_during_its_first_exchange_still_revokes_what_it_issued(backend: Backend) {
+    async fn a_code_replayed_while_its_first_exchange_is_in_flight_still_revokes_that_grant(backend: Backend) {
+        // The interleaving an HTTP race can only hit by luck, replayed step by step through the
+        // store calls the grant makes: consume (first use), consume (replay), then the first
+        // use's start_grant.
         let app = spawn_tokens(backend).await;
         let sso = login(&app, "backend", ALICE, None).await;
-        let code = insert_code(&app, "backend", str_of(&sso, "session_state"), "openid", Some((s256(VERIFIER), "S256"))).await;
+        let session = str_of(&sso, "session_state");
+        let code = insert_code(&app, "backend", session, "openid", None).await;
+        let realm = app.store.realm_by_name("tokens").await.unwrap().unwrap();
+        let client = app.store.client_by_client_id(&realm.id, "backend").await.unwrap().unwrap();
+        let code_hash = portcullis::crypto::sha256(code.as_bytes());
+        let refresh_hash = portcullis::crypto::sha256(b"jti of the in-flight grant");
+        let now = app.clock.now();
 
-        let answers = futures::future::join_all(
-            (0..20).map(|_| exchange(&app, "backend", &code, "https://app.example/cb", Some(VERIFIER))),
-        ).await;
-        let mut survivors = Vec::new();
-        for (_, body) in answers.iter().filter(|(status, _)| *status == 200) {
-            let (status, after) = refresh(&app, "backend", str_of(body, "refresh_token")).await;
-            if status == 200 {
-                survivors.push(after);
-            }
-        }
+        let first = app.store.consume_auth_code(&code_hash, now).await.unwrap();
+        let replay = app.store.consume_auth_code(&code_hash, now).await.unwrap();
+        let grant = app.store.start_grant(&NewGrant {
+            new_session: None,
+            existing_session_id: Some(session.to_string()),
+            client_id: client.id.clone(),
+            family_id: uuid::Uuid::new_v4().to_string(),
+            scope: "openid".into(),
+            now,
+            refresh_hash: Some(refresh_hash),
+            from_code: Some((code_hash, portcullis::crypto::sha256(b"access jti"), now + 300)),
+        }).await;
+        let live = app.store.session_of_refresh_token(&refresh_hash).await.unwrap();
 
-        assert!(answers.iter().any(|(status, _)| *status == 200), "one exchange wins: {answers:?}");
-        assert!(survivors.is_empty(), "the code was replayed, yet {} refresh token(s) it issued still work", survivors.len());
+        assert!(matches!(first, CodeOutcome::Fresh(_)), "{first:?}");
+        assert_eq!(replay, CodeOutcome::Replayed);
+        assert!(grant.is_err() || live.is_none(),
+            "a grant recorded after its code was replayed must be refused or born revoked; its family is live");
         app.stop().await;
     }
 

@@ -166,12 +166,17 @@ backend_tests! {
         let access = refresh(&app, "backend", str_of(&body, "access_token")).await;
         let id = refresh(&app, "backend", str_of(&body, "id_token")).await;
         let missing = token(&app, "backend", &[("grant_type", "refresh_token")]).await;
+        let public = login(&app, "spa", ALICE, None).await;
+        let public_by_backend = refresh(&app, "backend", rt(&public)).await;
+        let public_by_itself = refresh(&app, "spa", rt(&public)).await;
 
         assert_error(&by_other, 400, "invalid_grant", None);
         for answer in [&garbled, &bad_signature, &forged_for_other, &access, &id] {
             assert_error(answer, 400, "invalid_grant", Some("Invalid refresh token"));
         }
         assert_error(&missing, 400, "invalid_request", Some("Missing parameter: refresh_token"));
+        assert_error(&public_by_backend, 400, "invalid_grant", None);
+        assert_eq!(public_by_itself.0, 200, "a public client refreshes with its client_id alone: {}", public_by_itself.1);
         assert_eq!(refresh(&app, "backend", token_).await.0, 200, "refused attempts did not consume the token");
         app.stop().await;
     }
@@ -190,6 +195,8 @@ backend_tests! {
         let idle = refresh(&app, "backend", rt(&third)).await;
 
         assert_eq!(payload(rt(&second))["exp"], t0 + 1799 + 1800);
+        let access = payload(str_of(&third, "access_token"));
+        assert_eq!((access["iat"].as_i64(), access["auth_time"].as_i64()), (Some(t0 + 2 * 1799), Some(t0)), "auth_time stays the login's");
         assert_eq!(second["refresh_expires_in"], 1800);
         assert_eq!(payload(rt(&third))["exp"], t0 + 2 * 1799 + 1800, "last access moved by the first refresh");
         // the shell's exp is the session's idle deadline, so it is what fails first

@@ -21,7 +21,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     let username = form.require("username")?;
     let password = SecretString::new(form.require("password")?);
     let scope = Scope::grant(form.get("scope"))?;
-    let user = crate::oauth::login::authenticate(ctx.store.as_ref(), ctx.hasher, ctx.realm, username, password).await;
+    let user = crate::oauth::login::authenticate(ctx.store.as_ref(), ctx.hasher, ctx.realm, username, password, ctx.now).await;
     let user = match user {
         Ok(user) => user,
         Err(failure) => {

@@ -44,3 +44,22 @@ pub fn verify(keys: &KeyRing, issuer: &str, token: &str, now: UnixTime) -> Resul
     }
     Ok(claims)
 }
+
+/// An `id_token_hint` (OIDC RP-Initiated Logout §2): our signature and issuer, any age.
+pub fn verify_id_token_hint(keys: &KeyRing, issuer: &str, token: &str) -> Option<super::claims::IdClaims> {
+    if token.len() > MAX_TOKEN_LEN {
+        return None;
+    }
+    let header = decode_header(token).ok()?;
+    let key = keys.verifier(header.kid.as_deref()?)?;
+    if header.alg != key.algorithm {
+        return None;
+    }
+    let mut validation = Validation::new(key.algorithm);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.set_issuer(&[issuer]);
+    let claims = decode::<super::claims::IdClaims>(token, &key.decoding, &validation).ok()?.claims;
+    (claims.typ == super::claims::TYP_ID).then_some(claims)
+}

@@ -1,0 +1,406 @@
+//! The browser login flow: the authorization endpoint (OIDC Core §3.1.2), the login form's
+//! action and the consent form's action. Pages come from `crate::web`; the request rules from
+//! `crate::oauth::authorize`. Errors before the redirect URI is trusted are pages; later ones go
+//! back to the client.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+
+use super::base_url::BaseUrl;
+use super::token::header_str;
+use crate::app::AppState;
+use crate::crypto::random::random_token;
+use crate::crypto::{sha256, SecretString};
+use crate::domain::{Client, User};
+use crate::oauth::authorize::{self, AuthorizationRequest, Prompt, RedirectError, ResponseMode, Validated};
+use crate::oauth::events::{Event, EventKind};
+use crate::oauth::login::{authenticate, LoginFailure};
+use crate::oauth::request::FormParams;
+use crate::realm::RealmContext;
+use crate::session;
+use crate::store::{AuthCodeRecord, ConsentRecord, UserSessionRecord};
+use crate::web::cookies::{self, SsoCookie, LOGIN_COOKIE, SSO_COOKIE};
+use crate::web::pending::{Pending, Target};
+use crate::web::{self, page};
+
+/// What every page handler knows about the request.
+pub struct Browser {
+    pub realm: Arc<RealmContext>,
+    pub base: String,
+    pub issuer: String,
+    pub secure: bool,
+    pub now: i64,
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+impl Browser {
+    pub async fn new(
+        state: &AppState,
+        realm: &str,
+        base: BaseUrl,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+    ) -> Result<Self, Response> {
+        let realm = match state.realms.enabled(realm).await {
+            Ok(Some(ctx)) => ctx,
+            Ok(None) => return Err(web::message(StatusCode::NOT_FOUND, "Portcullis", "Not found", "Realm does not exist.")),
+            Err(e) => {
+                tracing::error!(error = %e, "realm cannot be loaded");
+                return Err(web::message(StatusCode::SERVICE_UNAVAILABLE, "Portcullis", "Unavailable", "Try again later."));
+            }
+        };
+        Ok(Self {
+            issuer: base.issuer(&realm.realm.name),
+            secure: base.0.starts_with("https://"),
+            base: base.0,
+            realm,
+            now: state.clock.now(),
+            ip: peer.ip().to_string(),
+            user_agent: header_str(headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.realm.realm.name
+    }
+
+    pub fn display_name(&self) -> String {
+        self.realm.realm.settings.display_name.clone().unwrap_or_else(|| self.realm.realm.name.clone())
+    }
+
+    pub fn error_page(&self, status: StatusCode, message: &str) -> Response {
+        tracing::info!(realm = self.name(), status = status.as_u16(), message, "browser flow refused");
+        web::message(status, &self.display_name(), "We are sorry...", message)
+    }
+
+    /// The user session named by the SSO cookie, when it is alive and its user enabled.
+    pub async fn sso_session(&self, state: &AppState, headers: &HeaderMap) -> Option<(SsoCookie, UserSessionRecord, User)> {
+        let cookie = cookies::read_sso(headers, &state.master_key, self.name())?;
+        let session = state.store.user_session(&self.realm.realm.id, &cookie.sid).await.ok()??;
+        if session.user_id != cookie.uid || session.offline || !session::is_alive(&self.realm.realm.settings, &session, None, self.now) {
+            return None;
+        }
+        let user = state.store.user_by_id(&self.realm.realm.id, &session.user_id).await.ok()??;
+        user.enabled.then_some((cookie, session, user))
+    }
+
+    pub fn event(&self, state: &AppState, kind: EventKind, client: Option<&str>, user: Option<&str>, session: Option<&str>, error: Option<&str>) {
+        let event = Event {
+            client_id: client.map(str::to_string),
+            user_id: user.map(str::to_string),
+            session_id: session.map(str::to_string),
+            ip: Some(self.ip.clone()),
+            error: error.map(str::to_string),
+            details: None,
+        };
+        state.events.emit(&self.realm, kind, self.now, event);
+    }
+}
+
+fn with_cookies(mut response: Response, set_cookies: &[String]) -> Response {
+    for value in set_cookies {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// Sends the result to the client's redirect URI in the requested response mode.
+fn to_client(request: &AuthorizationRequest, mut params: Vec<(&'static str, String)>, issuer: &str) -> Response {
+    if let Some(state) = &request.state {
+        params.push(("state", state.clone()));
+    }
+    params.push(("iss", issuer.to_string()));
+    let encoded = || form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str()))).finish();
+    let location = match request.response_mode {
+        ResponseMode::Query => {
+            let separator = if request.redirect_uri.contains('?') { '&' } else { '?' };
+            format!("{}{separator}{}", request.redirect_uri, encoded())
+        }
+        ResponseMode::Fragment => format!("{}#{}", request.redirect_uri, encoded()),
+        ResponseMode::FormPost => {
+            let fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            return page(StatusCode::OK, "form_post.html", context! { action => request.redirect_uri, fields });
+        }
+    };
+    web::secure_page((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+fn error_to_client(request: &AuthorizationRequest, error: RedirectError, issuer: &str) -> Response {
+    tracing::info!(error = error.error, description = %error.description, "authorization refused");
+    to_client(request, vec![("error", error.error.to_string()), ("error_description", error.description)], issuer)
+}
+
+/// Renders the login form for a new pending login and sets its CSRF cookie.
+pub fn login_form(b: &Browser, state: &AppState, target: Target, username: &str, error: Option<&str>, status: StatusCode) -> Response {
+    let pending = Pending { target, csrf: random_token::<16>(), exp: b.now + b.realm.realm.settings.access_code_lifespan_login };
+    let response = page(
+        status,
+        "login.html",
+        context! {
+            realm_name => b.display_name(),
+            action => format!("/realms/{}/login-actions/authenticate", b.name()),
+            auth => pending.seal(&state.master_key, b.name()),
+            csrf => pending.csrf,
+            username,
+            error,
+            remember_me => b.realm.realm.settings.remember_me,
+        },
+    );
+    with_cookies(response, &[cookies::set(LOGIN_COOKIE, pending.csrf.clone(), b.name(), b.secure, None)])
+}
+
+fn consent_form(b: &Browser, state: &AppState, client: &Client, request: AuthorizationRequest, csrf: &str) -> Response {
+    let pending = Pending { target: Target::Authorize(request.clone()), csrf: csrf.to_string(), exp: b.now + b.realm.realm.settings.access_code_lifespan_user_action };
+    let scopes: Vec<&str> = request
+        .scope
+        .split_whitespace()
+        .filter_map(|s| match s {
+            "openid" => None,
+            "profile" => Some("View your profile"),
+            "email" => Some("View your email address"),
+            "offline_access" => Some("Offline access: stay signed in to this app when you are away"),
+            "roles" => Some("View your roles"),
+            _ => Some("Other access"),
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        "consent.html",
+        context! {
+            realm_name => b.display_name(),
+            client_name => client.name.clone().filter(|n| !n.starts_with("${")).unwrap_or_else(|| client.client_id.clone()),
+            scopes,
+            action => format!("/realms/{}/login-actions/consent", b.name()),
+            auth => pending.seal(&state.master_key, b.name()),
+            csrf => csrf,
+        },
+    )
+}
+
+/// Issues a code for a logged-in user and sends it to the client.
+async fn issue_code(b: &Browser, state: &AppState, client: &Client, request: &AuthorizationRequest, session: &UserSessionRecord) -> Response {
+    let code = random_token::<32>();
+    let record = AuthCodeRecord {
+        code_hash: sha256(code.as_bytes()),
+        realm_id: b.realm.realm.id.clone(),
+        client_id: client.id.clone(),
+        user_session_id: session.id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        scope: request.scope.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        code_challenge_method: request.code_challenge_method.clone(),
+        created_at: b.now,
+        expires_at: b.now + b.realm.realm.settings.access_code_lifespan,
+    };
+    let settings = &b.realm.realm.settings;
+    let stored = async {
+        state.store.insert_auth_code(&record).await?;
+        state.store.touch_user_session(&session.id, b.now, session::deadline(settings, session, None, Some(b.now))).await
+    };
+    if let Err(e) = stored.await {
+        tracing::error!(error = %e, "cannot store authorization code");
+        return error_to_client(request, RedirectError::new("server_error", "Internal server error"), &b.issuer);
+    }
+    to_client(request, vec![("code", code), ("session_state", session.id.clone())], &b.issuer)
+}
+
+/// The user is authenticated: ask for consent when needed, else issue the code.
+async fn after_login(b: &Browser, state: &AppState, client: &Client, request: AuthorizationRequest, session: &UserSessionRecord, csrf: &str, set_cookies: &[String]) -> Response {
+    let granted = match state.store.consent(&session.user_id, &client.id).await {
+        Ok(consent) => consent.map(|c| c.scope),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read consent");
+            return error_to_client(&request, RedirectError::new("server_error", "Internal server error"), &b.issuer);
+        }
+    };
+    let response = if authorize::consent_needed(client, &request, granted.as_deref()) {
+        if request.prompt == Some(Prompt::None) {
+            error_to_client(&request, RedirectError::new("consent_required", "Consent required"), &b.issuer)
+        } else {
+            consent_form(b, state, client, request, csrf)
+        }
+    } else {
+        issue_code(b, state, client, &request, session).await
+    };
+    with_cookies(response, set_cookies)
+}
+
+/// `GET|POST .../protocol/openid-connect/auth`.
+pub async fn authorize(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    base: BaseUrl,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let b = match Browser::new(&state, &realm, base, peer, &headers).await {
+        Ok(b) => b,
+        Err(page) => return page,
+    };
+    let raw = if method == Method::POST { body.to_vec() } else { query.unwrap_or_default().into_bytes() };
+    let params = match FormParams::parse(&raw) {
+        Ok(p) => p,
+        Err(e) => return b.error_page(StatusCode::BAD_REQUEST, e.description().unwrap_or("Invalid request")),
+    };
+    let (client, request) = match authorize::validate(&b.realm, &params) {
+        Err(authorize::PageError(message)) => return b.error_page(StatusCode::BAD_REQUEST, &message),
+        Ok(Validated::Redirect(_, request, error)) => return error_to_client(&request, error, &b.issuer),
+        Ok(Validated::Ok(client, request)) => (client, request),
+    };
+    let sso = b.sso_session(&state, &headers).await;
+    if let Some((cookie, session, _user)) = &sso {
+        let too_old = request.max_age.is_some_and(|max| b.now - session.auth_time > max);
+        if request.prompt != Some(Prompt::Login) && !too_old {
+            return after_login(&b, &state, &client, request, session, &cookie.csrf, &[]).await;
+        }
+    }
+    if request.prompt == Some(Prompt::None) {
+        return error_to_client(&request, RedirectError::new("login_required", "Login required"), &b.issuer);
+    }
+    let hint = request.login_hint.clone().unwrap_or_default();
+    login_form(&b, &state, Target::Authorize(request), &hint, None, StatusCode::OK)
+}
+
+/// `POST .../login-actions/authenticate`: the login form.
+pub async fn authenticate_form(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    base: BaseUrl,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let b = match Browser::new(&state, &realm, base, peer, &headers).await {
+        Ok(b) => b,
+        Err(page) => return page,
+    };
+    let Ok(form) = FormParams::parse(&body) else {
+        return b.error_page(StatusCode::BAD_REQUEST, "Invalid request.");
+    };
+    let Some(pending) = form.get("auth").and_then(|blob| Pending::open(&state.master_key, b.name(), blob, b.now)) else {
+        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+    };
+    let cookie_csrf = cookies::read(&headers, LOGIN_COOKIE);
+    let csrf_ok = form.get("csrf") == Some(pending.csrf.as_str()) && cookie_csrf.as_deref() == Some(pending.csrf.as_str());
+    if !csrf_ok {
+        return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
+    }
+    let username = form.get("username").unwrap_or("").chars().take(255).collect::<String>();
+    let password = SecretString::new(form.get("password").unwrap_or(""));
+    let client_id = match &pending.target {
+        Target::Authorize(request) => Some(request.client_id.clone()),
+        Target::Account => None,
+    };
+    let user = match authenticate(state.store.as_ref(), &state.hasher, &b.realm, &username, password, b.now).await {
+        Ok(user) => user,
+        Err(failure) => {
+            b.event(&state, EventKind::LoginError, client_id.as_deref(), failure.user_id(), None, Some(failure.event_error()));
+            let message = match failure {
+                LoginFailure::Disabled { .. } => "Account is disabled, contact your administrator.",
+                LoginFailure::Unavailable => "The service is temporarily unavailable. Try again later.",
+                _ => "Invalid username or password.",
+            };
+            return login_form(&b, &state, pending.target, &username, Some(message), StatusCode::OK);
+        }
+    };
+    let remember_me = b.realm.realm.settings.remember_me && form.get("rememberMe") == Some("on");
+    let mut session = UserSessionRecord {
+        id: crate::domain::new_id(),
+        realm_id: b.realm.realm.id.clone(),
+        user_id: user.id.clone(),
+        offline: false,
+        started_at: b.now,
+        last_access_at: b.now,
+        auth_time: b.now,
+        remember_me,
+        ip: Some(b.ip.clone()),
+        user_agent: b.user_agent.clone(),
+        expires_at: 0,
+    };
+    let settings = &b.realm.realm.settings;
+    session.expires_at = session::deadline(settings, &session, None, Some(b.now));
+    if let Err(e) = state.store.create_user_session(&session).await {
+        tracing::error!(error = %e, "cannot create user session");
+        return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
+    }
+    b.event(&state, EventKind::Login, client_id.as_deref(), Some(&user.id), Some(&session.id), None);
+    let sso = SsoCookie { sid: session.id.clone(), uid: user.id.clone(), csrf: random_token::<16>() };
+    let max_age = remember_me.then(|| session::sso_timeouts(settings, true).max.unwrap_or(settings.sso_session_max_lifespan));
+    let set_cookies = vec![
+        cookies::set(SSO_COOKIE, cookies::seal(&state.master_key, "sso", b.name(), &sso), b.name(), b.secure, max_age),
+        cookies::clear(LOGIN_COOKIE, b.name(), b.secure),
+    ];
+    match pending.target {
+        Target::Account => with_cookies(
+            web::secure_page((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/realms/{}/account", b.name()))]).into_response()),
+            &set_cookies,
+        ),
+        Target::Authorize(request) => {
+            let Some(client) = b.realm.client(&request.client_id).filter(|c| c.enabled) else {
+                return with_cookies(b.error_page(StatusCode::BAD_REQUEST, "Client not found."), &set_cookies);
+            };
+            after_login(&b, &state, &client, request, &session, &sso.csrf, &set_cookies).await
+        }
+    }
+}
+
+/// `POST .../login-actions/consent`: the consent form.
+pub async fn consent_form_action(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    base: BaseUrl,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let b = match Browser::new(&state, &realm, base, peer, &headers).await {
+        Ok(b) => b,
+        Err(page) => return page,
+    };
+    let Ok(form) = FormParams::parse(&body) else {
+        return b.error_page(StatusCode::BAD_REQUEST, "Invalid request.");
+    };
+    let Some(Pending { target: Target::Authorize(request), csrf, .. }) =
+        form.get("auth").and_then(|blob| Pending::open(&state.master_key, b.name(), blob, b.now))
+    else {
+        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+    };
+    let Some((cookie, session, user)) = b.sso_session(&state, &headers).await else {
+        return b.error_page(StatusCode::BAD_REQUEST, "Your session has ended. Please sign in again.");
+    };
+    if form.get("csrf") != Some(cookie.csrf.as_str()) || csrf != cookie.csrf {
+        return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
+    }
+    let Some(client) = b.realm.client(&request.client_id).filter(|c| c.enabled) else {
+        return b.error_page(StatusCode::BAD_REQUEST, "Client not found.");
+    };
+    if form.get("decision") != Some("accept") {
+        b.event(&state, EventKind::LoginError, Some(&client.client_id), Some(&user.id), Some(&session.id), Some("rejected_by_user"));
+        return error_to_client(&request, RedirectError::new("access_denied", "User denied consent"), &b.issuer);
+    }
+    let consent = ConsentRecord {
+        user_id: user.id.clone(),
+        client_id: client.id.clone(),
+        scope: request.scope.clone(),
+        created_at: b.now,
+        updated_at: b.now,
+    };
+    if let Err(e) = state.store.upsert_consent(&consent).await {
+        tracing::error!(error = %e, "cannot store consent");
+        return error_to_client(&request, RedirectError::new("server_error", "Internal server error"), &b.issuer);
+    }
+    issue_code(&b, &state, &client, &request, &session).await
+}

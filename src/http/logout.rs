@@ -1,0 +1,160 @@
+//! `GET|POST .../protocol/openid-connect/logout`. A POST carrying a `refresh_token` is the
+//! client-authenticated token logout (`http::token::logout`); everything else is OIDC
+//! RP-Initiated Logout 1.0: with a valid `id_token_hint` the session ends at once; without one, a
+//! confirmation form guards against logout CSRF. `post_logout_redirect_uri` must be registered
+//! for the client (Keycloak's `post.logout.redirect.uris`, `+` meaning the redirect URIs).
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+
+use super::base_url::BaseUrl;
+use super::login::Browser;
+use crate::app::AppState;
+use crate::domain::Client;
+use crate::oauth::authorize::redirect_uri_allowed;
+use crate::oauth::events::EventKind;
+use crate::oauth::request::FormParams;
+use crate::oauth::tokens::access::verify_id_token_hint;
+use crate::web::cookies::{self, SSO_COOKIE};
+use crate::web::{self, page};
+
+/// Whether `uri` may receive the browser after logout.
+pub fn post_logout_uri_allowed(client: &Client, uri: &str) -> bool {
+    let registered = client.attributes.get("post.logout.redirect.uris").map(String::as_str).unwrap_or("");
+    registered.split("##").filter(|r| !r.is_empty()).any(|r| {
+        if r == "+" {
+            redirect_uri_allowed(client, uri)
+        } else {
+            match r.strip_suffix('*') {
+                Some(prefix) => uri.starts_with(prefix),
+                None => r == uri,
+            }
+        }
+    })
+}
+
+pub async fn logout_get(
+    state: State<AppState>,
+    realm: Path<String>,
+    base: BaseUrl,
+    peer: ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    rp_logout(state, realm, base, peer, Method::GET, query.unwrap_or_default().into_bytes(), headers).await
+}
+
+pub async fn logout_post(
+    state: State<AppState>,
+    realm: Path<String>,
+    base: BaseUrl,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let has_refresh_token = FormParams::parse(&body).is_ok_and(|f| f.get("refresh_token").is_some());
+    if has_refresh_token {
+        return match super::token::logout(state, realm, base, peer, headers, body).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        };
+    }
+    rp_logout(state, realm, base, peer, Method::POST, body.to_vec(), headers).await
+}
+
+async fn rp_logout(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    base: BaseUrl,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    raw: Vec<u8>,
+    headers: HeaderMap,
+) -> Response {
+    let b = match Browser::new(&state, &realm, base, peer, &headers).await {
+        Ok(b) => b,
+        Err(page) => return page,
+    };
+    let Ok(params) = FormParams::parse(&raw) else {
+        return b.error_page(StatusCode::BAD_REQUEST, "Invalid request.");
+    };
+    let hint = match params.get("id_token_hint") {
+        Some(token) => match verify_id_token_hint(&b.realm.keys, &b.issuer, token) {
+            Some(claims) => Some(claims),
+            None => return b.error_page(StatusCode::BAD_REQUEST, "Invalid parameter: id_token_hint"),
+        },
+        None => None,
+    };
+    let client_id = params.get("client_id").map(str::to_string).or_else(|| hint.as_ref().map(|h| h.azp.clone()));
+    if let (Some(hint), Some(given)) = (&hint, params.get("client_id")) {
+        if hint.azp != given {
+            return b.error_page(StatusCode::BAD_REQUEST, "Parameter client_id does not match the id_token_hint.");
+        }
+    }
+    let client = client_id.as_deref().and_then(|id| b.realm.client(id));
+    let redirect = params.get("post_logout_redirect_uri");
+    if let Some(uri) = redirect {
+        match &client {
+            Some(client) if post_logout_uri_allowed(client, uri) => {}
+            Some(_) => return b.error_page(StatusCode::BAD_REQUEST, "Invalid redirect uri"),
+            None => return b.error_page(StatusCode::BAD_REQUEST, "Either the parameter client_id or id_token_hint is required with post_logout_redirect_uri."),
+        }
+    }
+    let sso = b.sso_session(&state, &headers).await;
+    let session_id = match (&hint, &sso) {
+        (Some(hint), _) => hint.sid.clone(),
+        (None, Some((cookie, session, _))) => {
+            // no hint: only a confirmed POST from our own form may end the cookie's session
+            let confirmed = method == Method::POST && params.get("confirm") == Some("yes") && params.get("csrf") == Some(cookie.csrf.as_str());
+            if !confirmed {
+                let mut fields: Vec<(&str, String)> = vec![("confirm", "yes".into()), ("csrf", cookie.csrf.clone())];
+                for name in ["post_logout_redirect_uri", "state", "client_id"] {
+                    if let Some(value) = params.get(name) {
+                        fields.push((name, value.to_string()));
+                    }
+                }
+                return page(StatusCode::OK, "message.html", context! {
+                    realm_name => b.display_name(),
+                    heading => "Sign out",
+                    message => "Do you want to sign out?",
+                    confirm_action => format!("/realms/{}/protocol/openid-connect/logout", b.name()),
+                    fields,
+                });
+            }
+            Some(session.id.clone())
+        }
+        (None, None) => None,
+    };
+    if let Some(sid) = &session_id {
+        match state.store.delete_user_session(&b.realm.realm.id, sid).await {
+            Ok(true) => b.event(&state, EventKind::Logout, client_id.as_deref(), hint.as_ref().map(|h| h.sub.as_str()), Some(sid), None),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot end session");
+                return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
+            }
+        }
+    }
+    let clear = cookies::clear(SSO_COOKIE, b.name(), b.secure);
+    let mut response = match redirect {
+        Some(uri) => {
+            let mut location = uri.to_string();
+            if let Some(state_param) = params.get("state") {
+                let encoded = form_urlencoded::Serializer::new(String::new()).append_pair("state", state_param).finish();
+                location.push(if location.contains('?') { '&' } else { '?' });
+                location.push_str(&encoded);
+            }
+            web::secure_page((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+        }
+        None => web::message(StatusCode::OK, &b.display_name(), "You are signed out", "You are signed out."),
+    };
+    if let Ok(value) = clear.parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}

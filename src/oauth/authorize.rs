@@ -1,0 +1,231 @@
+//! The authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2, RFC 7636 §4.3) validated
+//! before anything is shown: an unknown client or an unregistered redirect_uri is an error page
+//! and never a redirect (no open redirect); every later error goes back to the client with
+//! `error`, `error_description`, `state` and `iss` (RFC 9207).
+
+use std::sync::Arc;
+
+use super::pkce;
+use super::request::FormParams;
+use super::scope::Scope;
+use crate::domain::Client;
+use crate::realm::RealmContext;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Prompt {
+    None,
+    Login,
+    Consent,
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<Prompt>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub response_mode: ResponseMode,
+}
+
+/// An error shown as a page: the request cannot be trusted to redirect anywhere.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageError(pub String);
+
+/// An error returned to the client's redirect URI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedirectError {
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl RedirectError {
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+        Self { error, description: description.into() }
+    }
+}
+
+/// What validation concluded before the user is involved.
+#[derive(Debug)]
+pub enum Validated {
+    Ok(Arc<Client>, AuthorizationRequest),
+    /// Redirect to the client with this error; the request is kept for `state` and the mode.
+    Redirect(Arc<Client>, AuthorizationRequest, RedirectError),
+}
+
+/// Keycloak's rule: an exact match, or a registered URI ending in `*` matching as a prefix.
+pub fn redirect_uri_allowed(client: &Client, uri: &str) -> bool {
+    client.redirect_uris.iter().any(|registered| match registered.strip_suffix('*') {
+        Some(prefix) => uri.starts_with(prefix) && !uri.contains('#'),
+        None => registered == uri,
+    })
+}
+
+fn pkce_required(client: &Client) -> Option<&str> {
+    client.attributes.get("pkce.code.challenge.method").map(String::as_str).filter(|m| !m.is_empty())
+}
+
+pub fn validate(realm: &RealmContext, params: &FormParams) -> Result<Validated, PageError> {
+    let client_id = params.get("client_id").ok_or_else(|| PageError("Missing parameter: client_id".into()))?;
+    let client = realm
+        .client(client_id)
+        .filter(|c| c.enabled)
+        .ok_or_else(|| PageError("Client not found.".into()))?;
+    if client.bearer_only {
+        return Err(PageError("Bearer-only clients cannot log users in.".into()));
+    }
+    let redirect_uri = match params.get("redirect_uri") {
+        Some(uri) => uri.to_string(),
+        // Keycloak: without redirect_uri, a single exact registered URI is used
+        None => match client.redirect_uris.as_slice() {
+            [only] if !only.ends_with('*') => only.clone(),
+            _ => return Err(PageError("Invalid parameter: redirect_uri".into())),
+        },
+    };
+    if !redirect_uri_allowed(&client, &redirect_uri) {
+        return Err(PageError("Invalid parameter: redirect_uri".into()));
+    }
+    let response_mode = match params.get("response_mode") {
+        None | Some("query") => Ok(ResponseMode::Query),
+        Some("fragment") => Ok(ResponseMode::Fragment),
+        Some("form_post") => Ok(ResponseMode::FormPost),
+        Some(_) => Err(RedirectError::new("invalid_request", "Invalid parameter: response_mode")),
+    };
+    let mut request = AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        scope: String::new(),
+        state: params.get("state").map(str::to_string),
+        nonce: params.get("nonce").map(str::to_string),
+        code_challenge: params.get("code_challenge").map(str::to_string),
+        code_challenge_method: params.get("code_challenge_method").map(str::to_string),
+        prompt: None,
+        max_age: None,
+        login_hint: params.get("login_hint").map(|h| h.chars().take(255).collect()),
+        response_mode: *response_mode.as_ref().unwrap_or(&ResponseMode::Query),
+    };
+    if let Err(error) = response_mode {
+        return Ok(Validated::Redirect(client, request, error));
+    }
+    match check(&client, params, &mut request) {
+        Ok(()) => Ok(Validated::Ok(client, request)),
+        Err(error) => Ok(Validated::Redirect(client, request, error)),
+    }
+}
+
+fn check(client: &Client, params: &FormParams, request: &mut AuthorizationRequest) -> Result<(), RedirectError> {
+    match params.get("response_type") {
+        Some("code") => {}
+        None => return Err(RedirectError::new("invalid_request", "Missing parameter: response_type")),
+        Some(_) => {
+            return Err(RedirectError::new("unsupported_response_type", "Client is not allowed to initiate browser login with given response_type."))
+        }
+    }
+    if !client.standard_flow_enabled {
+        return Err(RedirectError::new(
+            "unauthorized_client",
+            "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client.",
+        ));
+    }
+    let scope = Scope::grant(params.get("scope")).map_err(|e| {
+        RedirectError::new("invalid_scope", e.description().unwrap_or("Invalid scopes").to_string())
+    })?;
+    request.scope = scope.as_string();
+    request.prompt = match params.get("prompt") {
+        None => None,
+        Some("none") => Some(Prompt::None),
+        Some("login") => Some(Prompt::Login),
+        Some("consent") => Some(Prompt::Consent),
+        Some(_) => return Err(RedirectError::new("invalid_request", "Invalid parameter: prompt")),
+    };
+    request.max_age = match params.get("max_age") {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            RedirectError::new("invalid_request", "Invalid parameter: max_age")
+        })?),
+    };
+    let method = match (&request.code_challenge, request.code_challenge_method.as_deref()) {
+        (None, Some(_)) => return Err(RedirectError::new("invalid_request", "Missing parameter: code_challenge")),
+        (None, None) => None,
+        (Some(challenge), method) => {
+            let method = pkce::Method::parse(method.unwrap_or("plain"))
+                .ok_or_else(|| RedirectError::new("invalid_request", "Invalid parameter: code_challenge_method"))?;
+            if !pkce::valid_challenge(challenge) {
+                return Err(RedirectError::new("invalid_request", "Invalid parameter: code_challenge"));
+            }
+            request.code_challenge_method = Some(if method == pkce::Method::S256 { "S256" } else { "plain" }.into());
+            Some(method)
+        }
+    };
+    match (pkce_required(client), method) {
+        (Some(_), None) => Err(RedirectError::new("invalid_request", "Missing parameter: code_challenge_method")),
+        (Some("S256"), Some(pkce::Method::Plain)) => {
+            Err(RedirectError::new("invalid_request", "Invalid parameter: code challenge method is not configured one"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether this login must show the consent page (OIDC Core §11: always for offline_access).
+pub fn consent_needed(client: &Client, request: &AuthorizationRequest, granted: Option<&str>) -> bool {
+    let scope = Scope::parse_granted(&request.scope);
+    let needs = client.consent_required || scope.is_offline();
+    if !needs {
+        return false;
+    }
+    if request.prompt == Some(Prompt::Consent) {
+        return true;
+    }
+    let Some(granted) = granted else { return true };
+    let granted = Scope::parse_granted(granted);
+    !request.scope.split_whitespace().all(|s| granted.contains(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(uris: &[&str]) -> Client {
+        Client {
+            id: "id".into(),
+            realm_id: "r".into(),
+            client_id: "app".into(),
+            name: None,
+            enabled: true,
+            public_client: true,
+            bearer_only: false,
+            secret_sealed: None,
+            redirect_uris: uris.iter().map(|u| u.to_string()).collect(),
+            web_origins: vec![],
+            standard_flow_enabled: true,
+            direct_access_grants_enabled: false,
+            service_accounts_enabled: false,
+            consent_required: false,
+            attributes: Default::default(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn redirect_uris_match_exactly_or_by_a_registered_wildcard() {
+        let c = client(&["https://app.example/cb", "https://spa.example/*"]);
+        assert!(redirect_uri_allowed(&c, "https://app.example/cb"));
+        assert!(!redirect_uri_allowed(&c, "https://app.example/cb/../evil"));
+        assert!(!redirect_uri_allowed(&c, "https://app.example/cbx"));
+        assert!(redirect_uri_allowed(&c, "https://spa.example/any/path?x=1"));
+        assert!(!redirect_uri_allowed(&c, "https://spa.example.evil.com/"));
+    }
+}

@@ -41,4 +41,13 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
   echo "$wanted" >"$stamp"
 fi
 
+# tests/api/browser_chromium.rs drives real headless Chromium through chromedriver (Debian's
+# chromium and chromium-driver packages; no browser download of its own).
+if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "test.sh: installing chromium and chromium-driver"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q chromium chromium-driver >/dev/null
+fi
+
 cargo test --locked --all-targets "$@"

@@ -64,6 +64,12 @@ pub enum StartError {
     Tls(std::io::Error),
 }
 
+/// Selects aws-lc-rs as rustls's crypto provider for the process. Dependencies enable both
+/// rustls providers, and rustls refuses to guess; calling this more than once is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 /// Resolves the master key per the settings, creating the dev key file when allowed.
 pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartError> {
     match settings.master_key.as_ref().ok_or(StartError::NoMasterKey)? {
@@ -197,6 +203,7 @@ impl App {
                 }
             }
             Some((cert, key)) => {
+                install_crypto_provider();
                 let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                     .await
                     .map_err(StartError::Tls)?;

@@ -2,6 +2,8 @@
 //!
 //! Data flows one way: `http` (parse into domain types) -> `oauth` / `realm` logic -> `store`.
 
+/// Keycloak's Admin REST API as domain operations: rights, realms, users, clients, roles, sessions, events.
+pub mod admin;
 /// Wiring: application state, the router, start-up and shutdown.
 pub mod app;
 /// Start-dev bootstrap of realm `master`, its admin client and admin user.

@@ -3,6 +3,9 @@
 
 mod helpers;
 
+mod browser_account;
+mod browser_chromium;
+mod browser_flows;
 mod cli;
 mod discovery;
 mod import;

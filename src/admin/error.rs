@@ -1,0 +1,64 @@
+//! The admin API's one error type. Messages of `BadRequest`, `NotFound` and `Conflict` go to the
+//! client as Keycloak's `{"errorMessage": ...}` and are written so they never hold a secret;
+//! `Internal` and `Unavailable` carry the cause for the log only (see `http::admin::error`).
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No bearer token, or not a live access token of an enabled realm's enabled user: 401.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// A live token whose user may not do this: 403.
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The database cannot be reached: 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: 500, cause logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AdminError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict(message.into())
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
+                Self::Unavailable(e.to_string())
+            }
+            // Callers that expect a conflict map it to Keycloak's message first; one that
+            // reaches here is a race the caller did not foresee.
+            StoreError::Conflict(_) => Self::Conflict("Conflict detected. See logs for details".into()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::oauth::OAuthError> for AdminError {
+    fn from(e: crate::oauth::OAuthError) -> Self {
+        match e {
+            crate::oauth::OAuthError::TemporarilyUnavailable => Self::Unavailable("token check".into()),
+            other => Self::Internal(format!("token check failed: {}", other.code())),
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! `/admin/realms/{realm}/users`: search, count, create, read, update and delete users, reset
+//! a password, and see or end a user's sessions and consents. Passwords are hashed with
+//! argon2id on the bounded pool; they never reach an admin event or a log line.
+
+use std::collections::BTreeMap;
+
+use super::context::{Operation, Resource};
+use super::representation::{
+    millis, session_representation, to_event_json, user_representation, AdditionalGrant, ConsentRepresentation,
+    UserSessionRepresentation, UserView,
+};
+use super::{like_literal, like_search, AdminContext, AdminError, Page, Permission};
+use crate::crypto::SecretString;
+use crate::domain::{new_id, Client, Credential, Realm, User};
+use crate::realm::defaults::default_roles_name;
+use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
+use crate::realm::representation::{CredentialRepresentation, UserRepresentation};
+use crate::session;
+use crate::store::admin::UserFilter;
+use crate::store::{SessionWithClients, StoreError};
+use crate::users::{set_password, PasswordError};
+
+pub const USERNAME_TAKEN: &str = "User exists with same username";
+pub const EMAIL_TAKEN: &str = "User exists with same email";
+const USER_NOT_FOUND: &str = "User not found";
+
+/// The query of `GET .../users` and `GET .../users/count`, as Keycloak names it.
+#[derive(Debug, Clone, Default)]
+pub struct UserSearch {
+    /// Username, email, first or last name: a prefix, `*` wildcards, or `"exact"`.
+    pub search: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub enabled: Option<bool>,
+    /// The attribute parameters match exactly instead of as substrings.
+    pub exact: bool,
+}
+
+impl UserSearch {
+    fn filter(&self, page: Page) -> UserFilter {
+        let attribute = |value: &Option<String>| {
+            value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| {
+                if self.exact {
+                    like_literal(v)
+                } else {
+                    format!("%{}%", like_literal(v))
+                }
+            })
+        };
+        UserFilter {
+            any: self.search.as_deref().and_then(like_search),
+            username: attribute(&self.username),
+            email: attribute(&self.email),
+            first_name: attribute(&self.first_name),
+            last_name: attribute(&self.last_name),
+            enabled: self.enabled,
+            first: page.first,
+            max: page.max,
+        }
+    }
+}
+
+async fn find_user(ctx: &AdminContext<'_>, realm: &Realm, id: &str) -> Result<User, AdminError> {
+    ctx.store.user_by_id(&realm.id, id).await?.ok_or_else(|| AdminError::not_found(USER_NOT_FOUND))
+}
+
+/// The realm (after the permission check) and the user in it.
+pub async fn realm_and_user(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+    need: Permission,
+) -> Result<(Realm, User), AdminError> {
+    let realm = ctx.realm(realm, need).await?;
+    let user = find_user(ctx, &realm, id).await?;
+    Ok((realm, user))
+}
+
+pub async fn search(ctx: &AdminContext<'_>, realm: &str, query: &UserSearch, page: Page) -> Result<Vec<UserView>, AdminError> {
+    let realm = ctx.realm(realm, Permission::ViewUsers).await?;
+    if page.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users = ctx.store.search_users(&realm.id, &query.filter(page)).await?;
+    let clients = ctx.clients(&realm).await?;
+    Ok(users.iter().map(|u| user_representation(u, &clients)).collect())
+}
+
+pub async fn count(ctx: &AdminContext<'_>, realm: &str, query: &UserSearch) -> Result<i64, AdminError> {
+    let realm = ctx.realm(realm, Permission::ViewUsers).await?;
+    Ok(ctx.store.count_users(&realm.id, &query.filter(Page::new(None, Some(-1)))).await?)
+}
+
+pub async fn get(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<UserView, AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
+    let clients = ctx.clients(&realm).await?;
+    Ok(user_representation(&user, &clients))
+}
+
+fn clean(value: Option<&String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn check_email(email: &Option<String>) -> Result<(), AdminError> {
+    match email {
+        Some(e) if !e.contains('@') || e.len() > 255 || e.chars().any(char::is_whitespace) => {
+            Err(AdminError::bad_request("Invalid email address"))
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn check_email_free(ctx: &AdminContext<'_>, user: &User) -> Result<(), AdminError> {
+    if let Some(email) = &user.email {
+        if !ctx.store.users_with_email(&user.realm_id, email, &user.id).await?.is_empty() {
+            return Err(AdminError::conflict(EMAIL_TAKEN));
+        }
+    }
+    Ok(())
+}
+
+/// The one password a request sets, from a list of CredentialRepresentations. Only plain
+/// `password` values are accepted (hashed forms belong to realm import). `temporary` is
+/// accepted but cannot be enforced: there are no required actions yet, so it is logged.
+fn password_of(credentials: &[CredentialRepresentation], username: &str) -> Result<Option<SecretString>, AdminError> {
+    let mut password = None;
+    for credential in credentials {
+        password = Some(password_value(credential, username)?);
+    }
+    Ok(password)
+}
+
+fn password_value(credential: &CredentialRepresentation, username: &str) -> Result<SecretString, AdminError> {
+    let kind = credential.kind.as_deref().unwrap_or("password");
+    if kind != "password" {
+        return Err(AdminError::bad_request(format!("Unsupported credential type {kind:?}")));
+    }
+    let value = credential
+        .value
+        .clone()
+        .filter(|v| !v.expose().is_empty())
+        .ok_or_else(|| AdminError::bad_request("A password credential needs a non-empty value"))?;
+    if credential.temporary == Some(true) {
+        tracing::warn!(user = username, "a temporary password was set; it is kept as a permanent one (no required actions)");
+    }
+    Ok(value)
+}
+
+/// Creates a user and returns its id. As in Keycloak: the username is lower-cased and unique,
+/// `enabled` defaults to false, the realm's default roles are granted, and `realmRoles` /
+/// `clientRoles` in the body are ignored (grant roles through role-mappings).
+pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: UserRepresentation) -> Result<String, AdminError> {
+    let realm = ctx.realm(realm, Permission::ManageUsers).await?;
+    let username = clean(rep.username.as_ref())
+        .ok_or_else(|| AdminError::bad_request("User name is missing"))?
+        .to_lowercase();
+    if username.len() > 255 {
+        return Err(AdminError::bad_request("User name is too long"));
+    }
+    let user = User {
+        id: new_id(),
+        realm_id: realm.id.clone(),
+        username,
+        email: clean(rep.email.as_ref()),
+        first_name: clean(rep.first_name.as_ref()),
+        last_name: clean(rep.last_name.as_ref()),
+        enabled: rep.enabled.unwrap_or(false),
+        email_verified: rep.email_verified.unwrap_or(false),
+        service_account_client_id: None,
+        created_at: ctx.now,
+    };
+    check_email(&user.email)?;
+    if ctx.store.user_by_username(&realm.id, &user.username).await?.is_some() {
+        return Err(AdminError::conflict(USERNAME_TAKEN));
+    }
+    check_email_free(ctx, &user).await?;
+    let mut credentials = Vec::new();
+    if let Some(password) = password_of(rep.credentials.as_deref().unwrap_or_default(), &user.username)? {
+        let hash = ctx.hasher.hash(password).await.map_err(|e| AdminError::Internal(e.to_string()))?;
+        credentials.push(Credential {
+            id: new_id(),
+            user_id: user.id.clone(),
+            kind: "password".into(),
+            secret_data: hash,
+            credential_data: ARGON2_PHC_CREDENTIAL_DATA.into(),
+            created_at: ctx.now,
+        });
+    }
+    let default_role = default_roles_name(&realm.name);
+    let roles = ctx.store.realm_roles(&realm.id).await?;
+    let role_ids: Vec<String> =
+        roles.iter().filter(|r| !r.client_role && r.name == default_role).map(|r| r.id.clone()).collect();
+    match ctx.store.create_user(&user, &credentials, &role_ids).await {
+        Err(StoreError::Conflict(_)) => return Err(AdminError::conflict(USERNAME_TAKEN)),
+        other => other?,
+    }
+    let clients = ctx.clients(&realm).await?;
+    let event = to_event_json(&user_representation(&user, &clients));
+    ctx.record(&realm.id, Operation::Create, Resource::User, &format!("users/{}", user.id), event).await;
+    Ok(user.id)
+}
+
+/// Applies the fields present in the body. Disabling a user ends all their sessions at once
+/// (their access tokens die with the session); a password in `credentials` is set as by
+/// reset-password.
+pub async fn update(ctx: &AdminContext<'_>, realm: &str, id: &str, rep: UserRepresentation) -> Result<(), AdminError> {
+    let (realm, mut user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
+    let was_enabled = user.enabled;
+    if let Some(username) = &rep.username {
+        let username = username.trim().to_lowercase();
+        if username.is_empty() || username.len() > 255 {
+            return Err(AdminError::bad_request("Invalid user name"));
+        }
+        if username != user.username && user.service_account_client_id.is_some() {
+            return Err(AdminError::bad_request("The user name of a service account cannot change"));
+        }
+        user.username = username;
+    }
+    if rep.email.is_some() {
+        user.email = clean(rep.email.as_ref());
+    }
+    if rep.first_name.is_some() {
+        user.first_name = clean(rep.first_name.as_ref());
+    }
+    if rep.last_name.is_some() {
+        user.last_name = clean(rep.last_name.as_ref());
+    }
+    user.enabled = rep.enabled.unwrap_or(user.enabled);
+    user.email_verified = rep.email_verified.unwrap_or(user.email_verified);
+    check_email(&user.email)?;
+    check_email_free(ctx, &user).await?;
+    let password = password_of(rep.credentials.as_deref().unwrap_or_default(), &user.username)?;
+    match ctx.store.update_user(&user).await {
+        Err(StoreError::Conflict(_)) => return Err(AdminError::conflict(USERNAME_TAKEN)),
+        Ok(false) => return Err(AdminError::not_found(USER_NOT_FOUND)),
+        other => other.map(|_| ())?,
+    }
+    if was_enabled && !user.enabled {
+        let ended = ctx.store.delete_user_sessions(&user.id, true).await?;
+        tracing::info!(target: "portcullis::admin", user = %user.id, ended, "user disabled: sessions ended");
+    }
+    if let Some(password) = password {
+        change_password(ctx, &realm, &user, password).await?;
+    }
+    let clients = ctx.clients(&realm).await?;
+    let event = to_event_json(&user_representation(&user, &clients));
+    ctx.record(&realm.id, Operation::Update, Resource::User, &format!("users/{}", user.id), event).await;
+    Ok(())
+}
+
+/// Deletes the user and everything that is theirs. A client's service-account user goes with
+/// its client, not alone.
+pub async fn delete(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<(), AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
+    if user.service_account_client_id.is_some() {
+        return Err(AdminError::bad_request("A service-account user is deleted with its client"));
+    }
+    if !ctx.store.delete_user(&realm.id, &user.id).await? {
+        return Err(AdminError::not_found(USER_NOT_FOUND));
+    }
+    ctx.record(&realm.id, Operation::Delete, Resource::User, &format!("users/{}", user.id), None).await;
+    Ok(())
+}
+
+async fn change_password(ctx: &AdminContext<'_>, realm: &Realm, user: &User, password: SecretString) -> Result<u64, AdminError> {
+    match set_password(ctx.store, ctx.hasher, realm, &user.id, password, ctx.now, None).await {
+        Ok(ended) => Ok(ended),
+        Err(PasswordError::Empty) => Err(AdminError::bad_request("A password credential needs a non-empty value")),
+        Err(PasswordError::Hash) => Err(AdminError::Internal("password hashing failed".into())),
+        Err(PasswordError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// `PUT .../reset-password`: a CredentialRepresentation of type password. Ends the user's
+/// sessions when the realm's `revokeSessionsOnPasswordChange` is on (the default).
+pub async fn reset_password(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+    credential: CredentialRepresentation,
+) -> Result<(), AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
+    let password = password_value(&credential, &user.username)?;
+    let ended = change_password(ctx, &realm, &user, password).await?;
+    tracing::info!(target: "portcullis::admin", user = %user.id, ended, "password reset");
+    let path = format!("users/{}/reset-password", user.id);
+    ctx.record(&realm.id, Operation::Action, Resource::User, &path, None).await;
+    Ok(())
+}
+
+/// The user's sessions alive now, online or offline.
+async fn live_sessions(ctx: &AdminContext<'_>, realm: &Realm, user: &User, offline: bool) -> Result<Vec<SessionWithClients>, AdminError> {
+    let sessions = ctx.store.sessions_of_user(&user.id).await?;
+    Ok(sessions
+        .into_iter()
+        .filter(|s| s.session.offline == offline && session::is_alive(&realm.settings, &s.session, None, ctx.now))
+        .collect())
+}
+
+/// `GET .../users/{id}/sessions`: the user's live online (SSO) sessions.
+pub async fn sessions(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<Vec<UserSessionRepresentation>, AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
+    let clients = ctx.clients(&realm).await?;
+    let live = live_sessions(ctx, &realm, &user, false).await?;
+    Ok(live.iter().map(|s| session_representation(&s.session, &user.username, &s.client_ids, &clients)).collect())
+}
+
+/// `GET .../users/{id}/offline-sessions/{clientUuid}`: the user's live offline sessions that
+/// the client joined.
+pub async fn offline_sessions(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+    client_uuid: &str,
+) -> Result<Vec<UserSessionRepresentation>, AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
+    let clients = ctx.clients(&realm).await?;
+    if !clients.iter().any(|c| c.id == client_uuid) {
+        return Err(AdminError::not_found("Client not found"));
+    }
+    let live = live_sessions(ctx, &realm, &user, true).await?;
+    Ok(live
+        .iter()
+        .filter(|s| s.client_ids.iter().any(|c| c == client_uuid))
+        .map(|s| session_representation(&s.session, &user.username, &s.client_ids, &clients))
+        .collect())
+}
+
+/// `POST .../users/{id}/logout`: ends every online session of the user. Offline sessions stay,
+/// as in Keycloak (revoke them through the consents endpoint).
+pub async fn logout(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<u64, AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
+    let ended = ctx.store.delete_user_sessions(&user.id, false).await?;
+    ctx.record(&realm.id, Operation::Action, Resource::User, &format!("users/{}/logout", user.id), None).await;
+    Ok(ended)
+}
+
+/// `GET .../users/{id}/consents`: per client, the consent given and whether offline tokens are
+/// held (Keycloak's "Offline Token" additional grant).
+pub async fn consents(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<Vec<ConsentRepresentation>, AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
+    let clients = ctx.clients(&realm).await?;
+    let client_id_of = |id: &str| clients.iter().find(|c| c.id == id).map(|c| c.client_id.clone());
+    let mut out: BTreeMap<String, ConsentRepresentation> = BTreeMap::new();
+    for consent in ctx.store.consents_of_user(&user.id).await? {
+        let Some(client_id) = client_id_of(&consent.client_id) else { continue };
+        out.insert(
+            consent.client_id.clone(),
+            ConsentRepresentation {
+                client_id,
+                granted_client_scopes: consent.scope.split_whitespace().map(str::to_string).collect(),
+                created_date: Some(millis(consent.created_at)),
+                last_updated_date: Some(millis(consent.updated_at)),
+                additional_grants: Vec::new(),
+            },
+        );
+    }
+    for offline in live_sessions(ctx, &realm, &user, true).await? {
+        for id in &offline.client_ids {
+            let Some(client_id) = client_id_of(id) else { continue };
+            let entry = out.entry(id.clone()).or_insert_with(|| ConsentRepresentation {
+                client_id: client_id.clone(),
+                granted_client_scopes: Vec::new(),
+                created_date: None,
+                last_updated_date: None,
+                additional_grants: Vec::new(),
+            });
+            if entry.additional_grants.is_empty() {
+                entry.additional_grants.push(AdditionalGrant { client: client_id, key: "Offline Token".into() });
+            }
+        }
+    }
+    Ok(out.into_values().collect())
+}
+
+/// `DELETE .../users/{id}/consents/{clientId}`: revokes the consent and ends the client's
+/// offline sessions of the user, so its offline tokens (and the access tokens minted from them)
+/// stop working at once. 404 when there was neither.
+pub async fn revoke_consent(ctx: &AdminContext<'_>, realm: &str, id: &str, client_id: &str) -> Result<(), AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
+    let client: Client = ctx
+        .store
+        .client_by_client_id(&realm.id, client_id)
+        .await?
+        .ok_or_else(|| AdminError::not_found("Client not found"))?;
+    if !ctx.store.revoke_consent(&user.id, &client.id).await? {
+        return Err(AdminError::not_found("Consent nor offline token not found"));
+    }
+    let path = format!("users/{}/consents/{}", user.id, client.client_id);
+    ctx.record(&realm.id, Operation::Action, Resource::User, &path, None).await;
+    Ok(())
+}

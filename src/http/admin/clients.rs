@@ -1,0 +1,102 @@
+//! `/admin/realms/{realm}/clients/...`.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::extract::{created, no_content, Admin, Body, Params};
+use crate::admin::{clients, AdminError};
+use crate::app::AppState;
+use crate::realm::representation::ClientRepresentation;
+
+pub async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+    params: Params,
+) -> Result<Response, AdminError> {
+    let client_id = params.get("clientId");
+    let search = params.bool("search")?.unwrap_or(false);
+    let page = params.page()?;
+    let found = clients::list(&admin.ctx(&state), &realm, client_id.as_deref(), search, page).await?;
+    Ok(Json(found).into_response())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+    Body(rep): Body<ClientRepresentation>,
+) -> Result<Response, AdminError> {
+    let id = clients::create(&admin.ctx(&state), &realm, rep).await?;
+    Ok(created(&admin.location(&[&realm, "clients", &id])))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(clients::get(&admin.ctx(&state), &realm, &id).await?).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+    Body(rep): Body<ClientRepresentation>,
+) -> Result<Response, AdminError> {
+    clients::update(&admin.ctx(&state), &realm, &id, rep).await?;
+    Ok(no_content())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    clients::delete(&admin.ctx(&state), &realm, &id).await?;
+    Ok(no_content())
+}
+
+pub async fn secret(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(clients::secret(&admin.ctx(&state), &realm, &id).await?).into_response())
+}
+
+pub async fn regenerate_secret(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(clients::regenerate_secret(&admin.ctx(&state), &realm, &id).await?).into_response())
+}
+
+pub async fn user_sessions(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+    params: Params,
+) -> Result<Response, AdminError> {
+    Ok(Json(clients::sessions(&admin.ctx(&state), &realm, &id, false, params.page()?).await?).into_response())
+}
+
+pub async fn offline_sessions(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+    params: Params,
+) -> Result<Response, AdminError> {
+    Ok(Json(clients::sessions(&admin.ctx(&state), &realm, &id, true, params.page()?).await?).into_response())
+}
+
+pub async fn service_account_user(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(clients::service_account_user(&admin.ctx(&state), &realm, &id).await?).into_response())
+}

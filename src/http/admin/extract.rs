@@ -1,0 +1,212 @@
+//! What admin handlers extract: the authenticated caller (with the request's base URL), a JSON
+//! body that becomes a 400 `{"errorMessage"}` instead of axum's plain-text rejection, and query
+//! parameters that may repeat (`type=LOGIN&type=LOGOUT`). Plus the 201 and 204 answers.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::admin::{auth, AdminContext, AdminError, Caller, Page};
+use crate::app::AppState;
+use crate::http::base_url::BaseUrl;
+
+/// An authenticated admin request: who calls, and the public base URL for `Location` headers.
+pub struct Admin {
+    pub caller: Caller,
+    pub base: String,
+}
+
+impl Admin {
+    pub fn ctx<'a>(&'a self, state: &'a AppState) -> AdminContext<'a> {
+        AdminContext {
+            store: state.store.as_ref(),
+            realms: &state.realms,
+            master: &state.master_key,
+            hasher: &state.hasher,
+            caller: &self.caller,
+            now: state.clock.now(),
+        }
+    }
+
+    /// `{base}/admin/realms/{realm}/{path}`, each path segment percent-encoded.
+    pub fn location(&self, segments: &[&str]) -> String {
+        let mut url = format!("{}/admin/realms", self.base);
+        for segment in segments {
+            url.push('/');
+            url.push_str(&encode_segment(segment));
+        }
+        url
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let base = BaseUrl::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AdminError::bad_request("Missing or invalid Host header"))?
+            .0;
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+        let token = bearer(parts);
+        let caller =
+            auth::authenticate(state.store.as_ref(), &state.realms, &base, token, ip, state.clock.now()).await?;
+        Ok(Admin { caller, base })
+    }
+}
+
+/// A JSON request body. Unknown fields are ignored; a malformed body or a wrong type is a 400
+/// naming where, without quoting the value (it may be a password).
+pub struct Body<T>(pub T);
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let at = e.path().to_string();
+                let at = if at == "." { "the top level".to_string() } else { at };
+                AdminError::bad_request(format!("Invalid JSON body: unexpected value at {at}"))
+            }
+            _ => AdminError::bad_request(format!(
+                "Invalid JSON body: malformed at line {} column {}",
+                inner.line(),
+                inner.column()
+            )),
+        }
+    })?;
+    de.end().map_err(|e| {
+        AdminError::bad_request(format!("Invalid JSON body: trailing characters at line {} column {}", e.line(), e.column()))
+    })?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        parse_json(&bytes).map(Body).map_err(IntoResponse::into_response)
+    }
+}
+
+/// A request body as UTF-8 text (realm creation hands it to the import parser).
+pub struct Text(pub String);
+
+impl FromRequest<AppState> for Text {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        String::from_utf8(bytes.to_vec())
+            .map(Text)
+            .map_err(|_| AdminError::bad_request("The body is not UTF-8").into_response())
+    }
+}
+
+/// Query parameters in order, repeats kept.
+pub struct Params(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        Ok(Params(form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+    }
+}
+
+impl Params {
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+    }
+
+    pub fn int(&self, key: &str) -> Result<Option<i64>, AdminError> {
+        self.get(key)
+            .map(|v| v.trim().parse::<i64>().map_err(|_| AdminError::bad_request(format!("{key} must be an integer"))))
+            .transpose()
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, AdminError> {
+        self.get(key)
+            .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(AdminError::bad_request(format!("{key} must be true or false"))),
+            })
+            .transpose()
+    }
+
+    /// `first` and `max`, Keycloak's paging.
+    pub fn page(&self) -> Result<Page, AdminError> {
+        Ok(Page::new(self.int("first")?, self.int("max")?))
+    }
+}
+
+/// 201 Created with a `Location` and no body.
+pub fn created(location: &str) -> Response {
+    let mut response = StatusCode::CREATED.into_response();
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        Err(_) => tracing::warn!("a Location header could not be formed"),
+    }
+    response
+}
+
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// A URL path segment: unreserved characters as they are, everything else percent-encoded.
+pub fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_body_names_the_place_not_the_value() {
+        let error = parse_json::<crate::realm::representation::CredentialRepresentation>(br#"{"value": 12345678}"#)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("value") && !error.contains("12345678"), "{error}");
+        assert!(parse_json::<serde_json::Value>(b"{").is_err());
+        assert!(parse_json::<crate::realm::representation::UserRepresentation>(br#"{"unknown": 1}"#).is_ok());
+    }
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(encode_segment("a b/ü"), "a%20b%2F%C3%BC");
+        assert_eq!(encode_segment("user-1_x.y~"), "user-1_x.y~");
+    }
+}

@@ -1,0 +1,38 @@
+//! `/admin/realms` and `/admin/realms/{realm}`.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::extract::{created, no_content, Admin, Body, Text};
+use crate::admin::{realms, AdminError};
+use crate::app::AppState;
+use crate::realm::representation::RealmRepresentation;
+
+pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, AdminError> {
+    Ok(Json(realms::list(&admin.ctx(&state)).await?).into_response())
+}
+
+pub async fn create(State(state): State<AppState>, admin: Admin, Text(body): Text) -> Result<Response, AdminError> {
+    let name = realms::create(&admin.ctx(&state), &body).await?;
+    Ok(created(&admin.location(&[&name])))
+}
+
+pub async fn get(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
+    Ok(Json(realms::get(&admin.ctx(&state), &realm).await?).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+    Body(rep): Body<RealmRepresentation>,
+) -> Result<Response, AdminError> {
+    realms::update(&admin.ctx(&state), &realm, rep).await?;
+    Ok(no_content())
+}
+
+pub async fn delete(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
+    realms::delete(&admin.ctx(&state), &realm).await?;
+    Ok(no_content())
+}

@@ -1,0 +1,214 @@
+//! The account page (sessions, offline apps, password change) and brute-force detection over
+//! plain HTTP on both backends (issue 4 items 7 and 9), with the helpers of `browser_flows.rs`.
+
+use crate::backend_tests;
+use crate::browser_flows::{
+    assert_error_page, browser_client, get, login, offline_tokens, param, post, prompt_none, query_param, refresh,
+    start_login, submit_login, token, web, Reply, BAD_CREDENTIALS, SSO,
+};
+use crate::helpers::TestApp;
+
+fn account_url(app: &TestApp) -> String {
+    app.url("/realms/web/account")
+}
+
+/// Logs in through the account page's own form; returns the account page.
+async fn account_login(app: &TestApp, http: &reqwest::Client, username: &str, password: &str) -> Reply {
+    let page = get(http, &account_url(app)).await;
+    assert!(page.html.contains("id=\"login-form\""), "without a session the account page is the login form: {}", page.html);
+    let reply = submit_login(app, http, &page, username, password, &[]).await;
+    assert_eq!((reply.status, reply.location()), (303, "/realms/web/account".to_string()), "{}", reply.html);
+    let account = get(http, &account_url(app)).await;
+    assert!(account.html.contains(&format!("Signed in as {username}")), "{}", account.html);
+    account
+}
+
+/// POSTs an account action with the given fields.
+async fn act(app: &TestApp, http: &reqwest::Client, action: &str, fields: &[(&str, &str)]) -> Reply {
+    let fields: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    post(http, &app.url(&format!("/realms/web/account/{action}")), &fields, None).await
+}
+
+fn session_count(account: &Reply) -> usize {
+    account.html.matches("<li id=\"session-").count()
+}
+
+async fn alive(app: &TestApp, http: &reqwest::Client) -> bool {
+    let location = prompt_none(app, http).await;
+    match query_param(&location, "error").as_deref() {
+        None => true,
+        Some("login_required") => false,
+        Some(other) => panic!("unexpected {other}: {location}"),
+    }
+}
+
+/// The password grant of `no-browser`, the realm's only client with direct grants.
+async fn password_grant(app: &TestApp, username: &str, password: &str) -> (u16, Option<String>) {
+    let (status, body) = token(app, &[("grant_type", "password"), ("client_id", "no-browser"), ("username", username), ("password", password)]).await;
+    (status, body["error"].as_str().map(str::to_string))
+}
+
+backend_tests! {
+    async fn the_account_page_logs_in_through_the_same_form_and_lists_the_sessions_and_their_apps(backend: Backend) {
+        let app = web(backend).await;
+        let jar = browser_client();
+        let account = account_login(&app, &jar, "dora", "dora-password-1").await;
+        assert_eq!(session_count(&account), 1);
+        assert!(account.html.contains("(this session)") && account.html.contains("Apps: none"), "{}", account.html);
+        let location = get(&jar, &crate::browser_flows::auth_url(&app, "app-b", &[])).await.location();
+        let (status, _) = crate::browser_flows::exchange(&app, "app-b", &param(&location, "code"), &[]).await;
+        assert_eq!(status, 200);
+        let account = get(&jar, &account_url(&app)).await;
+        assert!(account.html.contains("Apps: app-b"), "{}", account.html);
+        app.stop().await;
+    }
+
+    async fn signing_out_other_sessions_ends_them_but_never_another_users(backend: Backend) {
+        let app = web(backend).await;
+        let (mine, phone, laptop, eves) = (browser_client(), browser_client(), browser_client(), browser_client());
+        account_login(&app, &mine, "dora", "dora-password-1").await;
+        let phone_sid = param(&login(&app, &phone, "app-a", &[]).await, "session_state");
+        login(&app, &laptop, "app-a", &[]).await;
+        let page = start_login(&app, &eves, "app-b", &[]).await;
+        let eve_sid = param(&submit_login(&app, &eves, &page, "eve", "eve-password-1", &[]).await.location(), "session_state");
+        let account = get(&mine, &account_url(&app)).await;
+        assert_eq!(session_count(&account), 3, "{}", account.html);
+        let csrf = account.hidden("csrf");
+        let reply = act(&app, &mine, "sessions/sign-out", &[("csrf", &csrf), ("session", &eve_sid)]).await;
+        assert_eq!(reply.status, 303);
+        assert!(alive(&app, &eves).await, "dora cannot end eve's session");
+        let reply = act(&app, &mine, "sessions/sign-out", &[("csrf", &csrf), ("session", &phone_sid)]).await;
+        assert_eq!(reply.location(), "/realms/web/account?notice=signed-out");
+        assert!(!alive(&app, &phone).await && alive(&app, &laptop).await);
+        let reply = act(&app, &mine, "sessions/sign-out-others", &[("csrf", &csrf)]).await;
+        assert_eq!(reply.location(), "/realms/web/account?notice=signed-out-others");
+        assert!(!alive(&app, &laptop).await, "the other session ended");
+        assert!(alive(&app, &mine).await && alive(&app, &eves).await);
+        let account = get(&mine, &account_url(&app)).await;
+        assert_eq!(session_count(&account), 1);
+        assert!(account.html.contains("All other sessions were signed out."));
+        app.stop().await;
+    }
+
+    async fn signing_out_on_the_account_page_ends_the_session_and_clears_the_cookie(backend: Backend) {
+        let app = web(backend).await;
+        let jar = browser_client();
+        let account = account_login(&app, &jar, "dora", "dora-password-1").await;
+        let reply = act(&app, &jar, "sign-out", &[("csrf", &account.hidden("csrf"))]).await;
+        assert_eq!(reply.status, 200);
+        assert!(reply.html.contains("You are signed out"));
+        assert!(reply.set_cookie(SSO).is_some_and(|c| c.contains("Max-Age=0")));
+        assert!(!alive(&app, &jar).await);
+        app.stop().await;
+    }
+
+    async fn revoking_an_app_ends_its_offline_tokens_and_its_consent(backend: Backend) {
+        let app = web(backend).await;
+        let jar = browser_client();
+        let tokens = offline_tokens(&app, &jar).await;
+        let offline = tokens["refresh_token"].as_str().unwrap();
+        let account = get(&jar, &account_url(&app)).await;
+        assert!(account.html.contains("id=\"app-app-a\""), "{}", account.html);
+        let reply = act(&app, &jar, "applications/revoke", &[("csrf", &account.hidden("csrf")), ("client", "app-a")]).await;
+        assert_eq!(reply.location(), "/realms/web/account?notice=revoked");
+        let (status, body) = refresh(&app, "app-a", offline).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+        let account = get(&jar, &account_url(&app)).await;
+        assert!(!account.html.contains("id=\"app-app-a\"") && account.html.contains("Offline access was revoked."), "{}", account.html);
+        assert!(alive(&app, &jar).await, "the browser session stays");
+        let again = start_login(&app, &jar, "app-a", &[("scope", "openid offline_access")]).await;
+        assert!(again.html.contains("id=\"consent-form\""), "the consent went with it: {}", again.html);
+        app.stop().await;
+    }
+
+    async fn changing_the_password_checks_the_current_one_and_ends_the_other_sessions(backend: Backend) {
+        let app = web(backend).await;
+        let (mine, other) = (browser_client(), browser_client());
+        let account = account_login(&app, &mine, "dora", "dora-password-1").await;
+        login(&app, &other, "app-a", &[]).await;
+        let csrf = account.hidden("csrf");
+        let refusals = [("wrong-password", "new-password-2", "new-password-2", "Invalid existing password."), ("dora-password-1", "new-password-2", "other", "Passwords don&#x27;t match.")];
+        for (current, new, confirm, message) in refusals {
+            let reply = act(&app, &mine, "password", &[("csrf", &csrf), ("current", current), ("new", new), ("confirm", confirm)]).await;
+            assert_eq!(reply.status, 200);
+            assert!(reply.html.contains(message), "{message} in {}", reply.html);
+        }
+        assert!(alive(&app, &other).await, "refused changes end nothing");
+        let reply = act(&app, &mine, "password", &[("csrf", &csrf), ("current", "dora-password-1"), ("new", "new-password-2"), ("confirm", "new-password-2")]).await;
+        assert_eq!(reply.location(), "/realms/web/account?notice=password");
+        assert!(!alive(&app, &other).await, "the other session ended");
+        assert!(alive(&app, &mine).await, "this one stays");
+        app.clock.advance(2); // two failures within a second would trip the quick-login check
+        let jar = browser_client();
+        let page = start_login(&app, &jar, "app-a", &[]).await;
+        let reply = submit_login(&app, &jar, &page, "dora", "dora-password-1", &[]).await;
+        assert!(reply.html.contains(BAD_CREDENTIALS), "the old password is gone");
+        let reply = submit_login(&app, &jar, &reply, "dora", "new-password-2", &[]).await;
+        assert_eq!(reply.status, 302, "{}", reply.html);
+        app.stop().await;
+    }
+
+    async fn changing_the_password_on_the_account_page_ends_offline_sessions_too(backend: Backend) {
+        let app = web(backend).await;
+        let jar = browser_client();
+        let tokens = offline_tokens(&app, &jar).await;
+        let account = get(&jar, &account_url(&app)).await;
+        let reply = act(&app, &jar, "password", &[("csrf", &account.hidden("csrf")), ("current", "dora-password-1"), ("new", "new-password-2"), ("confirm", "new-password-2")]).await;
+        assert_eq!(reply.status, 303);
+        let (status, body) = refresh(&app, "app-a", tokens["refresh_token"].as_str().unwrap()).await;
+        assert_eq!(status, 400, "revokeSessionsOnPasswordChange ends offline sessions (src/users/mod.rs): {body}");
+        app.stop().await;
+    }
+
+    async fn account_actions_need_the_sessions_csrf_token_and_a_session(backend: Backend) {
+        let app = web(backend).await;
+        let (mine, other) = (browser_client(), browser_client());
+        account_login(&app, &mine, "dora", "dora-password-1").await;
+        login(&app, &other, "app-a", &[]).await;
+        let password = [("current", "dora-password-1"), ("new", "new-password-2"), ("confirm", "new-password-2")];
+        for (action, fields) in [("sessions/sign-out-others", &[][..]), ("password", &password[..]), ("applications/revoke", &[("client", "app-a")][..]), ("sign-out", &[][..])] {
+            let mut form = vec![("csrf", "forged-csrf-token")];
+            form.extend_from_slice(fields);
+            assert_error_page(&act(&app, &mine, action, &form).await, action);
+        }
+        assert!(alive(&app, &mine).await && alive(&app, &other).await, "nothing happened");
+        let reply = act(&app, &app.http, "sessions/sign-out-others", &[("csrf", "forged-csrf-token")]).await;
+        assert_eq!(reply.status, 200);
+        assert!(reply.html.contains("id=\"login-form\""), "no session: log in first: {}", reply.html);
+        let location = login(&app, &browser_client(), "app-a", &[]).await;
+        assert!(location.contains("code="), "the password was not changed");
+        app.stop().await;
+    }
+
+    async fn brute_force_lockout_refuses_the_right_password_on_the_form_and_the_password_grant(backend: Backend) {
+        let app = web(backend).await;
+        let jar = browser_client();
+        let mut page = start_login(&app, &jar, "app-a", &[]).await;
+        for _ in 0..3 {
+            page = submit_login(&app, &jar, &page, "eve", "wrong-password", &[]).await;
+            assert!(page.html.contains(BAD_CREDENTIALS));
+        }
+        let reply = submit_login(&app, &jar, &page, "eve", "eve-password-1", &[]).await;
+        assert_eq!(reply.status, 200);
+        assert!(reply.html.contains(BAD_CREDENTIALS) && reply.set_cookie(SSO).is_none(), "a locked account looks like bad credentials");
+        assert_eq!(password_grant(&app, "eve", "eve-password-1").await, (401, Some("invalid_grant".into())));
+        assert!(login(&app, &browser_client(), "app-a", &[]).await.contains("code="), "other users are not locked");
+        app.clock.advance(61);
+        let reply = submit_login(&app, &jar, &reply, "eve", "eve-password-1", &[]).await;
+        assert_eq!(reply.status, 302, "the wait is over: {}", reply.html);
+        assert_eq!(password_grant(&app, "eve", "eve-password-1").await.0, 200);
+        app.stop().await;
+    }
+
+    async fn failed_password_grants_lock_the_login_form_too(backend: Backend) {
+        let app = web(backend).await;
+        for _ in 0..3 {
+            assert_eq!(password_grant(&app, "eve", "wrong-password").await, (401, Some("invalid_grant".into())));
+        }
+        let jar = browser_client();
+        let page = start_login(&app, &jar, "app-a", &[]).await;
+        let reply = submit_login(&app, &jar, &page, "eve", "eve-password-1", &[]).await;
+        assert!(reply.html.contains(BAD_CREDENTIALS) && reply.set_cookie(SSO).is_none(), "{}", reply.html);
+        app.stop().await;
+    }
+}

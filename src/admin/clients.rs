@@ -145,6 +145,10 @@ pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: ClientRepresentati
         .ok_or_else(|| AdminError::bad_request("Client id is missing"))?
         .to_string();
     let id = rep.id.clone().filter(|id| !id.trim().is_empty()).unwrap_or_else(new_id);
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if id.len() > 255 || !id.chars().all(safe) {
+        return Err(AdminError::bad_request("A client id may hold only letters, digits, '-', '_' and '.'"));
+    }
     if ctx.store.client_by_id(&realm.id, &id).await?.is_some() {
         return Err(conflict(&client_id));
     }

@@ -84,7 +84,7 @@ backend_tests! {
         assert_eq!(reply.location(), "/realms/web/account?notice=signed-out-others");
         assert!(!alive(&app, &laptop).await, "the other session ended");
         assert!(alive(&app, &mine).await && alive(&app, &eves).await);
-        let account = get(&mine, &account_url(&app)).await;
+        let account = get(&mine, &app.url(&reply.location())).await;
         assert_eq!(session_count(&account), 1);
         assert!(account.html.contains("All other sessions were signed out."));
         app.stop().await;
@@ -113,7 +113,7 @@ backend_tests! {
         assert_eq!(reply.location(), "/realms/web/account?notice=revoked");
         let (status, body) = refresh(&app, "app-a", offline).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
-        let account = get(&jar, &account_url(&app)).await;
+        let account = get(&jar, &app.url(&reply.location())).await;
         assert!(!account.html.contains("id=\"app-app-a\"") && account.html.contains("Offline access was revoked."), "{}", account.html);
         assert!(alive(&app, &jar).await, "the browser session stays");
         let again = start_login(&app, &jar, "app-a", &[("scope", "openid offline_access")]).await;

@@ -47,3 +47,35 @@ async fn every_response_carries_a_request_id() {
     assert_eq!(missing.status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_server_speaks_https_with_the_configured_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let app = crate::helpers::Spawn::new(crate::helpers::Backend::Sqlite)
+        .setting("https-certificate-file", cert.to_str().unwrap())
+        .setting("https-certificate-key-file", key.to_str().unwrap())
+        .start()
+        .await;
+    portcullis::app::install_crypto_provider();
+    let client = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+    let https = app.base.replace("http://", "https://");
+    let doc: serde_json::Value = client
+        .get(format!("{https}/realms/master/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("TLS handshake and response")
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], format!("{https}/realms/master").as_str(), "the issuer says https");
+    app.stop().await;
+}

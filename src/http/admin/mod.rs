@@ -62,8 +62,6 @@ macro_rules! admin_api {
     };
 }
 
-const R: &str = "/admin/realms/{realm}";
-
 admin_api! {
     GET "/admin/openapi.json" => openapi::document, "meta", "This document (no authentication)",
         body: None, ok: 200, returns: None, query: [];
@@ -185,9 +183,4 @@ admin_api! {
     GET "/admin/realms/{realm}/admin-events" => sessions::admin_events, "events", "Every write through this API",
         body: None, ok: 200, returns: Some("AdminEventRepresentation[]"),
         query: ["operationTypes", "resourceTypes", "resourcePath", "authUser", "dateFrom", "dateTo", "first", "max"];
-}
-
-/// The realm-scoped prefix every realm route starts with.
-pub fn realm_prefix() -> &'static str {
-    R
 }

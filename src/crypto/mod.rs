@@ -3,6 +3,7 @@
 //! about JWTs.
 
 pub mod envelope;
+pub mod keycloak_hash;
 pub mod password;
 pub mod random;
 pub mod secret;

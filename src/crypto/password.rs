@@ -18,6 +18,15 @@ const PARALLELISM: u32 = 1;
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+/// A stored password in one of the forms we verify.
+#[derive(Debug, Clone)]
+pub enum StoredPassword {
+    /// Ours: an argon2id PHC string.
+    Phc(String),
+    /// Imported from Keycloak: `secretData` and `credentialData` JSON (see `keycloak_hash`).
+    Keycloak { secret_data: String, credential_data: String },
+}
+
 /// Hashes and verifies passwords off the async runtime, at most `permits` at a time.
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -33,12 +42,18 @@ impl PasswordHasher {
         self.run(move || hash_blocking(password.expose())).await?
     }
 
-    /// True when `password` matches `stored` (a PHC string). With no stored hash (unknown user,
-    /// user without a password) it still spends the same time and answers false.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> bool {
-        self.run(move || verify_blocking(password.expose(), stored.as_deref()))
-            .await
-            .unwrap_or(false)
+    /// True when `password` matches `stored`. With no stored hash (unknown user, user without a
+    /// password) it still spends the same time and answers false.
+    pub async fn verify(&self, password: SecretString, stored: Option<StoredPassword>) -> bool {
+        self.run(move || match stored {
+            Some(StoredPassword::Keycloak { secret_data, credential_data }) => {
+                super::keycloak_hash::verify(password.expose(), &secret_data, &credential_data)
+            }
+            Some(StoredPassword::Phc(phc)) => verify_blocking(password.expose(), Some(&phc)),
+            None => verify_blocking(password.expose(), None),
+        })
+        .await
+        .unwrap_or(false)
     }
 
     async fn run<T: Send + 'static>(
@@ -96,8 +111,9 @@ mod tests {
         let hasher = PasswordHasher::new(2);
         let hash = hasher.hash(SecretString::new("correct horse")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(hasher.verify(SecretString::new("correct horse"), Some(hash.clone())).await);
-        assert!(!hasher.verify(SecretString::new("wrong"), Some(hash)).await);
+        let stored = || Some(StoredPassword::Phc(hash.clone()));
+        assert!(hasher.verify(SecretString::new("correct horse"), stored()).await);
+        assert!(!hasher.verify(SecretString::new("wrong"), stored()).await);
         assert!(!hasher.verify(SecretString::new("correct horse"), None).await);
     }
 }

@@ -3,7 +3,7 @@
 //! (a dummy hash for unknown users, so timing reveals nothing) and the disabled-account rule.
 
 use super::OAuthError;
-use crate::crypto::password::PasswordHasher;
+use crate::crypto::password::{PasswordHasher, StoredPassword};
 use crate::crypto::SecretString;
 use crate::domain::User;
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
@@ -73,7 +73,7 @@ pub async fn authenticate(
     password: SecretString,
     now: UnixTime,
 ) -> Result<User, LoginFailure> {
-    let result = check_password(store, hasher, realm, login, password).await;
+    let result = check_password(store, hasher, realm, login, password, now).await;
     let settings = &realm.realm.settings;
     if !settings.brute_force_protected {
         return result;
@@ -108,22 +108,47 @@ async fn check_password(
     realm: &RealmContext,
     login: &str,
     password: SecretString,
+    now: UnixTime,
 ) -> Result<User, LoginFailure> {
     let user = find_user(store, realm, login).await?.filter(|u| u.service_account_client_id.is_none());
-    let stored = match &user {
-        Some(user) => store
-            .password_credential(&user.id)
-            .await
-            .map_err(|_| LoginFailure::Unavailable)?
-            .filter(|c| c.credential_data == ARGON2_PHC_CREDENTIAL_DATA)
-            .map(|c| c.secret_data),
+    let credential = match &user {
+        Some(user) => store.password_credential(&user.id).await.map_err(|_| LoginFailure::Unavailable)?,
         None => None,
     };
-    let matches = hasher.verify(password, stored).await;
+    let imported = credential.as_ref().is_some_and(|c| c.credential_data != ARGON2_PHC_CREDENTIAL_DATA);
+    let stored = credential.map(|c| {
+        if c.credential_data == ARGON2_PHC_CREDENTIAL_DATA {
+            StoredPassword::Phc(c.secret_data)
+        } else {
+            StoredPassword::Keycloak { secret_data: c.secret_data, credential_data: c.credential_data }
+        }
+    });
+    let matches = hasher.verify(password.clone(), stored).await;
+    if let (true, true, Some(user)) = (matches, imported, &user) {
+        rehash(store, hasher, &user.id, password, now).await;
+    }
     match user {
         Some(user) if matches && user.enabled => Ok(user),
         Some(user) if matches => Err(LoginFailure::Disabled { user_id: user.id }),
         Some(user) => Err(LoginFailure::InvalidCredentials { user_id: Some(user.id) }),
         None => Err(LoginFailure::InvalidCredentials { user_id: None }),
+    }
+}
+
+/// Replaces a password imported from Keycloak with our argon2id hash after it verified once. A
+/// failure only logs: the imported hash still works next time.
+async fn rehash(store: &dyn Store, hasher: &PasswordHasher, user_id: &str, password: SecretString, now: UnixTime) {
+    let Ok(hash) = hasher.hash(password).await else { return };
+    let credential = crate::domain::Credential {
+        id: crate::domain::new_id(),
+        user_id: user_id.to_string(),
+        kind: "password".into(),
+        secret_data: hash,
+        credential_data: ARGON2_PHC_CREDENTIAL_DATA.into(),
+        created_at: now,
+    };
+    match store.replace_password(&credential).await {
+        Ok(()) => tracing::info!(user = user_id, "imported password re-hashed with argon2id"),
+        Err(e) => tracing::warn!(user = user_id, error = %e, "imported password could not be re-hashed"),
     }
 }

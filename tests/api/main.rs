@@ -3,12 +3,15 @@
 
 mod helpers;
 
+mod admin_auth;
+mod admin_support;
 mod browser_account;
 mod browser_chromium;
 mod browser_flows;
 mod cli;
 mod discovery;
 mod import;
+mod keycloak_passwords;
 mod keys;
 mod ops;
 mod python_client;

@@ -156,6 +156,7 @@ CREATE TABLE auth_codes (
     created_at             BIGINT NOT NULL,
     expires_at             BIGINT NOT NULL,
     consumed_at            BIGINT,
+    replayed_at            BIGINT,
     family_id              TEXT,
     access_jti_hash        BYTEA,
     access_expires_at      BIGINT

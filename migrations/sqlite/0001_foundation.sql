@@ -156,6 +156,7 @@ CREATE TABLE auth_codes (
     created_at             INTEGER NOT NULL,
     expires_at             INTEGER NOT NULL,
     consumed_at            INTEGER,
+    replayed_at            INTEGER,
     family_id              TEXT,
     access_jti_hash        BLOB,
     access_expires_at      INTEGER

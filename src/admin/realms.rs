@@ -138,8 +138,9 @@ pub async fn delete(ctx: &AdminContext<'_>, name: &str) -> Result<(), AdminError
 
 /// Adds the `realm-management` client and its roles (Keycloak's set, `realm-admin` including
 /// the others) unless the representation brings its own, so users in the same body can be
-/// given them through `clientRoles`.
-fn with_realm_management(rep: &mut RealmRepresentation) {
+/// given them through `clientRoles`. Realm import could call it too (files written by hand have
+/// no realm-management client; Keycloak's exports do).
+pub fn with_realm_management(rep: &mut RealmRepresentation) {
     let clients = rep.clients.get_or_insert_with(Vec::new);
     if !clients.iter().any(|c| c.client_id.as_deref() == Some(REALM_MANAGEMENT)) {
         clients.push(ClientRepresentation {

@@ -17,7 +17,8 @@ const INVALID_CLIENT: &str = "Invalid client or Invalid client credentials";
 
 /// Credentials from an `Authorization: Basic` header: both parts are form-encoded (§2.3.1).
 fn basic_credentials(header: &str) -> Option<(String, String)> {
-    let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?;
+    // RFC 7235 §2.1: the scheme name is case-insensitive
+    let encoded = header.get(..6).filter(|scheme| scheme.eq_ignore_ascii_case("basic ")).map(|_| &header[6..])?;
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let unescape = |s: &str| {

@@ -328,9 +328,20 @@ macro_rules! impl_session_store {
                         Self::insert_session(&mut tx, s).await?;
                         s.clone()
                     }
-                    (None, Some(id)) => Self::lock_session(&mut tx, id)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound(format!("user session {id}")))?,
+                    (None, Some(id)) => {
+                        let mut joined = Self::lock_session(&mut tx, id)
+                            .await?
+                            .ok_or_else(|| StoreError::NotFound(format!("user session {id}")))?;
+                        sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
+                            .bind(grant.now)
+                            .bind(grant.joined_expires_at)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        joined.last_access_at = grant.now;
+                        joined.expires_at = grant.joined_expires_at;
+                        joined
+                    }
                     (None, None) => return Err(StoreError::NotFound("grant names no session".into())),
                 };
                 let existing: Option<ClientSessionRow> = sqlx::query_as(
@@ -385,9 +396,10 @@ macro_rules! impl_session_store {
                         .await?;
                 }
                 if let Some((code, access_jti, access_exp)) = &grant.from_code {
-                    sqlx::query(
+                    // a replay that came first marked the code: then this grant must not exist
+                    let recorded = sqlx::query(
                         "UPDATE auth_codes SET family_id = $1, access_jti_hash = $2, access_expires_at = $3 \
-                         WHERE code_hash = $4",
+                         WHERE code_hash = $4 AND replayed_at IS NULL",
                     )
                     .bind(&grant.family_id)
                     .bind(&access_jti[..])
@@ -395,6 +407,9 @@ macro_rules! impl_session_store {
                     .bind(&code[..])
                     .execute(&mut *tx)
                     .await?;
+                    if recorded.rows_affected() == 0 {
+                        return Err(StoreError::Conflict("authorization code replayed".into()));
+                    }
                 }
                 tx.commit().await?;
                 Ok(StartedGrant { session, client_session })
@@ -624,58 +639,65 @@ macro_rules! impl_session_store {
 
             async fn consume_auth_code(&self, code_hash: &TokenHash, now: UnixTime) -> Result<CodeOutcome, StoreError> {
                 let mut tx = self.begin_write().await?;
+                // The database decides the one winner: a conditional update, never a read-then-write.
                 #[allow(clippy::type_complexity)]
-                let row: Option<(String, String, String, String, String, Option<String>, Option<String>, Option<String>, i64, i64, Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>)> =
+                let fresh: Option<(String, String, String, String, String, Option<String>, Option<String>, Option<String>, i64, i64)> =
                     sqlx::query_as(
-                        "SELECT realm_id, client_id, user_session_id, redirect_uri, scope, nonce, code_challenge, \
-                         code_challenge_method, created_at, expires_at, consumed_at, family_id, access_jti_hash, \
-                         access_expires_at FROM auth_codes WHERE code_hash = $1",
+                        "UPDATE auth_codes SET consumed_at = $1 WHERE code_hash = $2 AND consumed_at IS NULL \
+                         RETURNING realm_id, client_id, user_session_id, redirect_uri, scope, nonce, code_challenge, \
+                         code_challenge_method, created_at, expires_at",
                     )
+                    .bind(now)
                     .bind(&code_hash[..])
                     .fetch_optional(&mut *tx)
                     .await?;
-                let Some(r) = row else { return Ok(CodeOutcome::Unknown) };
-                if r.10.is_some() {
-                    if let Some(family) = &r.11 {
-                        sqlx::query("UPDATE token_families SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
-                            .bind(now)
-                            .bind(family)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    if let (Some(jti), Some(exp)) = (&r.12, r.13) {
-                        sqlx::query(
-                            "INSERT INTO revoked_access_tokens (jti_hash, realm_id, expires_at) VALUES ($1, $2, $3) \
-                             ON CONFLICT DO NOTHING",
-                        )
-                        .bind(jti)
-                        .bind(&r.0)
-                        .bind(exp)
+                if let Some(r) = fresh {
+                    tx.commit().await?;
+                    return Ok(CodeOutcome::Fresh(AuthCodeRecord {
+                        code_hash: *code_hash,
+                        realm_id: r.0,
+                        client_id: r.1,
+                        user_session_id: r.2,
+                        redirect_uri: r.3,
+                        scope: r.4,
+                        nonce: r.5,
+                        code_challenge: r.6,
+                        code_challenge_method: r.7,
+                        created_at: r.8,
+                        expires_at: r.9,
+                    }));
+                }
+                // Used before: mark the replay (so a first exchange still in flight fails) and
+                // revoke whatever the first exchange already issued.
+                let replayed: Option<(String, Option<String>, Option<Vec<u8>>, Option<i64>)> = sqlx::query_as(
+                    "UPDATE auth_codes SET replayed_at = COALESCE(replayed_at, $1) WHERE code_hash = $2 \
+                     RETURNING realm_id, family_id, access_jti_hash, access_expires_at",
+                )
+                .bind(now)
+                .bind(&code_hash[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((realm_id, family, jti, exp)) = replayed else { return Ok(CodeOutcome::Unknown) };
+                if let Some(family) = family {
+                    sqlx::query("UPDATE token_families SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+                        .bind(now)
+                        .bind(family)
                         .execute(&mut *tx)
                         .await?;
-                    }
-                    tx.commit().await?;
-                    return Ok(CodeOutcome::Replayed);
                 }
-                sqlx::query("UPDATE auth_codes SET consumed_at = $1 WHERE code_hash = $2")
-                    .bind(now)
-                    .bind(&code_hash[..])
+                if let (Some(jti), Some(exp)) = (jti, exp) {
+                    sqlx::query(
+                        "INSERT INTO revoked_access_tokens (jti_hash, realm_id, expires_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(jti)
+                    .bind(realm_id)
+                    .bind(exp)
                     .execute(&mut *tx)
                     .await?;
+                }
                 tx.commit().await?;
-                Ok(CodeOutcome::Fresh(AuthCodeRecord {
-                    code_hash: *code_hash,
-                    realm_id: r.0,
-                    client_id: r.1,
-                    user_session_id: r.2,
-                    redirect_uri: r.3,
-                    scope: r.4,
-                    nonce: r.5,
-                    code_challenge: r.6,
-                    code_challenge_method: r.7,
-                    created_at: r.8,
-                    expires_at: r.9,
-                }))
+                Ok(CodeOutcome::Replayed)
             }
 
             async fn revoke_access_token(&self, realm_id: &str, jti: &TokenHash, expires_at: UnixTime) -> Result<(), StoreError> {

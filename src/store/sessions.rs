@@ -45,7 +45,10 @@ pub struct ClientSessionRecord {
 pub struct NewGrant {
     /// `Some` creates this session; `None` joins `existing_session_id`.
     pub new_session: Option<UserSessionRecord>,
+    /// Joining counts as an access: the session's last access moves to `now` and its cleanup
+    /// bound to `joined_expires_at`.
     pub existing_session_id: Option<String>,
+    pub joined_expires_at: UnixTime,
     pub client_id: String,
     pub family_id: String,
     pub scope: String,
@@ -213,7 +216,8 @@ pub trait SessionStore {
 
     /// In one transaction: creates the user session (or locks the existing one; `NotFound` when
     /// it is gone), finds or creates the client session, creates the family and stores its first
-    /// refresh token; with `from_code`, records family and access token on the code row.
+    /// refresh token; with `from_code`, records family and access token on the code row, and
+    /// fails with `Conflict` (writing nothing) when the code was replayed meanwhile.
     async fn start_grant(&self, grant: &NewGrant) -> Result<StartedGrant, StoreError>;
 
     /// Rotates a refresh token (see `RotateRequest` and `RotateOutcome`). Locks the user session

@@ -155,6 +155,11 @@ pub async fn carol(app: &TestApp, scope: &str) -> Value {
 
 /// A refresh with client `backend`: the status.
 pub async fn refresh(app: &TestApp, refresh_token: &str) -> u16 {
+    refresh_tokens(app, refresh_token).await.0
+}
+
+/// A refresh with client `backend`: status and body (the rotated tokens on success).
+pub async fn refresh_tokens(app: &TestApp, refresh_token: &str) -> (u16, Value) {
     token_request(app, "vault", &[
         ("grant_type", "refresh_token"),
         ("client_id", "backend"),
@@ -162,7 +167,6 @@ pub async fn refresh(app: &TestApp, refresh_token: &str) -> u16 {
         ("refresh_token", refresh_token),
     ])
     .await
-    .0
 }
 
 /// Introspection by client `backend`: is the token active?
@@ -182,4 +186,22 @@ pub async fn active(app: &TestApp, token: &str) -> bool {
 
 pub fn field<'v>(body: &'v Value, name: &str) -> &'v str {
     body[name].as_str().unwrap_or_else(|| panic!("{name} in {body}"))
+}
+
+/// `SELECT COUNT(*) ...` with one bound text parameter, straight on the test's database.
+pub async fn count(app: &TestApp, sql: &str, param: &str) -> i64 {
+    match app.backend {
+        Backend::Sqlite => {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
+            let (n,): (i64,) = sqlx::query_as(sql).bind(param).fetch_one(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            n
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
+            let (n,): (i64,) = sqlx::query_as(sql).bind(param).fetch_one(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            n
+        }
+    }
 }

@@ -4,7 +4,11 @@
 mod helpers;
 
 mod admin_auth;
+mod admin_clients;
+mod admin_realms;
+mod admin_sessions;
 mod admin_support;
+mod admin_users;
 mod browser_account;
 mod browser_chromium;
 mod browser_flows;

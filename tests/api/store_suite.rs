@@ -228,6 +228,7 @@ mod sessions {
         NewGrant {
             new_session: Some(s),
             existing_session_id: None,
+            joined_expires_at: 0,
             client_id: client_id.into(),
             family_id: new_id(),
             scope: "openid".into(),

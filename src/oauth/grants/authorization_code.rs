@@ -91,6 +91,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         .start_grant(&NewGrant {
             new_session,
             existing_session_id,
+            joined_expires_at: session::deadline(settings, &online, None, Some(ctx.now)),
             client_id: ctx.client.id.clone(),
             family_id: crate::domain::new_id(),
             scope: scope.as_string(),
@@ -101,6 +102,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         .await
         .map_err(|e| match e {
             StoreError::NotFound(_) => fail("session_expired", "Session not active"),
+            StoreError::Conflict(_) => fail("invalid_code", "Code not valid"),
             other => other.into(),
         })?;
     ctx.event(EventKind::CodeToToken, Some(&user.id), Some(&started.session.id), None);

@@ -35,6 +35,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
             .start_grant(&NewGrant {
                 new_session: Some(ctx.new_session(&user, false, ctx.now)),
                 existing_session_id: None,
+                joined_expires_at: 0,
                 client_id: ctx.client.id.clone(),
                 family_id: crate::domain::new_id(),
                 scope: scope.as_string(),

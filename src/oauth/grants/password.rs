@@ -41,6 +41,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         .start_grant(&NewGrant {
             new_session: Some(session),
             existing_session_id: None,
+            joined_expires_at: 0,
             client_id: ctx.client.id.clone(),
             family_id: crate::domain::new_id(),
             scope: scope.as_string(),

@@ -50,4 +50,5 @@ if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null 2>&1; then
   apt-get install -y -q chromium chromium-driver >/dev/null
 fi
 
-cargo test --locked --all-targets "$@"
+cargo build --locked --bin portcullis
+cargo test --locked --workspace --all-targets "$@"

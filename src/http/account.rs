@@ -191,7 +191,7 @@ pub async fn account_action(
             }
             see_other(b.name(), "signed-out")
         }
-        "sessions/sign-out-others" => match state.store.delete_other_sessions(&user.id, &session.id).await {
+        "sessions/sign-out-others" => match state.store.delete_other_sessions(&user.id, &session.id, false).await {
             Ok(_) => see_other(b.name(), "signed-out-others"),
             Err(e) => failed(&e),
         },

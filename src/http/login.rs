@@ -38,6 +38,9 @@ pub struct Browser {
     pub now: i64,
     pub ip: String,
     pub user_agent: Option<String>,
+    /// The CSRF token of the browser's login cookie, reused by every login form it opens so two
+    /// tabs do not invalidate each other.
+    pub login_csrf: Option<String>,
 }
 
 impl Browser {
@@ -64,6 +67,7 @@ impl Browser {
             now: state.clock.now(),
             ip: peer.ip().to_string(),
             user_agent: header_str(headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+            login_csrf: cookies::read(headers, LOGIN_COOKIE).filter(|c| c.len() == 22 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')),
         })
     }
 
@@ -141,7 +145,8 @@ fn error_to_client(request: &AuthorizationRequest, error: RedirectError, issuer:
 
 /// Renders the login form for a new pending login and sets its CSRF cookie.
 pub fn login_form(b: &Browser, state: &AppState, target: Target, username: &str, error: Option<&str>, status: StatusCode) -> Response {
-    let pending = Pending { target, csrf: random_token::<16>(), exp: b.now + b.realm.realm.settings.access_code_lifespan_login };
+    let csrf = b.login_csrf.clone().unwrap_or_else(random_token::<16>);
+    let pending = Pending { target, csrf, exp: b.now + b.realm.realm.settings.access_code_lifespan_login };
     let response = page(
         status,
         "login.html",
@@ -262,7 +267,8 @@ pub async fn authorize(
     };
     let sso = b.sso_session(&state, &headers).await;
     if let Some((cookie, session, _user)) = &sso {
-        let too_old = request.max_age.is_some_and(|max| b.now - session.auth_time > max);
+        // OIDC Core §3.1.2.1: max_age=0 is prompt=login
+        let too_old = request.max_age.is_some_and(|max| max == 0 || b.now - session.auth_time > max);
         if request.prompt != Some(Prompt::Login) && !too_old {
             return after_login(&b, &state, &client, request, session, &cookie.csrf, &[]).await;
         }

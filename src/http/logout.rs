@@ -16,7 +16,7 @@ use super::base_url::BaseUrl;
 use super::login::Browser;
 use crate::app::AppState;
 use crate::domain::Client;
-use crate::oauth::authorize::redirect_uri_allowed;
+use crate::oauth::authorize::{redirect_uri_allowed, uri_matches_any};
 use crate::oauth::events::EventKind;
 use crate::oauth::request::FormParams;
 use crate::oauth::tokens::access::verify_id_token_hint;
@@ -30,10 +30,7 @@ pub fn post_logout_uri_allowed(client: &Client, uri: &str) -> bool {
         if r == "+" {
             redirect_uri_allowed(client, uri)
         } else {
-            match r.strip_suffix('*') {
-                Some(prefix) => uri.starts_with(prefix),
-                None => r == uri,
-            }
+            uri_matches_any([r], uri)
         }
     })
 }

@@ -68,10 +68,29 @@ pub enum Validated {
 
 /// Keycloak's rule: an exact match, or a registered URI ending in `*` matching as a prefix.
 pub fn redirect_uri_allowed(client: &Client, uri: &str) -> bool {
-    client.redirect_uris.iter().any(|registered| match registered.strip_suffix('*') {
-        Some(prefix) => uri.starts_with(prefix) && !uri.contains('#'),
-        None => registered == uri,
+    uri_matches_any(client.redirect_uris.iter().map(String::as_str), uri)
+}
+
+/// Matches `uri` against registered URIs (exact, or a prefix ending in `*`). A wildcard match
+/// also requires a URI that parses, has no user info, fragment, backslash or control character,
+/// so `http://127.0.0.1:*` cannot be escaped with `http://127.0.0.1:@evil.example/`
+/// (Keycloak's CVE-2023-6291).
+pub fn uri_matches_any<'a>(registered: impl IntoIterator<Item = &'a str>, uri: &str) -> bool {
+    let mut registered = registered.into_iter();
+    registered.any(|r| match r.strip_suffix('*') {
+        Some(prefix) => uri.starts_with(prefix) && safe_for_prefix_match(uri),
+        None => r == uri,
     })
+}
+
+fn safe_for_prefix_match(uri: &str) -> bool {
+    if uri.contains(['\\', '#']) || uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
+    }
+    match url::Url::parse(uri) {
+        Ok(parsed) => parsed.username().is_empty() && parsed.password().is_none() && parsed.fragment().is_none(),
+        Err(_) => false,
+    }
 }
 
 fn pkce_required(client: &Client) -> Option<&str> {
@@ -227,5 +246,15 @@ mod tests {
         assert!(!redirect_uri_allowed(&c, "https://app.example/cbx"));
         assert!(redirect_uri_allowed(&c, "https://spa.example/any/path?x=1"));
         assert!(!redirect_uri_allowed(&c, "https://spa.example.evil.com/"));
+    }
+
+    #[test]
+    fn a_wildcard_cannot_be_escaped_through_user_info_or_backslashes() {
+        let c = client(&["http://127.0.0.1:*"]);
+        assert!(redirect_uri_allowed(&c, "http://127.0.0.1:8080/cb"));
+        assert!(!redirect_uri_allowed(&c, "http://127.0.0.1:@evil.example/cb"));
+        assert!(!redirect_uri_allowed(&c, "http://127.0.0.1:80@evil.example/cb"));
+        assert!(!redirect_uri_allowed(&c, "http://127.0.0.1:8080\\@evil.example/cb"));
+        assert!(!redirect_uri_allowed(&c, "http://127.0.0.1:8080.evil.example/cb"));
     }
 }

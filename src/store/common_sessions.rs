@@ -196,14 +196,15 @@ macro_rules! impl_session_store {
                     .collect())
             }
 
-            async fn delete_other_sessions(&self, user_id: &str, keep: &str) -> Result<u64, StoreError> {
+            async fn delete_other_sessions(&self, user_id: &str, keep: &str, offline: bool) -> Result<u64, StoreError> {
                 let mut tx = self.begin_write().await?;
                 let ids: Vec<(String,)> = sqlx::query_as(&format!(
-                    "SELECT s.id FROM user_sessions s WHERE s.user_id = $1 AND s.offline = FALSE AND s.id <> $2 \
+                    "SELECT s.id FROM user_sessions s WHERE s.user_id = $1 AND s.id <> $2 AND (s.offline = FALSE OR $3) \
                      ORDER BY s.id {}", $lock
                 ))
                 .bind(user_id)
                 .bind(keep)
+                .bind(offline)
                 .fetch_all(&mut *tx)
                 .await?;
                 let mut deleted = 0;

@@ -195,8 +195,9 @@ pub trait SessionStore {
     /// The user's sessions (online and offline), newest first, with the clients in each.
     async fn sessions_of_user(&self, user_id: &str) -> Result<Vec<SessionWithClients>, StoreError>;
 
-    /// Ends every session of the user (offline ones too) except `keep`; returns how many.
-    async fn delete_other_sessions(&self, user_id: &str, keep: &str) -> Result<u64, StoreError>;
+    /// Ends every online session of the user except `keep` (offline ones too when `offline`);
+    /// returns how many.
+    async fn delete_other_sessions(&self, user_id: &str, keep: &str, offline: bool) -> Result<u64, StoreError>;
 
     /// The consent the user gave the client (internal id), if any.
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<ConsentRecord>, StoreError>;

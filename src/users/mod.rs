@@ -48,7 +48,7 @@ pub async fn set_password(
         return Ok(0);
     }
     Ok(match keep {
-        Some(session) => store.delete_other_sessions(user_id, session).await?,
+        Some(session) => store.delete_other_sessions(user_id, session, true).await?,
         None => store.delete_user_sessions(user_id, true).await?,
     })
 }

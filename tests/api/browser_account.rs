@@ -5,7 +5,7 @@
 
 use crate::backend_tests;
 use crate::browser_flows::{
-    assert_error_page, auth_url, between, browser_client, exchange, get, ignored_backend_test, login, merge,
+    assert_error_page, auth_url, between, browser_client, exchange, get, login, merge,
     offline_tokens, param, post, prompt_none, prompt_none_with, query_param, realm_auth_url, refresh, start_login,
     submit_form, submit_login, token, web, Reply, BAD_CREDENTIALS, REDIRECT, SSO,
 };
@@ -351,8 +351,7 @@ backend_tests! {
     }
 }
 
-ignored_backend_test! {
-    "BUG: src/store/common_sessions.rs delete_other_sessions skips offline sessions, so a password change on the account page leaves offline tokens alive",
+backend_tests! {
     async fn changing_the_password_on_the_account_page_ends_offline_sessions_too(backend: Backend) {
         let app = web(backend).await;
         let jar = browser_client();
@@ -366,8 +365,7 @@ ignored_backend_test! {
     }
 }
 
-ignored_backend_test! {
-    "BUG: src/http/login.rs login_form: one PORTCULLIS_LOGIN cookie per browser, so a second login form breaks the first",
+backend_tests! {
     async fn two_login_forms_open_in_one_browser_both_work(backend: Backend) {
         let app = web(backend).await;
         let jar = browser_client();

@@ -337,23 +337,6 @@ fn issuer(app: &TestApp) -> String {
     app.url("/realms/web")
 }
 
-/// `backend_tests!` for one test that fails on purpose until the bug it names is fixed.
-macro_rules! ignored_backend_test {
-    ($reason:literal, async fn $name:ident($backend:ident : Backend) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($backend: $crate::helpers::Backend) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn sqlite() { run($crate::helpers::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn postgres() { run($crate::helpers::Backend::Postgres).await }
-        }
-    };
-}
-pub(crate) use ignored_backend_test;
 
 backend_tests! {
     async fn authorization_errors_before_the_redirect_uri_is_trusted_are_pages_that_never_redirect(backend: Backend) {
@@ -694,8 +677,7 @@ backend_tests! {
     }
 }
 
-ignored_backend_test! {
-    "BUG: src/oauth/authorize.rs redirect_uri_allowed matches a `*` URI as a plain string prefix, so userinfo escapes it",
+backend_tests! {
     async fn a_wildcard_redirect_uri_cannot_be_escaped_through_userinfo(backend: Backend) {
         // `http://127.0.0.1:*` is a string prefix of `http://127.0.0.1:@evil.example/cb`, whose
         // host is evil.example: a victim with a session would carry a fresh code there.
@@ -719,8 +701,7 @@ ignored_backend_test! {
     }
 }
 
-ignored_backend_test! {
-    "BUG: src/http/login.rs authorize: max_age=0 lets a session from the same second through (`>` instead of prompt=login)",
+backend_tests! {
     async fn max_age_zero_forces_the_form_like_prompt_login(backend: Backend) {
         // OIDC Core 1.0 §3.1.2.1 (errata set 2): "max_age=0 is equivalent to prompt=login"
         let app = web(backend).await;

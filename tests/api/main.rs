@@ -5,8 +5,12 @@ mod helpers;
 
 mod admin_auth;
 mod admin_clients;
+mod admin_events;
+mod admin_openapi;
 mod admin_realms;
+mod admin_roles;
 mod admin_sessions;
+mod admin_store;
 mod admin_support;
 mod admin_users;
 mod browser_account;

@@ -1,0 +1,108 @@
+//! `portcullis-bench`: see README.md and BENCHMARKS.md for the commands.
+
+use std::time::Duration;
+
+use clap::Parser;
+use portcullis_bench::report::Report;
+use portcullis_bench::scenario::{self, Scenario, Target};
+use portcullis_bench::server;
+
+#[derive(Debug, Parser)]
+#[command(name = "portcullis-bench", about = "Load tool for Portcullis and peer OAuth servers")]
+struct Args {
+    /// Start this Portcullis binary with a generated realm (SQLite unless --db-url).
+    #[arg(long)]
+    spawn: Option<String>,
+    /// Postgres URL for --spawn (a fresh, empty database).
+    #[arg(long)]
+    db_url: Option<String>,
+    /// Signing algorithm of the generated realm.
+    #[arg(long, default_value = "RS256")]
+    alg: String,
+    /// Drive an already running server: its realm issuer URL (with --client-id, --user, ...).
+    #[arg(long)]
+    issuer: Option<String>,
+    #[arg(long, default_value = server::CLIENT_ID)]
+    client_id: String,
+    #[arg(long, default_value = server::CLIENT_SECRET)]
+    client_secret: String,
+    /// username:password, repeatable (with --issuer).
+    #[arg(long = "user")]
+    users: Vec<String>,
+    /// Users to generate with --spawn.
+    #[arg(long, default_value_t = 32)]
+    user_count: usize,
+    #[arg(long, default_value = "openid")]
+    scope: String,
+    /// Label in the report.
+    #[arg(long, default_value = "portcullis")]
+    name: String,
+    #[arg(long = "scenario", value_enum, required = true)]
+    scenarios: Vec<Scenario>,
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32,128")]
+    concurrency: Vec<usize>,
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+    /// Exit non-zero when any run had an error.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let http = reqwest::Client::new();
+    let mut report = Report::default();
+    let spawned = match &args.spawn {
+        Some(binary) => {
+            let users = server::users(args.user_count);
+            let spawned = server::spawn(binary, args.db_url.as_deref(), &users, &args.alg)?;
+            report.startup_ms = Some(spawned.startup.as_secs_f64() * 1000.0);
+            report.rss_idle_kib = spawned.rss_kib();
+            Some((spawned, users))
+        }
+        None => None,
+    };
+    let issuer = match (&spawned, &args.issuer) {
+        (Some((s, _)), _) => s.issuer(),
+        (None, Some(issuer)) => issuer.trim_end_matches('/').to_string(),
+        (None, None) => anyhow::bail!("give --spawn BINARY or --issuer URL"),
+    };
+    let mut target = Target::discover(&http, &args.name, &issuer).await?;
+    target.client_id = args.client_id.clone();
+    target.client_secret = args.client_secret.clone();
+    target.scope = args.scope.clone();
+    target.users = match &spawned {
+        Some((_, users)) => users.clone(),
+        None => args
+            .users
+            .iter()
+            .filter_map(|u| u.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())))
+            .collect(),
+    };
+    let rss = spawned.as_ref().map(|(s, _)| move || s.rss_kib());
+    let mut failed = false;
+    for scenario in &args.scenarios {
+        for &concurrency in &args.concurrency {
+            let sampler = rss.as_ref().map(|f| f as &(dyn Fn() -> Option<u64> + Sync));
+            let run = scenario::run(&target, *scenario, concurrency, Duration::from_secs_f64(args.duration), sampler).await?;
+            eprintln!(
+                "{} {} c={}: {:.0} req/s p99 {:.2} ms errors {:?}",
+                run.server, run.scenario, run.concurrency, run.throughput, run.p99_ms, run.errors
+            );
+            failed |= run.failed();
+            report.runs.push(run);
+        }
+    }
+    println!("{}", report.markdown());
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    if args.strict && failed {
+        anyhow::bail!("a run had errors");
+    }
+    Ok(())
+}

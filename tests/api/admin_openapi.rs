@@ -1,0 +1,105 @@
+//! The OpenAPI document at /admin/openapi.json: it describes every route the issue promises,
+//! every operation it describes is routed, and every schema it references exists.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::admin_support::{call, vault, Admin};
+use crate::backend_tests;
+
+/// The Keycloak admin endpoints Portcullis implements (issue 5), as "METHOD path".
+const PROMISED: &[&str] = &[
+    "GET /admin/realms", "POST /admin/realms",
+    "GET /admin/realms/{realm}", "PUT /admin/realms/{realm}", "DELETE /admin/realms/{realm}",
+    "GET /admin/realms/{realm}/clients", "POST /admin/realms/{realm}/clients",
+    "GET /admin/realms/{realm}/clients/{id}", "PUT /admin/realms/{realm}/clients/{id}",
+    "DELETE /admin/realms/{realm}/clients/{id}",
+    "GET /admin/realms/{realm}/clients/{id}/client-secret", "POST /admin/realms/{realm}/clients/{id}/client-secret",
+    "GET /admin/realms/{realm}/clients/{id}/user-sessions", "GET /admin/realms/{realm}/clients/{id}/offline-sessions",
+    "GET /admin/realms/{realm}/clients/{id}/service-account-user",
+    "GET /admin/realms/{realm}/users", "POST /admin/realms/{realm}/users", "GET /admin/realms/{realm}/users/count",
+    "GET /admin/realms/{realm}/users/{id}", "PUT /admin/realms/{realm}/users/{id}", "DELETE /admin/realms/{realm}/users/{id}",
+    "PUT /admin/realms/{realm}/users/{id}/reset-password", "GET /admin/realms/{realm}/users/{id}/sessions",
+    "GET /admin/realms/{realm}/users/{id}/offline-sessions/{client}", "POST /admin/realms/{realm}/users/{id}/logout",
+    "GET /admin/realms/{realm}/users/{id}/consents", "DELETE /admin/realms/{realm}/users/{id}/consents/{client}",
+    "GET /admin/realms/{realm}/roles", "POST /admin/realms/{realm}/roles",
+    "GET /admin/realms/{realm}/roles/{role}", "PUT /admin/realms/{realm}/roles/{role}",
+    "DELETE /admin/realms/{realm}/roles/{role}",
+    "GET /admin/realms/{realm}/users/{id}/role-mappings", "GET /admin/realms/{realm}/users/{id}/role-mappings/realm",
+    "POST /admin/realms/{realm}/users/{id}/role-mappings/realm",
+    "DELETE /admin/realms/{realm}/users/{id}/role-mappings/realm",
+    "DELETE /admin/realms/{realm}/sessions/{session}", "GET /admin/realms/{realm}/client-session-stats",
+    "POST /admin/realms/{realm}/logout-all", "POST /admin/realms/{realm}/push-revocation",
+    "GET /admin/realms/{realm}/events", "GET /admin/realms/{realm}/admin-events",
+    "GET /admin/openapi.json",
+];
+
+fn operations(doc: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            out.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    out
+}
+
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r.clone());
+            }
+            map.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+backend_tests! {
+    async fn the_openapi_document_describes_every_admin_route_and_only_routed_ones(backend: Backend) {
+        let app = vault(backend).await;
+        let reply = call(&app, None, "GET", "/admin/openapi.json", None).await;
+        assert_eq!(reply.status, 200, "served without a token");
+        let doc = reply.body;
+        assert_eq!(doc["openapi"], "3.0.3");
+        let described = operations(&doc);
+        let promised: BTreeSet<String> = PROMISED.iter().map(|s| s.to_string()).collect();
+        assert_eq!(described, promised, "described vs promised");
+
+        let mut references = Vec::new();
+        refs(&doc, &mut references);
+        for reference in references {
+            let name = reference.strip_prefix("#/components/schemas/").unwrap();
+            assert!(doc["components"]["schemas"][name].is_object(), "{reference} is not defined");
+        }
+        let realm = &doc["components"]["schemas"]["RealmRepresentation"]["properties"];
+        for setting in ["accessTokenLifespan", "ssoSessionIdleTimeout", "offlineSessionMaxLifespan", "revokeRefreshToken"] {
+            assert!(realm[setting].is_object(), "{setting} described");
+        }
+
+        // every described operation reaches a handler: never 405, never the router's fallback
+        let admin = Admin::login(&app).await;
+        let fallback = call(&app, Some(&admin.token), "GET", "/admin/realms/vault/groups", None).await;
+        assert_eq!(fallback.body["error"], "Unable to find matching target resource method", "the fallback looks like this");
+        for operation in &described {
+            let (method, path) = operation.split_once(' ').unwrap();
+            let concrete = path.replace("{realm}", "nope").replace("{id}", "x").replace("{client}", "x")
+                .replace("{session}", "x").replace("{role}", "x");
+            let item = &doc["paths"][path][method.to_lowercase()];
+            let body = match item["requestBody"]["content"]["application/json"]["schema"]["type"].as_str() {
+                Some("array") => Some(json!([])),
+                _ if item.get("requestBody").is_some() => Some(json!({})),
+                _ => None,
+            };
+            let reply = call(&app, Some(&admin.token), method, &concrete, body).await;
+            assert_ne!(reply.status, 405, "{operation}");
+            assert_ne!(reply.body["error"], "Unable to find matching target resource method", "{operation} is not routed");
+            assert!(item["summary"].as_str().is_some_and(|s| !s.is_empty()), "{operation} has a summary");
+            assert_eq!(reply.cache_control.as_deref(), Some("no-store"), "{operation}: admin answers are never cached");
+        }
+        app.stop().await;
+    }
+}

@@ -26,6 +26,9 @@ struct Args {
     client_id: String,
     #[arg(long, default_value = server::CLIENT_SECRET)]
     client_secret: String,
+    /// JSON file {"issuer", "refresh_tokens": [...]} written by a peer script (bench/peers/).
+    #[arg(long)]
+    seed: Option<std::path::PathBuf>,
     /// username:password, repeatable (with --issuer).
     #[arg(long = "user")]
     users: Vec<String>,
@@ -66,15 +69,26 @@ async fn main() -> anyhow::Result<()> {
         }
         None => None,
     };
-    let issuer = match (&spawned, &args.issuer) {
-        (Some((s, _)), _) => s.issuer(),
-        (None, Some(issuer)) => issuer.trim_end_matches('/').to_string(),
-        (None, None) => anyhow::bail!("give --spawn BINARY or --issuer URL"),
+    let seed: Option<serde_json::Value> = match &args.seed {
+        Some(path) => Some(serde_json::from_str(&std::fs::read_to_string(path)?)?),
+        None => None,
+    };
+    let seed_issuer = seed.as_ref().and_then(|s| s["issuer"].as_str().map(str::to_string));
+    let issuer = match (&spawned, &args.issuer, seed_issuer) {
+        (Some((s, _)), _, _) => s.issuer(),
+        (None, Some(issuer), _) => issuer.trim_end_matches('/').to_string(),
+        (None, None, Some(issuer)) => issuer,
+        (None, None, None) => anyhow::bail!("give --spawn BINARY, --issuer URL or --seed FILE"),
     };
     let mut target = Target::discover(&http, &args.name, &issuer).await?;
     target.client_id = args.client_id.clone();
     target.client_secret = args.client_secret.clone();
     target.scope = args.scope.clone();
+    if let Some(seed) = &seed {
+        let tokens: Vec<String> =
+            seed["refresh_tokens"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_string)).collect();
+        *target.seed_refresh_tokens.lock().map_err(|_| anyhow::anyhow!("seed lock"))? = tokens;
+    }
     target.users = match &spawned {
         Some((_, users)) => users.clone(),
         None => args

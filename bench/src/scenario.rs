@@ -50,6 +50,9 @@ pub struct Target {
     pub client_secret: String,
     /// `(username, password)` pairs to log in with, shared round-robin by workers.
     pub users: Vec<(String, String)>,
+    /// Refresh tokens minted by a peer that has no password grant: each worker starts its
+    /// session by refreshing one (consumed, since rotation is on).
+    pub seed_refresh_tokens: Arc<std::sync::Mutex<Vec<String>>>,
     pub scope: String,
 }
 
@@ -75,6 +78,7 @@ impl Target {
             client_id: String::new(),
             client_secret: String::new(),
             users: Vec::new(),
+            seed_refresh_tokens: Arc::default(),
             scope: "openid".into(),
         })
     }
@@ -113,10 +117,15 @@ impl Worker {
     }
 
     async fn login(&mut self) -> Result<(), String> {
-        let (username, password) = self.user.clone();
-        let tokens = self
-            .token(&[("grant_type", "password"), ("username", &username), ("password", &password), ("scope", &self.target.scope)])
-            .await?;
+        let seed = self.target.seed_refresh_tokens.lock().map_err(|_| "seed lock")?.pop();
+        let tokens = match seed {
+            Some(seed) => self.token(&[("grant_type", "refresh_token"), ("refresh_token", &seed)]).await?,
+            None => {
+                let (username, password) = self.user.clone();
+                self.token(&[("grant_type", "password"), ("username", &username), ("password", &password), ("scope", &self.target.scope)])
+                    .await?
+            }
+        };
         self.refresh_token = tokens["refresh_token"].as_str().map(str::to_string);
         self.access_token = tokens["access_token"].as_str().map(str::to_string);
         Ok(())
@@ -184,7 +193,13 @@ pub async fn run(
     duration: Duration,
     rss: Option<&(dyn Fn() -> Option<u64> + Sync)>,
 ) -> anyhow::Result<Run> {
-    if target.users.is_empty() && matches!(scenario, Scenario::Refresh | Scenario::Password | Scenario::Introspect | Scenario::Userinfo) {
+    let seeded = target.seed_refresh_tokens.lock().map(|t| !t.is_empty()).unwrap_or(false);
+    let needs_users = match scenario {
+        Scenario::Password => true,
+        Scenario::Refresh | Scenario::Introspect | Scenario::Userinfo => !seeded,
+        Scenario::ClientCredentials | Scenario::Jwks => false,
+    };
+    if target.users.is_empty() && needs_users {
         bail!("scenario {} needs users", scenario.name());
     }
     let http = reqwest::Client::builder()

@@ -1,0 +1,56 @@
+// The peer for BENCHMARKS.md: node oidc-provider (an OpenID-certified server), in memory, with
+// refresh-token rotation, client_credentials and introspection on. Refresh tokens are minted
+// through the provider's own models (it has no password grant), and written to a seed file for
+// portcullis-bench. Usage: node server.mjs PORT SEED_FILE COUNT
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import Provider from 'oidc-provider';
+
+const [port, seedFile, count] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4] || 1000)];
+const issuer = `http://127.0.0.1:${port}`;
+const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', use: 'sig', alg: 'RS256' };
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: 'bench-client',
+    client_secret: 'bench-secret-0123456789abcdef',
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/cb'],
+    token_endpoint_auth_method: 'client_secret_post',
+    introspection_endpoint_auth_method: 'client_secret_basic',
+  }],
+  jwks: { keys: [jwk] },
+  features: {
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    devInteractions: { enabled: false },
+  },
+  rotateRefreshToken: true,
+  scopes: ['openid', 'offline_access', 'profile', 'email'],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['preferred_username'] },
+  findAccount: async (ctx, id) => ({
+    accountId: id,
+    claims: async () => ({ sub: id, email: `${id}@bench.example`, email_verified: true, preferred_username: id }),
+  }),
+  ttl: { AccessToken: 300, IdToken: 300, RefreshToken: 30 * 24 * 3600, ClientCredentials: 300, Grant: 30 * 24 * 3600 },
+  issueRefreshToken: async () => true,
+});
+provider.proxy = false;
+
+const client = await provider.Client.find('bench-client');
+const tokens = [];
+for (let i = 0; i < count; i += 1) {
+  const accountId = `user${i % 32}`;
+  const grant = new provider.Grant({ accountId, clientId: client.clientId });
+  grant.addOIDCScope('openid offline_access email profile');
+  const grantId = await grant.save();
+  const refreshToken = new provider.RefreshToken({
+    accountId, client, grantId, gty: 'authorization_code', scope: 'openid offline_access email profile',
+    authTime: Math.floor(Date.now() / 1000), rotations: 0,
+  });
+  tokens.push(await refreshToken.save());
+}
+fs.writeFileSync(seedFile, JSON.stringify({ issuer, refresh_tokens: tokens }));
+provider.listen(port, '127.0.0.1', () => console.log(`listening on ${issuer}`));

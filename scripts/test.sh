@@ -25,19 +25,22 @@ psql "$PG_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'portcu
     psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
   done
 
-# tests/api/python_client.rs drives the server with the real python-keycloak from .venv. Create
-# .venv when missing and install the pinned tests/python/requirements.txt, again only when that
-# file (or the venv's interpreter) changed since the last install, as recorded in a stamp file.
+# tests/api/python_client.rs drives the server with the real python-keycloak from .venv, and
+# tests/api/example_fastapi.rs runs examples/fastapi-resource-server from the same .venv. Create
+# .venv when missing and install both pinned requirements files, again only when one of them (or
+# the venv's interpreter) changed since the last install, as recorded in a stamp file.
 if [ ! -x .venv/bin/python ]; then
-  echo "test.sh: creating .venv for the python-keycloak end-to-end test"
+  echo "test.sh: creating .venv for the Python end-to-end tests"
   python3 -m venv .venv
 fi
-requirements=tests/python/requirements.txt
+requirements=(tests/python/requirements.txt examples/fastapi-resource-server/requirements.txt)
 stamp=.venv/.portcullis-requirements.sha256
-wanted="$( (cat "$requirements"; .venv/bin/python -VV) | sha256sum | cut -d' ' -f1)"
+wanted="$( (cat "${requirements[@]}"; .venv/bin/python -VV) | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
-  echo "test.sh: installing $requirements into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+  echo "test.sh: installing ${requirements[*]} into .venv"
+  pip_args=()
+  for file in "${requirements[@]}"; do pip_args+=(-r "$file"); done
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${pip_args[@]}"
   echo "$wanted" >"$stamp"
 fi
 
@@ -48,6 +51,28 @@ if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q chromium chromium-driver >/dev/null
+fi
+
+# tests/api/example_mod_auth_openidc.rs runs tests/interop/mod_auth_openidc/run-test.sh: Apache
+# httpd with Debian's mod_auth_openidc as a relying party, driven with curl.
+if [ ! -x /usr/sbin/apache2 ] || [ ! -f /usr/lib/apache2/modules/mod_auth_openidc.so ] ||
+  ! command -v curl >/dev/null 2>&1; then
+  echo "test.sh: installing apache2, libapache2-mod-auth-openidc and curl"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q apache2 libapache2-mod-auth-openidc curl >/dev/null
+fi
+
+# tests/api/example_keycloak_js.rs serves examples/keycloak-js, which loads the npm package
+# keycloak-js pinned in that folder's package-lock.json. Install it there (node_modules is
+# git-ignored) when missing or when the lock file (or Node) changed, as recorded in a stamp file.
+keycloak_js=examples/keycloak-js
+stamp=$keycloak_js/node_modules/.portcullis-package-lock.sha256
+wanted="$( (cat "$keycloak_js/package-lock.json"; node --version) | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
+  echo "test.sh: installing $keycloak_js/package-lock.json (keycloak-js) into $keycloak_js/node_modules"
+  (cd "$keycloak_js" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$wanted" >"$stamp"
 fi
 
 cargo build --locked --bin portcullis

@@ -25,6 +25,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::crypto::MasterKey;
 use crate::http;
 use crate::oauth::events::EventSink;
+use crate::ops::rate_limit::{self, RateLimits};
 use crate::realm::cache::{RealmCache, DEFAULT_TTL};
 use crate::realm::service::{import_paths, OnExisting, RealmServiceError};
 use crate::store::{self, Store, StoreError};
@@ -91,7 +92,7 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartErro
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartError::DataDir { path: settings.data_dir.display().to_string(), source })?;
     }
-    store::connect(&settings.db_url, settings.db_pool_size)
+    store::connect_with(&settings.db_url, settings.db_pool_size, Duration::from_secs(settings.db_acquire_timeout))
         .await
         .map_err(|source| StartError::Store { url: store::redact_url(&settings.db_url), source })
 }
@@ -230,15 +231,22 @@ impl App {
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
     let oidc = "/realms/{realm}/protocol/openid-connect";
+    let limits = Arc::new(RateLimits::new(&state.settings, state.clock.clone()));
     Router::new()
         .route("/realms/{realm}/.well-known/openid-configuration", get(http::discovery::well_known))
         .route(&format!("{oidc}/certs"), get(http::discovery::certs))
-        .route(&format!("{oidc}/token"), post(http::token::token))
+        .route(
+            &format!("{oidc}/token"),
+            post(http::token::token).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::token_endpoint)),
+        )
         .route(&format!("{oidc}/token/introspect"), post(http::token::introspect))
         .route(&format!("{oidc}/revoke"), post(http::token::revoke))
         .route(&format!("{oidc}/logout"), get(http::logout::logout_get).post(http::logout::logout_post))
         .route(&format!("{oidc}/auth"), get(http::login::authorize).post(http::login::authorize))
-        .route("/realms/{realm}/login-actions/authenticate", post(http::login::authenticate_form))
+        .route(
+            "/realms/{realm}/login-actions/authenticate",
+            post(http::login::authenticate_form).layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
+        )
         .route("/realms/{realm}/login-actions/consent", post(http::login::consent_form_action))
         .route("/realms/{realm}/account", get(http::account::account))
         .route("/realms/{realm}/account/{*action}", post(http::account::account_action))
@@ -249,6 +257,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(http::health::ready))
         .route("/metrics", get(http::health::metrics))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), http::cors::cors))
         .layer(middleware::from_fn(crate::ops::metrics::track_http))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -62,6 +62,47 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysCommand,
     },
+    /// User and session helpers on the database directly (works while the server is down).
+    Admin {
+        #[command(subcommand)]
+        action: AdminCli,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCli {
+    /// Create an enabled user; the password is read from standard input with --password-stdin.
+    CreateUser {
+        #[command(flatten)]
+        settings: SettingFlags,
+        #[arg(long)]
+        realm: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input (never from the command line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Print a user's live sessions as JSON (UserSessionRepresentation).
+    Sessions {
+        #[command(flatten)]
+        settings: SettingFlags,
+        #[arg(long)]
+        realm: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// End every online session of a user.
+    Logout {
+        #[command(flatten)]
+        settings: SettingFlags,
+        #[arg(long)]
+        realm: String,
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +144,8 @@ pub struct SettingFlags {
     #[arg(long)]
     pub db_pool_size: Option<String>,
     #[arg(long)]
+    pub db_acquire_timeout: Option<String>,
+    #[arg(long)]
     pub data_dir: Option<String>,
     #[arg(long)]
     pub master_key_file: Option<String>,
@@ -112,6 +155,12 @@ pub struct SettingFlags {
     pub cleanup_interval: Option<String>,
     #[arg(long)]
     pub shutdown_timeout: Option<String>,
+    #[arg(long)]
+    pub rate_limit_token_per_client: Option<String>,
+    #[arg(long)]
+    pub rate_limit_token_per_ip: Option<String>,
+    #[arg(long)]
+    pub rate_limit_login_per_ip: Option<String>,
 }
 
 impl SettingFlags {
@@ -129,11 +178,15 @@ impl SettingFlags {
             ("log-level", &self.log_level),
             ("db-url", &self.db_url),
             ("db-pool-size", &self.db_pool_size),
+            ("db-acquire-timeout", &self.db_acquire_timeout),
             ("data-dir", &self.data_dir),
             ("master-key-file", &self.master_key_file),
             ("event-retention", &self.event_retention),
             ("cleanup-interval", &self.cleanup_interval),
             ("shutdown-timeout", &self.shutdown_timeout),
+            ("rate-limit-token-per-client", &self.rate_limit_token_per_client),
+            ("rate-limit-token-per-ip", &self.rate_limit_token_per_ip),
+            ("rate-limit-login-per-ip", &self.rate_limit_login_per_ip),
         ];
         pairs
             .into_iter()

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::crypto::SecretString;
+use crate::ops::rate_limit::Rate;
 
 /// One setting: its key (file and flag name), what it means and its default, shown in
 /// `config/portcullis.toml` and README.md.
@@ -29,6 +30,7 @@ pub const KEYS: &[Key] = &[
     Key { name: "log-level", default: "info", help: "tracing filter, e.g. info or portcullis=debug" },
     Key { name: "db-url", default: "sqlite://<data-dir>/portcullis.db (start-dev only)", help: "postgres://... or sqlite://..." },
     Key { name: "db-pool-size", default: "10", help: "maximum database connections" },
+    Key { name: "db-acquire-timeout", default: "5", help: "seconds a request waits for a database connection before failing with 503" },
     Key { name: "data-dir", default: "./data", help: "where start-dev keeps its SQLite database and master key" },
     Key { name: "master-key", default: "(none; start-dev generates <data-dir>/master.key)", help: "base64 of 32 random bytes; encrypts private keys and client secrets at rest" },
     Key { name: "master-key-file", default: "(none)", help: "file holding the master key" },
@@ -37,6 +39,9 @@ pub const KEYS: &[Key] = &[
     Key { name: "event-retention", default: "604800", help: "seconds events are kept" },
     Key { name: "cleanup-interval", default: "300", help: "seconds between background deletions of expired rows" },
     Key { name: "shutdown-timeout", default: "20", help: "seconds in-flight requests get to finish on SIGTERM" },
+    Key { name: "rate-limit-token-per-client", default: "1000,2000", help: "token endpoint requests per second[,burst] per client_id and node; 0 disables" },
+    Key { name: "rate-limit-token-per-ip", default: "200,400", help: "token endpoint requests per second[,burst] per client IP and node; 0 disables" },
+    Key { name: "rate-limit-login-per-ip", default: "10,30", help: "login form posts per second[,burst] per client IP and node; 0 disables" },
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -99,6 +104,8 @@ pub struct Settings {
     pub log_level: String,
     pub db_url: String,
     pub db_pool_size: u32,
+    /// Seconds to wait for a pooled connection (or a reconnect while the database is down).
+    pub db_acquire_timeout: u64,
     pub data_dir: PathBuf,
     /// `None` only for tools on an explicit database that need no key (`migrate`).
     pub master_key: Option<MasterKeySource>,
@@ -106,6 +113,10 @@ pub struct Settings {
     pub event_retention: i64,
     pub cleanup_interval: u64,
     pub shutdown_timeout: u64,
+    /// Token buckets of `crate::ops::rate_limit`; `None` when disabled.
+    pub rate_limit_token_per_client: Option<Rate>,
+    pub rate_limit_token_per_ip: Option<Rate>,
+    pub rate_limit_login_per_ip: Option<Rate>,
 }
 
 /// Raw `key -> value` pairs from one layer.
@@ -214,6 +225,10 @@ impl Settings {
         if db_pool_size == 0 {
             return Err(invalid("db-pool-size", "0", "must be at least 1"));
         }
+        let db_acquire_timeout = parse_num::<u64>(get("db-acquire-timeout"), "db-acquire-timeout", 5)?;
+        if db_acquire_timeout == 0 {
+            return Err(invalid("db-acquire-timeout", "0", "must be at least 1"));
+        }
         let master_key = match (get("master-key"), get("master-key-file")) {
             (Some(v), _) => {
                 crate::crypto::MasterKey::from_base64(v)
@@ -261,12 +276,16 @@ impl Settings {
             log_level,
             db_url,
             db_pool_size,
+            db_acquire_timeout,
             data_dir,
             master_key,
             bootstrap_admin,
             event_retention: parse_num::<i64>(get("event-retention"), "event-retention", 604_800)?,
             cleanup_interval: parse_num::<u64>(get("cleanup-interval"), "cleanup-interval", 300)?.max(1),
             shutdown_timeout: parse_num::<u64>(get("shutdown-timeout"), "shutdown-timeout", 20)?,
+            rate_limit_token_per_client: parse_rate(get("rate-limit-token-per-client"), "rate-limit-token-per-client", "1000,2000")?,
+            rate_limit_token_per_ip: parse_rate(get("rate-limit-token-per-ip"), "rate-limit-token-per-ip", "200,400")?,
+            rate_limit_login_per_ip: parse_rate(get("rate-limit-login-per-ip"), "rate-limit-login-per-ip", "10,30")?,
         })
     }
 
@@ -281,6 +300,11 @@ fn parse_num<T: std::str::FromStr>(value: Option<&str>, key: &str, default: T) -
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| invalid(key, v, "not a valid non-negative number in range")),
     }
+}
+
+fn parse_rate(value: Option<&str>, key: &str, default: &str) -> Result<Option<Rate>, ConfigError> {
+    let value = value.unwrap_or(default);
+    Rate::parse(value).map_err(|reason| invalid(key, value, reason))
 }
 
 fn parse_hostname(value: &str) -> Result<String, ConfigError> {
@@ -334,6 +358,18 @@ mod tests {
         let l = layer(&[("db-url", "sqlite://x.db"), ("master-key", &key), ("bootstrap-admin-password", "admin")]);
         let err = Settings::resolve(Mode::Production, &[l]).unwrap_err();
         assert!(err.to_string().contains("bootstrap-admin-password"));
+    }
+
+    #[test]
+    fn rate_limits_are_on_by_default_and_zero_turns_one_off() {
+        let s = Settings::resolve(Mode::Dev, &[]).unwrap();
+        assert_eq!(s.rate_limit_login_per_ip, Some(Rate { per_second: 10.0, burst: 30 }));
+        assert!(s.rate_limit_token_per_client.is_some() && s.rate_limit_token_per_ip.is_some());
+        let s = Settings::resolve(Mode::Dev, &[layer(&[("rate-limit-token-per-ip", "0"), ("rate-limit-login-per-ip", "0.5,2")])]).unwrap();
+        assert_eq!(s.rate_limit_token_per_ip, None);
+        assert_eq!(s.rate_limit_login_per_ip, Some(Rate { per_second: 0.5, burst: 2 }));
+        let err = Settings::resolve(Mode::Dev, &[layer(&[("rate-limit-token-per-client", "fast")])]).unwrap_err();
+        assert!(err.to_string().contains("'rate-limit-token-per-client'"), "{err}");
     }
 
     #[test]

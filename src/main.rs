@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use clap::Parser;
 use portcullis::app::{self, App};
-use portcullis::cli::{Cli, Command, KeysCommand, SettingFlags};
+use portcullis::admin::cli::AdminCommand;
+use portcullis::cli::{AdminCli, Cli, Command, KeysCommand, SettingFlags};
 use portcullis::clock::{Clock, SystemClock};
 use portcullis::config::{env_layer, file_layer, ConfigError, Mode, Settings};
 use portcullis::crypto::password::PasswordHasher;
@@ -59,7 +60,10 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Migrate { settings }
         | Command::Import { settings, .. }
         | Command::Export { settings, .. }
-        | Command::Keys { action: KeysCommand::Rotate { settings, .. } } => (Mode::Tool, settings),
+        | Command::Keys { action: KeysCommand::Rotate { settings, .. } }
+        | Command::Admin { action: AdminCli::CreateUser { settings, .. } }
+        | Command::Admin { action: AdminCli::Sessions { settings, .. } }
+        | Command::Admin { action: AdminCli::Logout { settings, .. } } => (Mode::Tool, settings),
     };
     let settings = match settings(mode, flags) {
         Ok(s) => s,
@@ -100,6 +104,28 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
                 Some(path) => std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?,
                 None => println!("{json}"),
             }
+            Ok(())
+        }
+        Command::Admin { action } => {
+            let command = match action {
+                AdminCli::CreateUser { realm, username, email, password_stdin, .. } => {
+                    let password = if password_stdin {
+                        let mut line = String::new();
+                        std::io::stdin().read_line(&mut line).map_err(|e| format!("reading the password: {e}"))?;
+                        Some(portcullis::crypto::SecretString::new(line.trim_end_matches(['\r', '\n'])))
+                    } else {
+                        None
+                    };
+                    AdminCommand::CreateUser { realm, username, email, password }
+                }
+                AdminCli::Sessions { realm, user, .. } => AdminCommand::Sessions { realm, user },
+                AdminCli::Logout { realm, user, .. } => AdminCommand::Logout { realm, user },
+            };
+            let master = app::load_master_key(&settings).map_err(|e| e.to_string())?;
+            let store = app::open_store(&settings).await.map_err(|e| e.to_string())?;
+            let result = portcullis::admin::cli::run(store.clone(), master, command).await;
+            store.close().await;
+            println!("{}", result.map_err(|e| e.to_string())?);
             Ok(())
         }
         Command::Keys { action: KeysCommand::Rotate { realm, .. } } => {

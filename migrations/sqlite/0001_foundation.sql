@@ -218,3 +218,4 @@ CREATE TABLE admin_events (
     ip              TEXT
 );
 CREATE INDEX admin_events_realm_time ON admin_events (realm_id, time);
+CREATE INDEX admin_events_time ON admin_events (time);

@@ -42,8 +42,19 @@ pub const REALM_MANAGEMENT_ROLES: &[(&str, &[&str])] = &[
     (
         REALM_ADMIN,
         &[
-            "view-realm", "manage-realm", "view-users", "manage-users", "query-users", "query-groups", "view-clients",
-            "manage-clients", "query-clients", "create-client", "view-events", "manage-events", "query-realms",
+            "view-realm",
+            "manage-realm",
+            "view-users",
+            "manage-users",
+            "query-users",
+            "query-groups",
+            "view-clients",
+            "manage-clients",
+            "query-clients",
+            "create-client",
+            "view-events",
+            "manage-events",
+            "query-realms",
         ],
     ),
 ];
@@ -235,7 +246,11 @@ pub async fn authenticate(
         Access::Full
     } else {
         Access::Realm {
-            roles: roles.clients.get(REALM_MANAGEMENT).map(|r| r.roles.iter().cloned().collect()).unwrap_or_default(),
+            roles: roles
+                .clients
+                .get(REALM_MANAGEMENT)
+                .map(|r| r.roles.iter().cloned().collect())
+                .unwrap_or_default(),
             create_realm: master && roles.has_realm_role(CREATE_REALM_ROLE),
         }
     };
@@ -260,7 +275,10 @@ mod tests {
             user_id: "u".into(),
             client_id: "c".into(),
             ip: None,
-            access: Access::Realm { roles: roles.iter().map(|r| r.to_string()).collect(), create_realm: false },
+            access: Access::Realm {
+                roles: roles.iter().map(|r| r.to_string()).collect(),
+                create_realm: false,
+            },
         }
     }
 
@@ -286,7 +304,11 @@ mod tests {
         role.name = "manage-users".into();
         assert!(caller.may_grant("demo", &role, Some("rm")));
         assert!(caller.may_grant("demo", &Role::realm_role("r", "admin", None), Some("rm")));
-        assert!(!scoped("master", &["manage-users"]).may_grant("master", &Role::realm_role("r", "admin", None), None));
+        assert!(!scoped("master", &["manage-users"]).may_grant(
+            "master",
+            &Role::realm_role("r", "admin", None),
+            None
+        ));
     }
 
     #[test]

@@ -93,7 +93,9 @@ fn seal(ctx: &AdminContext<'_>, client: &Client, secret: &str) -> Vec<u8> {
 fn check_protocol(rep: &ClientRepresentation) -> Result<(), AdminError> {
     match rep.protocol.as_deref() {
         None | Some("openid-connect") => Ok(()),
-        Some(other) => Err(AdminError::bad_request(format!("Unsupported protocol {other:?}: only openid-connect"))),
+        Some(other) => {
+            Err(AdminError::bad_request(format!("Unsupported protocol {other:?}: only openid-connect")))
+        }
     }
 }
 
@@ -107,7 +109,11 @@ fn check_uris(client: &Client) -> Result<(), AdminError> {
 }
 
 /// The service-account user Keycloak creates for a client with service accounts enabled.
-async fn new_service_account(ctx: &AdminContext<'_>, realm: &Realm, client: &Client) -> Result<NewServiceAccount, AdminError> {
+async fn new_service_account(
+    ctx: &AdminContext<'_>,
+    realm: &Realm,
+    client: &Client,
+) -> Result<NewServiceAccount, AdminError> {
     let username = format!("service-account-{}", client.client_id).to_lowercase();
     if ctx.store.user_by_username(&realm.id, &username).await?.is_some() {
         return Err(AdminError::conflict(format!("User {username} already exists")));
@@ -127,14 +133,22 @@ async fn new_service_account(ctx: &AdminContext<'_>, realm: &Realm, client: &Cli
             service_account_client_id: Some(client.id.clone()),
             created_at: ctx.now,
         },
-        role_ids: roles.iter().filter(|r| !r.client_role && r.name == default_role).map(|r| r.id.clone()).collect(),
+        role_ids: roles
+            .iter()
+            .filter(|r| !r.client_role && r.name == default_role)
+            .map(|r| r.id.clone())
+            .collect(),
     })
 }
 
 /// Creates a client and returns its internal id. Keycloak's defaults: enabled and standard flow
 /// on, every other flag off. A confidential client without a secret gets a generated one;
 /// `serviceAccountsEnabled` creates the `service-account-{clientId}` user.
-pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: ClientRepresentation) -> Result<String, AdminError> {
+pub async fn create(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    rep: ClientRepresentation,
+) -> Result<String, AdminError> {
     let realm = ctx.realm(realm, Permission::ManageClients).await?;
     check_protocol(&rep)?;
     let client_id = rep
@@ -187,7 +201,8 @@ pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: ClientRepresentati
     }
     ctx.changed(&realm);
     let event = to_event_json(&client_representation(&client, None));
-    ctx.record(&realm.id, Operation::Create, Resource::Client, &format!("clients/{}", client.id), event).await;
+    ctx.record(&realm.id, Operation::Create, Resource::Client, &format!("clients/{}", client.id), event)
+        .await;
     Ok(client.id)
 }
 
@@ -195,7 +210,12 @@ pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: ClientRepresentati
 /// a secret in the body replaces the stored one; a client made public loses its secret, one
 /// made confidential without a secret gets a new one; enabling service accounts creates the
 /// service-account user when it has none.
-pub async fn update(ctx: &AdminContext<'_>, realm: &str, id: &str, rep: ClientRepresentation) -> Result<(), AdminError> {
+pub async fn update(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+    rep: ClientRepresentation,
+) -> Result<(), AdminError> {
     let (realm, mut client) = realm_and_client(ctx, realm, id, Permission::ManageClients).await?;
     check_protocol(&rep)?;
     if let Some(client_id) = rep.client_id.as_deref().map(str::trim) {
@@ -240,11 +260,12 @@ pub async fn update(ctx: &AdminContext<'_>, realm: &str, id: &str, rep: ClientRe
     } else if client.secret_sealed.is_none() && !client.bearer_only {
         client.secret_sealed = Some(seal(ctx, &client, &random_token::<32>()));
     }
-    let account = if client.service_accounts_enabled && ctx.store.service_account_user(&client.id).await?.is_none() {
-        Some(new_service_account(ctx, &realm, &client).await?)
-    } else {
-        None
-    };
+    let account =
+        if client.service_accounts_enabled && ctx.store.service_account_user(&client.id).await?.is_none() {
+            Some(new_service_account(ctx, &realm, &client).await?)
+        } else {
+            None
+        };
     match ctx.store.update_client(&client, account.as_ref()).await {
         Err(StoreError::Conflict(_)) => return Err(conflict(&client.client_id)),
         Ok(false) => return Err(AdminError::not_found(CLIENT_NOT_FOUND)),
@@ -252,7 +273,8 @@ pub async fn update(ctx: &AdminContext<'_>, realm: &str, id: &str, rep: ClientRe
     }
     ctx.changed(&realm);
     let event = to_event_json(&client_representation(&client, None));
-    ctx.record(&realm.id, Operation::Update, Resource::Client, &format!("clients/{}", client.id), event).await;
+    ctx.record(&realm.id, Operation::Update, Resource::Client, &format!("clients/{}", client.id), event)
+        .await;
     Ok(())
 }
 
@@ -266,7 +288,10 @@ fn is_builtin(realm: &Realm, client: &Client) -> bool {
 pub async fn delete(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<(), AdminError> {
     let (realm, client) = realm_and_client(ctx, realm, id, Permission::ManageClients).await?;
     if is_builtin(&realm, &client) {
-        return Err(AdminError::bad_request(format!("The built-in client {} cannot be deleted", client.client_id)));
+        return Err(AdminError::bad_request(format!(
+            "The built-in client {} cannot be deleted",
+            client.client_id
+        )));
     }
     if !ctx.store.delete_client(&realm.id, &client.id).await? {
         return Err(AdminError::not_found(CLIENT_NOT_FOUND));
@@ -277,14 +302,22 @@ pub async fn delete(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<(),
 }
 
 /// `GET .../client-secret`: `{"type": "secret", "value": ...}`; no value for a client without one.
-pub async fn secret(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<CredentialRepresentation, AdminError> {
+pub async fn secret(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+) -> Result<CredentialRepresentation, AdminError> {
     let (_, client) = realm_and_client(ctx, realm, id, Permission::ViewClients).await?;
     Ok(secret_credential(open_secret(ctx.master, &client)))
 }
 
 /// `POST .../client-secret`: a new secret replaces the old one, which stops working on this node
 /// at once (and on others when their realm cache expires).
-pub async fn regenerate_secret(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<CredentialRepresentation, AdminError> {
+pub async fn regenerate_secret(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+) -> Result<CredentialRepresentation, AdminError> {
     let (realm, mut client) = realm_and_client(ctx, realm, id, Permission::ManageClients).await?;
     if client.public_client {
         return Err(AdminError::bad_request("A public client has no secret"));
@@ -323,7 +356,11 @@ pub async fn sessions(
 }
 
 /// `GET .../service-account-user`.
-pub async fn service_account_user(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<UserView, AdminError> {
+pub async fn service_account_user(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+) -> Result<UserView, AdminError> {
     let (realm, client) = realm_and_client(ctx, realm, id, Permission::ViewClients).await?;
     if !client.service_accounts_enabled {
         return Err(AdminError::bad_request("Service account not enabled for the client"));

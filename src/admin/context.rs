@@ -98,7 +98,13 @@ impl AdminContext<'_> {
 
     /// Refuses, with 403, roles the caller may not grant: admin roles they do not hold, also
     /// when reached through a composite.
-    pub fn check_grantable(&self, realm: &Realm, clients: &[Client], all: &[Role], granted: &[&Role]) -> Result<(), AdminError> {
+    pub fn check_grantable(
+        &self,
+        realm: &Realm,
+        clients: &[Client],
+        all: &[Role],
+        granted: &[&Role],
+    ) -> Result<(), AdminError> {
         let management = Self::realm_management_id(clients);
         let mut stack: Vec<&Role> = granted.to_vec();
         let mut seen = std::collections::HashSet::new();

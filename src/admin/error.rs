@@ -43,9 +43,9 @@ impl AdminError {
 impl From<StoreError> for AdminError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
-                Self::Unavailable(e.to_string())
-            }
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
+            ) => Self::Unavailable(e.to_string()),
             // Callers that expect a conflict map it to Keycloak's message first; one that
             // reaches here is a race the caller did not foresee.
             StoreError::Conflict(_) => Self::Conflict("Conflict detected. See logs for details".into()),

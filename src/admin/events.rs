@@ -5,7 +5,9 @@
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use super::representation::{admin_event_representation, event_representation, AdminEventRepresentation, EventRepresentation};
+use super::representation::{
+    admin_event_representation, event_representation, AdminEventRepresentation, EventRepresentation,
+};
 use super::{escape_like, AdminContext, AdminError, Page, Permission};
 use crate::clock::UnixTime;
 use crate::store::admin::AdminEventFilter;
@@ -16,7 +18,10 @@ use crate::store::EventFilter;
 pub fn parse_date(name: &str, value: &str, end: bool) -> Result<UnixTime, AdminError> {
     let value = value.trim();
     if !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) {
-        return value.parse::<i64>().map(|ms| ms / 1000).map_err(|_| AdminError::bad_request(format!("Invalid {name}")));
+        return value
+            .parse::<i64>()
+            .map(|ms| ms / 1000)
+            .map_err(|_| AdminError::bad_request(format!("Invalid {name}")));
     }
     let date = Date::parse(value, format_description!("[year]-[month]-[day]"))
         .map_err(|_| AdminError::bad_request(format!("Invalid {name}: expected yyyy-MM-dd")))?;
@@ -35,7 +40,12 @@ pub struct EventQuery {
     pub date_to: Option<String>,
 }
 
-pub async fn list(ctx: &AdminContext<'_>, realm: &str, query: &EventQuery, page: Page) -> Result<Vec<EventRepresentation>, AdminError> {
+pub async fn list(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    query: &EventQuery,
+    page: Page,
+) -> Result<Vec<EventRepresentation>, AdminError> {
     let realm = ctx.realm(realm, Permission::ViewEvents).await?;
     if page.is_empty() {
         return Ok(Vec::new());
@@ -78,9 +88,10 @@ pub async fn list_admin(
         operations: query.operation_types.clone(),
         resource_types: query.resource_types.clone(),
         // the path is matched as written, only `*` widening it (no lower-casing: ids are exact)
-        resource_path: query.resource_path.as_deref().map(|p| {
-            p.split('*').map(escape_like).collect::<Vec<_>>().join("%")
-        }),
+        resource_path: query
+            .resource_path
+            .as_deref()
+            .map(|p| p.split('*').map(escape_like).collect::<Vec<_>>().join("%")),
         auth_user_id: query.auth_user.clone(),
         from: query.date_from.as_deref().map(|d| parse_date("dateFrom", d, false)).transpose()?,
         to: query.date_to.as_deref().map(|d| parse_date("dateTo", d, true)).transpose()?,

@@ -4,6 +4,7 @@
 //! and maps the error. Not the place for token or session rules (`oauth`, `session`) or SQL.
 
 pub mod auth;
+pub mod cli;
 pub mod clients;
 pub mod context;
 pub mod error;

@@ -8,11 +8,12 @@ use super::auth::{REALM_MANAGEMENT, REALM_MANAGEMENT_ROLES};
 use super::context::{Operation, Resource};
 use super::representation::{realm_representation, to_event_json};
 use super::{AdminContext, AdminError, Permission};
-use crate::bootstrap::MASTER_REALM;
+use crate::bootstrap::{ADMIN_CLI, MASTER_REALM};
 use crate::domain::{RealmSettings, SignatureAlgorithm};
 use crate::realm::import::{build_bundle, parse_realm_json, ImportContext};
 use crate::realm::representation::{
-    ClientRepresentation, CompositesRepresentation, RealmRepresentation, RoleRepresentation, RolesRepresentation,
+    ClientRepresentation, CompositesRepresentation, RealmRepresentation, RoleRepresentation,
+    RolesRepresentation,
 };
 use crate::store::StoreError;
 
@@ -34,8 +35,8 @@ pub async fn get(ctx: &AdminContext<'_>, name: &str) -> Result<RealmRepresentati
 }
 
 /// Creates a realm from a RealmRepresentation body and returns its name. Like Keycloak, a realm
-/// created without `enabled` is disabled, and it gets the default roles, fresh keys and a
-/// `realm-management` client whose roles delegate administration of it.
+/// created without `enabled` is disabled, and it gets the default roles, fresh keys, a public
+/// `admin-cli` client and a `realm-management` client whose roles delegate administration of it.
 pub async fn create(ctx: &AdminContext<'_>, body: &str) -> Result<String, AdminError> {
     if !ctx.caller.may_create_realm() {
         return Err(AdminError::Forbidden);
@@ -55,7 +56,7 @@ pub async fn create(ctx: &AdminContext<'_>, body: &str) -> Result<String, AdminE
     if ctx.store.realm_by_name(&parsed.name).await?.is_some() {
         return Err(AdminError::conflict(REALM_CONFLICT));
     }
-    with_realm_management(&mut parsed.representation);
+    with_builtin_clients(&mut parsed.representation);
     let import = ImportContext { master: ctx.master, hasher: ctx.hasher, now: ctx.now };
     let (mut bundle, warnings) = build_bundle(&parsed, &import)
         .await
@@ -89,8 +90,9 @@ pub async fn update(ctx: &AdminContext<'_>, name: &str, rep: RealmRepresentation
     }
     let mut settings = rep.settings_over(realm.settings.clone());
     if let Some(alg) = &rep.default_signature_algorithm {
-        settings.default_signature_algorithm = SignatureAlgorithm::parse(alg)
-            .ok_or_else(|| AdminError::bad_request(format!("Unsupported defaultSignatureAlgorithm {alg:?}")))?;
+        settings.default_signature_algorithm = SignatureAlgorithm::parse(alg).ok_or_else(|| {
+            AdminError::bad_request(format!("Unsupported defaultSignatureAlgorithm {alg:?}"))
+        })?;
     }
     validate_settings(&settings)?;
     let enabled = rep.enabled.unwrap_or(realm.enabled);
@@ -136,12 +138,24 @@ pub async fn delete(ctx: &AdminContext<'_>, name: &str) -> Result<(), AdminError
     Ok(())
 }
 
-/// Adds the `realm-management` client and its roles (Keycloak's set, `realm-admin` including
-/// the others) unless the representation brings its own, so users in the same body can be
-/// given them through `clientRoles`. Realm import could call it too (files written by hand have
-/// no realm-management client; Keycloak's exports do).
-pub fn with_realm_management(rep: &mut RealmRepresentation) {
+/// Adds what Keycloak gives every realm unless the representation brings its own: the public
+/// `admin-cli` client (direct grants, for admin tools logging in to the realm), and the
+/// `realm-management` client with its roles (`realm-admin` including the others), so users in
+/// the same body can be given them through `clientRoles`. Realm import could call it too (files
+/// written by hand have neither; Keycloak's exports have both).
+pub fn with_builtin_clients(rep: &mut RealmRepresentation) {
     let clients = rep.clients.get_or_insert_with(Vec::new);
+    if !clients.iter().any(|c| c.client_id.as_deref() == Some(ADMIN_CLI)) {
+        clients.push(ClientRepresentation {
+            client_id: Some(ADMIN_CLI.into()),
+            name: Some("${client_admin-cli}".into()),
+            enabled: Some(true),
+            public_client: Some(true),
+            direct_access_grants_enabled: Some(true),
+            standard_flow_enabled: Some(false),
+            ..ClientRepresentation::default()
+        });
+    }
     if !clients.iter().any(|c| c.client_id.as_deref() == Some(REALM_MANAGEMENT)) {
         clients.push(ClientRepresentation {
             client_id: Some(REALM_MANAGEMENT.into()),
@@ -223,11 +237,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn realm_management_is_added_once_with_realm_admin_including_the_rest() {
+    fn builtin_clients_are_added_once_with_realm_admin_including_the_rest() {
         let mut rep = RealmRepresentation { realm: Some("demo".into()), ..Default::default() };
-        with_realm_management(&mut rep);
-        with_realm_management(&mut rep);
-        assert_eq!(rep.clients.as_ref().map(Vec::len), Some(1));
+        with_builtin_clients(&mut rep);
+        with_builtin_clients(&mut rep);
+        assert_eq!(rep.clients.as_ref().map(Vec::len), Some(2));
         let roles = &rep.roles.as_ref().unwrap().client.as_ref().unwrap()[REALM_MANAGEMENT];
         assert_eq!(roles.len(), REALM_MANAGEMENT_ROLES.len());
         let admin = roles.iter().find(|r| r.name.as_deref() == Some("realm-admin")).unwrap();

@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::crypto::{MasterKey, SecretString};
 use crate::domain::{Client, Realm, Role, User};
 use crate::realm::representation::{
-    ClientRepresentation, CredentialRepresentation, RealmRepresentation, RoleRepresentation, UserRepresentation,
+    ClientRepresentation, CredentialRepresentation, RealmRepresentation, RoleRepresentation,
+    UserRepresentation,
 };
 use crate::store::admin::{AdminEventRecord, SessionListing};
 use crate::store::{EventRecord, UserSessionRecord};
@@ -117,7 +118,11 @@ pub fn open_secret(master: &MasterKey, client: &Client) -> Option<SecretString> 
 }
 
 pub fn secret_credential(secret: Option<SecretString>) -> CredentialRepresentation {
-    CredentialRepresentation { kind: Some("secret".into()), value: secret, ..CredentialRepresentation::default() }
+    CredentialRepresentation {
+        kind: Some("secret".into()),
+        value: secret,
+        ..CredentialRepresentation::default()
+    }
 }
 
 pub fn role_representation(role: &Role) -> RoleRepresentation {
@@ -185,7 +190,9 @@ pub fn session_representation(
         remember_me: session.remember_me,
         clients: client_ids
             .iter()
-            .filter_map(|id| clients.iter().find(|c| &c.id == id).map(|c| (c.id.clone(), c.client_id.clone())))
+            .filter_map(|id| {
+                clients.iter().find(|c| &c.id == id).map(|c| (c.id.clone(), c.client_id.clone()))
+            })
             .collect(),
         transient_user: false,
     }
@@ -294,7 +301,11 @@ pub fn admin_event_representation(event: AdminEventRecord) -> AdminEventRepresen
         id: event.id,
         time: millis(event.time),
         realm_id: event.realm_id,
-        auth_details: AuthDetails { realm_id: event.auth_realm_id, user_id: event.auth_user_id, ip_address: event.ip },
+        auth_details: AuthDetails {
+            realm_id: event.auth_realm_id,
+            user_id: event.auth_user_id,
+            ip_address: event.ip,
+        },
         operation_type: event.operation,
         resource_type: event.resource_type,
         resource_path: event.resource_path,

@@ -63,7 +63,12 @@ pub async fn get(ctx: &AdminContext<'_>, realm: &str, name: &str) -> Result<Role
 }
 
 /// The composites a body names: realm roles by name, client roles by clientId and name.
-async fn composites(ctx: &AdminContext<'_>, realm: &Realm, all: &[Role], rep: &RoleRepresentation) -> Result<Vec<String>, AdminError> {
+async fn composites(
+    ctx: &AdminContext<'_>,
+    realm: &Realm,
+    all: &[Role],
+    rep: &RoleRepresentation,
+) -> Result<Vec<String>, AdminError> {
     let Some(composites) = &rep.composites else { return Ok(Vec::new()) };
     let mut ids = Vec::new();
     let mut push = |id: &String| {
@@ -94,7 +99,11 @@ async fn composites(ctx: &AdminContext<'_>, realm: &Realm, all: &[Role], rep: &R
 }
 
 /// Creates a realm role (with composites, when the body names them) and returns its name.
-pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: RoleRepresentation) -> Result<String, AdminError> {
+pub async fn create(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    rep: RoleRepresentation,
+) -> Result<String, AdminError> {
     let realm = ctx.realm(realm, Permission::ManageRealm).await?;
     let name = rep
         .name
@@ -120,7 +129,9 @@ pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: RoleRepresentation
         composites: composite_ids,
     };
     match ctx.store.create_role(&role).await {
-        Err(StoreError::Conflict(_)) => return Err(AdminError::conflict(format!("Role with name {name} already exists"))),
+        Err(StoreError::Conflict(_)) => {
+            return Err(AdminError::conflict(format!("Role with name {name} already exists")))
+        }
         other => other?,
     }
     ctx.changed(&realm);
@@ -135,7 +146,12 @@ fn is_builtin(realm: &Realm, role: &Role) -> bool {
 }
 
 /// Renames a role or changes its description. Composites are not changed here.
-pub async fn update(ctx: &AdminContext<'_>, realm: &str, name: &str, rep: RoleRepresentation) -> Result<(), AdminError> {
+pub async fn update(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    name: &str,
+    rep: RoleRepresentation,
+) -> Result<(), AdminError> {
     let realm = ctx.realm(realm, Permission::ManageRealm).await?;
     let all = ctx.store.realm_roles(&realm.id).await?;
     let mut role = by_name(&all, name)?.clone();
@@ -144,7 +160,10 @@ pub async fn update(ctx: &AdminContext<'_>, realm: &str, name: &str, rep: RoleRe
             return Err(AdminError::bad_request("Role name is missing"));
         }
         if is_builtin(&realm, &role) {
-            return Err(AdminError::bad_request(format!("The built-in role {} cannot be renamed", role.name)));
+            return Err(AdminError::bad_request(format!(
+                "The built-in role {} cannot be renamed",
+                role.name
+            )));
         }
         role.name = new_name.to_string();
     }
@@ -160,7 +179,8 @@ pub async fn update(ctx: &AdminContext<'_>, realm: &str, name: &str, rep: RoleRe
     }
     ctx.changed(&realm);
     let event = to_event_json(&role_representation(&role));
-    ctx.record(&realm.id, Operation::Update, Resource::RealmRole, &format!("roles/{}", role.name), event).await;
+    ctx.record(&realm.id, Operation::Update, Resource::RealmRole, &format!("roles/{}", role.name), event)
+        .await;
     Ok(())
 }
 
@@ -180,7 +200,11 @@ pub async fn delete(ctx: &AdminContext<'_>, realm: &str, name: &str) -> Result<(
 }
 
 /// `GET .../users/{id}/role-mappings`: the roles mapped directly, realm and per client.
-pub async fn user_mappings(ctx: &AdminContext<'_>, realm: &str, user: &str) -> Result<MappingsRepresentation, AdminError> {
+pub async fn user_mappings(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    user: &str,
+) -> Result<MappingsRepresentation, AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, user, Permission::ViewUsers).await?;
     let all = ctx.store.realm_roles(&realm.id).await?;
     let clients = ctx.clients(&realm).await?;
@@ -193,7 +217,11 @@ pub async fn user_mappings(ctx: &AdminContext<'_>, realm: &str, user: &str) -> R
         } else if let Some(client) = clients.iter().find(|c| c.id == role.container_id) {
             client_mappings
                 .entry(client.client_id.clone())
-                .or_insert_with(|| ClientMappings { id: client.id.clone(), client: client.client_id.clone(), mappings: Vec::new() })
+                .or_insert_with(|| ClientMappings {
+                    id: client.id.clone(),
+                    client: client.client_id.clone(),
+                    mappings: Vec::new(),
+                })
                 .mappings
                 .push(role_representation(role));
         }
@@ -204,7 +232,11 @@ pub async fn user_mappings(ctx: &AdminContext<'_>, realm: &str, user: &str) -> R
 }
 
 /// `GET .../users/{id}/role-mappings/realm`: the realm roles mapped directly.
-pub async fn user_realm_roles(ctx: &AdminContext<'_>, realm: &str, user: &str) -> Result<Vec<RoleRepresentation>, AdminError> {
+pub async fn user_realm_roles(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    user: &str,
+) -> Result<Vec<RoleRepresentation>, AdminError> {
     Ok(user_mappings(ctx, realm, user).await?.realm_mappings)
 }
 
@@ -230,5 +262,103 @@ pub async fn change_user_realm_roles(
     let event = to_event_json(&roles.iter().map(|r| role_representation(r)).collect::<Vec<_>>());
     let path = format!("users/{}/role-mappings/realm", user.id);
     ctx.record(&realm.id, operation, Resource::RealmRoleMapping, &path, event).await;
+    Ok(())
+}
+
+/// The client (internal id) of the realm, or 404.
+async fn client_of(
+    ctx: &AdminContext<'_>,
+    realm: &Realm,
+    client_uuid: &str,
+) -> Result<crate::domain::Client, AdminError> {
+    ctx.store
+        .client_by_id(&realm.id, client_uuid)
+        .await?
+        .ok_or_else(|| AdminError::not_found("Could not find client"))
+}
+
+fn roles_of_client<'a>(all: &'a [Role], client_uuid: &str) -> Vec<&'a Role> {
+    let mut roles: Vec<&Role> =
+        all.iter().filter(|r| r.client_role && r.container_id == client_uuid).collect();
+    roles.sort_by(|a, b| a.name.cmp(&b.name));
+    roles
+}
+
+/// `GET .../clients/{id}/roles`.
+pub async fn client_roles(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    client_uuid: &str,
+) -> Result<Vec<RoleRepresentation>, AdminError> {
+    let realm = ctx.realm_any(realm, READ_ROLES).await?;
+    let client = client_of(ctx, &realm, client_uuid).await?;
+    let all = ctx.store.realm_roles(&realm.id).await?;
+    Ok(roles_of_client(&all, &client.id).into_iter().map(role_representation).collect())
+}
+
+/// `GET .../clients/{id}/roles/{role}`.
+pub async fn client_role(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    client_uuid: &str,
+    name: &str,
+) -> Result<RoleRepresentation, AdminError> {
+    let realm = ctx.realm_any(realm, READ_ROLES).await?;
+    let client = client_of(ctx, &realm, client_uuid).await?;
+    let all = ctx.store.realm_roles(&realm.id).await?;
+    let role = roles_of_client(&all, &client.id).into_iter().find(|r| r.name == name);
+    role.map(role_representation).ok_or_else(|| AdminError::not_found(ROLE_NOT_FOUND))
+}
+
+/// `GET .../users/{id}/role-mappings/clients/{client}`: the client's roles mapped directly.
+pub async fn user_client_roles(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    user: &str,
+    client_uuid: &str,
+) -> Result<Vec<RoleRepresentation>, AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, user, Permission::ViewUsers).await?;
+    let client = client_of(ctx, &realm, client_uuid).await?;
+    let all = ctx.store.realm_roles(&realm.id).await?;
+    let mapped = ctx.store.user_role_ids(&user.id).await?;
+    Ok(roles_of_client(&all, &client.id)
+        .into_iter()
+        .filter(|r| mapped.contains(&r.id))
+        .map(role_representation)
+        .collect())
+}
+
+/// `POST` (add) or `DELETE` (remove) `.../users/{id}/role-mappings/clients/{client}`. Roles are
+/// found by name within the client (as Keycloak does), else by id. Granting `realm-management`
+/// roles is how realm-scoped admins are made; a caller may grant only those they hold.
+pub async fn change_user_client_roles(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    user: &str,
+    client_uuid: &str,
+    reps: Vec<RoleRepresentation>,
+    add: bool,
+) -> Result<(), AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, user, Permission::ManageUsers).await?;
+    let client = client_of(ctx, &realm, client_uuid).await?;
+    let all = ctx.store.realm_roles(&realm.id).await?;
+    let of_client = roles_of_client(&all, &client.id);
+    let mut roles: Vec<&Role> = Vec::new();
+    for rep in &reps {
+        let by_name = rep.name.as_ref().and_then(|n| of_client.iter().find(|r| &r.name == n));
+        let by_id = rep.id.as_ref().and_then(|id| of_client.iter().find(|r| &r.id == id));
+        roles.push(by_name.or(by_id).copied().ok_or_else(|| AdminError::not_found("Role not found"))?);
+    }
+    ctx.check_grantable(&realm, &ctx.clients(&realm).await?, &all, &roles)?;
+    let ids: Vec<String> = roles.iter().map(|r| r.id.clone()).collect();
+    if add {
+        ctx.store.add_user_roles(&user.id, &ids).await?;
+    } else {
+        ctx.store.remove_user_roles(&user.id, &ids).await?;
+    }
+    let operation = if add { Operation::Create } else { Operation::Delete };
+    let event = to_event_json(&roles.iter().map(|r| role_representation(r)).collect::<Vec<_>>());
+    let path = format!("users/{}/role-mappings/clients/{}", user.id, client.id);
+    ctx.record(&realm.id, operation, Resource::ClientRoleMapping, &path, event).await;
     Ok(())
 }

@@ -19,7 +19,8 @@ pub async fn delete(ctx: &AdminContext<'_>, realm: &str, session_id: &str) -> Re
     if !ctx.store.delete_user_session(&realm.id, session_id).await? {
         return Err(AdminError::not_found("Session not found"));
     }
-    ctx.record(&realm.id, Operation::Delete, Resource::UserSession, &format!("sessions/{session_id}"), None).await;
+    ctx.record(&realm.id, Operation::Delete, Resource::UserSession, &format!("sessions/{session_id}"), None)
+        .await;
     Ok(())
 }
 

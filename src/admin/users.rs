@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::context::{Operation, Resource};
 use super::representation::{
-    millis, session_representation, to_event_json, user_representation, AdditionalGrant, ConsentRepresentation,
-    UserSessionRepresentation, UserView,
+    millis, session_representation, to_event_json, user_representation, AdditionalGrant,
+    ConsentRepresentation, UserSessionRepresentation, UserView,
 };
 use super::{like_literal, like_search, AdminContext, AdminError, Page, Permission};
 use crate::crypto::SecretString;
@@ -78,7 +78,12 @@ pub async fn realm_and_user(
     Ok((realm, user))
 }
 
-pub async fn search(ctx: &AdminContext<'_>, realm: &str, query: &UserSearch, page: Page) -> Result<Vec<UserView>, AdminError> {
+pub async fn search(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    query: &UserSearch,
+    page: Page,
+) -> Result<Vec<UserView>, AdminError> {
     let realm = ctx.realm(realm, Permission::ViewUsers).await?;
     if page.is_empty() {
         return Ok(Vec::new());
@@ -124,7 +129,10 @@ async fn check_email_free(ctx: &AdminContext<'_>, user: &User) -> Result<(), Adm
 /// The one password a request sets, from a list of CredentialRepresentations. Only plain
 /// `password` values are accepted (hashed forms belong to realm import). `temporary` is
 /// accepted but cannot be enforced: there are no required actions yet, so it is logged.
-fn password_of(credentials: &[CredentialRepresentation], username: &str) -> Result<Option<SecretString>, AdminError> {
+fn password_of(
+    credentials: &[CredentialRepresentation],
+    username: &str,
+) -> Result<Option<SecretString>, AdminError> {
     let mut password = None;
     for credential in credentials {
         password = Some(password_value(credential, username)?);
@@ -143,7 +151,10 @@ fn password_value(credential: &CredentialRepresentation, username: &str) -> Resu
         .filter(|v| !v.expose().is_empty())
         .ok_or_else(|| AdminError::bad_request("A password credential needs a non-empty value"))?;
     if credential.temporary == Some(true) {
-        tracing::warn!(user = username, "a temporary password was set; it is kept as a permanent one (no required actions)");
+        tracing::warn!(
+            user = username,
+            "a temporary password was set; it is kept as a permanent one (no required actions)"
+        );
     }
     Ok(value)
 }
@@ -151,7 +162,11 @@ fn password_value(credential: &CredentialRepresentation, username: &str) -> Resu
 /// Creates a user and returns its id. As in Keycloak: the username is lower-cased and unique,
 /// `enabled` defaults to false, the realm's default roles are granted, and `realmRoles` /
 /// `clientRoles` in the body are ignored (grant roles through role-mappings).
-pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: UserRepresentation) -> Result<String, AdminError> {
+pub async fn create(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    rep: UserRepresentation,
+) -> Result<String, AdminError> {
     let realm = ctx.realm(realm, Permission::ManageUsers).await?;
     let username = clean(rep.username.as_ref())
         .ok_or_else(|| AdminError::bad_request("User name is missing"))?
@@ -205,7 +220,12 @@ pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: UserRepresentation
 /// Applies the fields present in the body. Disabling a user ends all their sessions at once
 /// (their access tokens die with the session); a password in `credentials` is set as by
 /// reset-password.
-pub async fn update(ctx: &AdminContext<'_>, realm: &str, id: &str, rep: UserRepresentation) -> Result<(), AdminError> {
+pub async fn update(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+    rep: UserRepresentation,
+) -> Result<(), AdminError> {
     let (realm, mut user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
     let was_enabled = user.enabled;
     if let Some(username) = &rep.username {
@@ -264,10 +284,17 @@ pub async fn delete(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<(),
     Ok(())
 }
 
-async fn change_password(ctx: &AdminContext<'_>, realm: &Realm, user: &User, password: SecretString) -> Result<u64, AdminError> {
+async fn change_password(
+    ctx: &AdminContext<'_>,
+    realm: &Realm,
+    user: &User,
+    password: SecretString,
+) -> Result<u64, AdminError> {
     match set_password(ctx.store, ctx.hasher, realm, &user.id, password, ctx.now, None).await {
         Ok(ended) => Ok(ended),
-        Err(PasswordError::Empty) => Err(AdminError::bad_request("A password credential needs a non-empty value")),
+        Err(PasswordError::Empty) => {
+            Err(AdminError::bad_request("A password credential needs a non-empty value"))
+        }
         Err(PasswordError::Hash) => Err(AdminError::Internal("password hashing failed".into())),
         Err(PasswordError::Store(e)) => Err(e.into()),
     }
@@ -291,20 +318,34 @@ pub async fn reset_password(
 }
 
 /// The user's sessions alive now, online or offline.
-async fn live_sessions(ctx: &AdminContext<'_>, realm: &Realm, user: &User, offline: bool) -> Result<Vec<SessionWithClients>, AdminError> {
+async fn live_sessions(
+    ctx: &AdminContext<'_>,
+    realm: &Realm,
+    user: &User,
+    offline: bool,
+) -> Result<Vec<SessionWithClients>, AdminError> {
     let sessions = ctx.store.sessions_of_user(&user.id).await?;
     Ok(sessions
         .into_iter()
-        .filter(|s| s.session.offline == offline && session::is_alive(&realm.settings, &s.session, None, ctx.now))
+        .filter(|s| {
+            s.session.offline == offline && session::is_alive(&realm.settings, &s.session, None, ctx.now)
+        })
         .collect())
 }
 
 /// `GET .../users/{id}/sessions`: the user's live online (SSO) sessions.
-pub async fn sessions(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<Vec<UserSessionRepresentation>, AdminError> {
+pub async fn sessions(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+) -> Result<Vec<UserSessionRepresentation>, AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
     let clients = ctx.clients(&realm).await?;
     let live = live_sessions(ctx, &realm, &user, false).await?;
-    Ok(live.iter().map(|s| session_representation(&s.session, &user.username, &s.client_ids, &clients)).collect())
+    Ok(live
+        .iter()
+        .map(|s| session_representation(&s.session, &user.username, &s.client_ids, &clients))
+        .collect())
 }
 
 /// `GET .../users/{id}/offline-sessions/{clientUuid}`: the user's live offline sessions that
@@ -333,13 +374,18 @@ pub async fn offline_sessions(
 pub async fn logout(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<u64, AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
     let ended = ctx.store.delete_user_sessions(&user.id, false).await?;
-    ctx.record(&realm.id, Operation::Action, Resource::User, &format!("users/{}/logout", user.id), None).await;
+    ctx.record(&realm.id, Operation::Action, Resource::User, &format!("users/{}/logout", user.id), None)
+        .await;
     Ok(ended)
 }
 
 /// `GET .../users/{id}/consents`: per client, the consent given and whether offline tokens are
 /// held (Keycloak's "Offline Token" additional grant).
-pub async fn consents(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<Vec<ConsentRepresentation>, AdminError> {
+pub async fn consents(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+) -> Result<Vec<ConsentRepresentation>, AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
     let clients = ctx.clients(&realm).await?;
     let client_id_of = |id: &str| clients.iter().find(|c| c.id == id).map(|c| c.client_id.clone());
@@ -368,7 +414,9 @@ pub async fn consents(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<V
                 additional_grants: Vec::new(),
             });
             if entry.additional_grants.is_empty() {
-                entry.additional_grants.push(AdditionalGrant { client: client_id, key: "Offline Token".into() });
+                entry
+                    .additional_grants
+                    .push(AdditionalGrant { client: client_id, key: "Offline Token".into() });
             }
         }
     }
@@ -378,7 +426,12 @@ pub async fn consents(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<V
 /// `DELETE .../users/{id}/consents/{clientId}`: revokes the consent and ends the client's
 /// offline sessions of the user, so its offline tokens (and the access tokens minted from them)
 /// stop working at once. 404 when there was neither.
-pub async fn revoke_consent(ctx: &AdminContext<'_>, realm: &str, id: &str, client_id: &str) -> Result<(), AdminError> {
+pub async fn revoke_consent(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+    client_id: &str,
+) -> Result<(), AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
     let client: Client = ctx
         .store

@@ -64,6 +64,10 @@ pub struct RealmSettings {
     /// Our default is `true` where Keycloak's is `false`: refresh tokens rotate (DESIGN.md §2).
     pub revoke_refresh_token: bool,
     pub refresh_token_max_reuse: i64,
+    /// Ours, not Keycloak's (issue 7 item 6): for this many seconds after a rotation, the token
+    /// just consumed may be presented again and gets the same successor (a client that lost the
+    /// response retries); 0, the default, treats any such reuse as theft.
+    pub refresh_token_reuse_interval_seconds: i64,
     pub default_signature_algorithm: SignatureAlgorithm,
     pub remember_me: bool,
     pub login_with_email_allowed: bool,
@@ -104,6 +108,7 @@ impl Default for RealmSettings {
             client_offline_session_max_lifespan: 0,
             revoke_refresh_token: true,
             refresh_token_max_reuse: 0,
+            refresh_token_reuse_interval_seconds: 0,
             default_signature_algorithm: SignatureAlgorithm::RS256,
             remember_me: false,
             login_with_email_allowed: true,
@@ -150,6 +155,7 @@ mod tests {
         assert_eq!(json["ssoSessionIdleTimeout"], 1800);
         assert_eq!(json["offlineSessionMaxLifespan"], 5_184_000);
         assert_eq!(json["revokeRefreshToken"], true);
+        assert_eq!(json["refreshTokenReuseIntervalSeconds"], 0);
         assert_eq!(json["defaultSignatureAlgorithm"], "RS256");
     }
 

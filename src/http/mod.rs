@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod base_url;
+pub mod cors;
 pub mod discovery;
 pub mod error;
 pub mod health;

@@ -71,6 +71,7 @@ impl ClientRequest {
         GrantContext {
             store: &state.store,
             hasher: &state.hasher,
+            master_key: &state.master_key,
             events: &state.events,
             realm: &self.realm,
             client: &self.client,

@@ -95,16 +95,12 @@ impl OAuthError {
 
 impl From<crate::store::StoreError> for OAuthError {
     fn from(e: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
-        match e {
-            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
-                tracing::error!(error = %e, "database unavailable");
-                Self::TemporarilyUnavailable
-            }
-            other => {
-                tracing::error!(error = %other, "storage failure");
-                Self::ServerError
-            }
+        if e.is_unavailable() {
+            tracing::error!(error = %e, "database unavailable");
+            Self::TemporarilyUnavailable
+        } else {
+            tracing::error!(error = %e, "storage failure");
+            Self::ServerError
         }
     }
 }

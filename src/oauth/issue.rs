@@ -42,11 +42,14 @@ pub struct TokenResponse {
 pub struct PlannedRefresh {
     pub jti: String,
     pub offline: bool,
+    /// The shell's `iat` when it is not now: a successor re-issued within the reuse interval
+    /// keeps the one it was first issued with, so the client gets the same token.
+    pub issued_at: Option<UnixTime>,
 }
 
 impl PlannedRefresh {
     pub fn new(offline: bool) -> Self {
-        Self { jti: random_token::<32>(), offline }
+        Self { jti: random_token::<32>(), offline, issued_at: None }
     }
 
     pub fn hash(&self) -> TokenHash {
@@ -192,7 +195,7 @@ pub fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
             let offline_without_max = planned.offline && !issue.realm.realm.settings.offline_session_max_lifespan_enabled;
             let claims = RefreshClaims {
                 exp: *deadline,
-                iat: issue.now,
+                iat: planned.issued_at.unwrap_or(issue.now),
                 jti: planned.jti.clone(),
                 iss: issue.issuer.to_string(),
                 aud: issue.issuer.to_string(),

@@ -16,6 +16,10 @@ impl FormParams {
         let mut values = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for (key, value) in form_urlencoded::parse(body) {
+            // RFC 6749 Appendix A: no parameter may hold %x00 (and Postgres text cannot)
+            if key.contains('\0') || value.contains('\0') {
+                return Err(OAuthError::InvalidRequest("Parameters may not contain NUL characters".into()));
+            }
             if !seen.insert(key.to_string()) {
                 return Err(OAuthError::InvalidRequest(format!("duplicated parameter: {key}")));
             }
@@ -57,6 +61,13 @@ mod tests {
     fn a_repeated_parameter_is_invalid() {
         let err = FormParams::parse(b"grant_type=password&grant_type=refresh_token").unwrap_err();
         assert_eq!(err.code(), "invalid_request");
+    }
+
+    #[test]
+    fn a_nul_character_is_invalid() {
+        for body in [&b"username=a%00b"[..], b"us%00er=a", b"username=\0"] {
+            assert_eq!(FormParams::parse(body).unwrap_err().code(), "invalid_request");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod cleanup;
 pub mod metrics;
+pub mod rate_limit;
 pub mod telemetry;
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -72,6 +72,11 @@ impl RealmCache {
         if let Some(hit) = self.cached(name) {
             return Ok(Some(hit));
         }
+        // No realm can be named so (import checks names), so junk from a URL (a NUL byte that
+        // Postgres refuses, 10 KB of text, `..`) never costs a query.
+        if crate::domain::realm::validate_realm_name(name).is_err() {
+            return Ok(None);
+        }
         let Some(realm) = self.store.realm_by_name(name).await? else {
             return Ok(None);
         };

@@ -95,6 +95,7 @@ realm_representation! {
     client_offline_session_max_lifespan: i64,
     revoke_refresh_token: bool,
     refresh_token_max_reuse: i64,
+    refresh_token_reuse_interval_seconds: i64,
     remember_me: bool,
     login_with_email_allowed: bool,
     ssl_required: String,

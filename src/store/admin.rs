@@ -107,7 +107,12 @@ pub trait AdminStore {
     async fn count_users(&self, realm_id: &str, filter: &UserFilter) -> Result<i64, StoreError>;
 
     /// Other users of the realm with this email, compared case-insensitively.
-    async fn users_with_email(&self, realm_id: &str, email: &str, except: &str) -> Result<Vec<User>, StoreError>;
+    async fn users_with_email(
+        &self,
+        realm_id: &str,
+        email: &str,
+        except: &str,
+    ) -> Result<Vec<User>, StoreError>;
 
     /// Writes username, email, names, enabled and email_verified. `Conflict` when the username
     /// is taken; false when no such user is in the realm.
@@ -149,7 +154,11 @@ pub trait AdminStore {
     /// Writes every column of the client but its id, realm and creation time (the sealed secret
     /// included), and creates the service-account user when given, in one transaction.
     /// `Conflict` on a taken `client_id`; false when no such client is in the realm.
-    async fn update_client(&self, client: &Client, service_account: Option<&NewServiceAccount>) -> Result<bool, StoreError>;
+    async fn update_client(
+        &self,
+        client: &Client,
+        service_account: Option<&NewServiceAccount>,
+    ) -> Result<bool, StoreError>;
 
     /// Deletes the client with its roles, service-account user, consents and client sessions
     /// (their user sessions locked first). False when absent.
@@ -169,7 +178,11 @@ pub trait AdminStore {
 
     /// Per client, how many online and offline sessions whose cleanup bound is after `now` hold
     /// a client session of it. Clients without sessions are absent.
-    async fn client_session_counts(&self, realm_id: &str, now: UnixTime) -> Result<Vec<ClientSessionCount>, StoreError>;
+    async fn client_session_counts(
+        &self,
+        realm_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<ClientSessionCount>, StoreError>;
 
     /// Ends every session of the realm, offline ones included (locked first); returns how many.
     async fn delete_realm_sessions(&self, realm_id: &str) -> Result<u64, StoreError>;
@@ -177,5 +190,9 @@ pub trait AdminStore {
     async fn insert_admin_event(&self, event: &AdminEventRecord) -> Result<(), StoreError>;
 
     /// Newest first.
-    async fn list_admin_events(&self, realm_id: &str, filter: &AdminEventFilter) -> Result<Vec<AdminEventRecord>, StoreError>;
+    async fn list_admin_events(
+        &self,
+        realm_id: &str,
+        filter: &AdminEventFilter,
+    ) -> Result<Vec<AdminEventRecord>, StoreError>;
 }

@@ -63,6 +63,8 @@ impl From<ClientSessionRow> for ClientSessionRecord {
 #[derive(sqlx::FromRow)]
 pub(crate) struct RotationRow {
     pub reuse_count: i64,
+    pub successor_hash: Option<Vec<u8>>,
+    pub successor_sealed: Option<Vec<u8>>,
     pub family_id: String,
     pub revoked_at: Option<i64>,
     pub scope: String,
@@ -113,8 +115,8 @@ macro_rules! impl_session_store {
         use crate::store::common_sessions::{ClientSessionRow, EventRow, RotationRow, SessionRow, SESSION_COLUMNS};
         use crate::store::sessions::{
             AuthCodeRecord, ClientSessionRecord, CodeOutcome, ConsentRecord, EventFilter, EventRecord, LivenessCheck,
-            LoginFailureRecord, NewGrant, RotateOutcome, RotateRequest, RotatedGrant, SessionStore, SessionWithClients,
-            StartedGrant, TokenHash, UserSessionRecord,
+            LoginFailureRecord, NewGrant, ReplayedGrant, ReuseInterval, RotateOutcome, RotateRequest, RotatedGrant,
+            SessionStore, SessionWithClients, StartedGrant, TokenHash, UserSessionRecord,
         };
 
         impl $store {
@@ -416,9 +418,10 @@ macro_rules! impl_session_store {
                 Ok(StartedGrant { session, client_session })
             }
 
-            async fn rotate_refresh_token(
+            async fn rotate_refresh_token_within(
                 &self,
                 request: &RotateRequest,
+                interval: Option<&ReuseInterval>,
                 alive: LivenessCheck<'_>,
             ) -> Result<RotateOutcome, StoreError> {
                 let mut tx = self.begin_write().await?;
@@ -438,7 +441,8 @@ macro_rules! impl_session_store {
                     return Ok(RotateOutcome::Unknown);
                 }
                 let row: Option<RotationRow> = sqlx::query_as(&format!(
-                    "SELECT t.reuse_count, f.id AS family_id, f.revoked_at, f.scope, cs.id AS cs_id, \
+                    "SELECT t.reuse_count, t.successor_hash, t.successor_sealed, f.id AS family_id, f.revoked_at, \
+                     f.scope, cs.id AS cs_id, \
                      cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
                      cs.last_access_at AS cs_last_access_at, {SESSION_COLUMNS} \
                      FROM refresh_tokens t \
@@ -457,14 +461,33 @@ macro_rules! impl_session_store {
                 if row.revoked_at.is_some() {
                     return Ok(RotateOutcome::FamilyRevoked);
                 }
+                let mut replay = None;
                 if request.rotate && row.reuse_count > request.max_reuse {
-                    sqlx::query("UPDATE token_families SET revoked_at = $1 WHERE id = $2")
-                        .bind(request.now)
-                        .bind(&row.family_id)
-                        .execute(&mut *tx)
+                    // Lost-response recovery: the successor this token's rotation recorded may
+                    // never have reached the client. Still unused and young enough: hand it out
+                    // again. Anything else is a reuse.
+                    if let (Some(interval), Some(hash), Some(sealed)) = (interval, &row.successor_hash, &row.successor_sealed) {
+                        let successor: Option<(i64, Option<i64>, String)> = sqlx::query_as(
+                            "SELECT issued_at, consumed_at, family_id FROM refresh_tokens WHERE token_hash = $1",
+                        )
+                        .bind(&hash[..])
+                        .fetch_optional(&mut *tx)
                         .await?;
-                    tx.commit().await?;
-                    return Ok(RotateOutcome::ReuseDetected { family_id: row.family_id });
+                        if let (Some((issued_at, None, family)), Ok(hash)) = (successor, TokenHash::try_from(&hash[..])) {
+                            if family == row.family_id && request.now < issued_at.saturating_add(interval.seconds) {
+                                replay = Some((hash, sealed.clone(), issued_at));
+                            }
+                        }
+                    }
+                    if replay.is_none() {
+                        sqlx::query("UPDATE token_families SET revoked_at = $1 WHERE id = $2")
+                            .bind(request.now)
+                            .bind(&row.family_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        return Ok(RotateOutcome::ReuseDetected { family_id: row.family_id });
+                    }
                 }
                 let mut session: UserSessionRecord = row.session.into();
                 let mut client_session = ClientSessionRecord {
@@ -484,15 +507,43 @@ macro_rules! impl_session_store {
                 let Some(expires_at) = alive(&session, &client_session) else {
                     return Ok(RotateOutcome::SessionInactive);
                 };
-                if request.rotate {
-                    sqlx::query(
-                        "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
-                         consumed_at = COALESCE(consumed_at, $1) WHERE token_hash = $2",
-                    )
-                    .bind(request.now)
-                    .bind(&request.presented[..])
-                    .execute(&mut *tx)
-                    .await?;
+                if let Some((successor_hash, successor_sealed, successor_issued_at)) = replay {
+                    let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
+                    tx.commit().await?;
+                    let grant = RotatedGrant { session, client_session, family_id: row.family_id, scope: row.scope, user, role_ids };
+                    return Ok(RotateOutcome::Replayed(Box::new(ReplayedGrant {
+                        grant,
+                        successor_hash,
+                        successor_sealed,
+                        successor_issued_at,
+                    })));
+                }
+                match interval {
+                    Some(interval) if request.rotate => {
+                        sqlx::query(
+                            "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
+                             consumed_at = COALESCE(consumed_at, $1), successor_hash = $2, successor_sealed = $3, \
+                             reuse_until = $4 WHERE token_hash = $5",
+                        )
+                        .bind(request.now)
+                        .bind(&request.successor[..])
+                        .bind(&interval.successor_sealed)
+                        .bind(request.now.saturating_add(interval.seconds))
+                        .bind(&request.presented[..])
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    _ if request.rotate => {
+                        sqlx::query(
+                            "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
+                             consumed_at = COALESCE(consumed_at, $1) WHERE token_hash = $2",
+                        )
+                        .bind(request.now)
+                        .bind(&request.presented[..])
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    _ => {}
                 }
                 sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
                     .bind(&request.successor[..])
@@ -769,6 +820,22 @@ macro_rules! impl_session_store {
                 ] {
                     deleted += sqlx::query(statement).bind(now).bind(batch).execute(&self.pool).await?.rows_affected();
                 }
+                // sealed successors past their reuse interval: cleared, not counted (no row goes)
+                sqlx::query(
+                    "UPDATE refresh_tokens SET successor_hash = NULL, successor_sealed = NULL, reuse_until = NULL \
+                     WHERE token_hash IN (SELECT token_hash FROM refresh_tokens \
+                     WHERE successor_sealed IS NOT NULL AND reuse_until < $1 LIMIT $2)",
+                )
+                .bind(now)
+                .bind(batch)
+                .execute(&self.pool)
+                .await?;
+                deleted += sqlx::query("DELETE FROM admin_events WHERE id IN (SELECT id FROM admin_events WHERE time < $1 LIMIT $2)")
+                    .bind(events_before)
+                    .bind(batch)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
                 deleted += sqlx::query("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 LIMIT $2)")
                     .bind(events_before)
                     .bind(batch)

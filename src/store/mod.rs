@@ -27,11 +27,51 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found: {0}")]
     NotFound(String),
-    /// The database could not be reached or answered with an error.
+    /// The database could not be reached or answered with an error. A lost, refused or
+    /// shut-down connection arrives here as `sqlx::Error::Io` whichever layer noticed it (see
+    /// `From<sqlx::Error>`), so every caller can map "unavailable" to 503 the same way.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// The database is unreachable, shutting down or out of connections: the request may
+    /// succeed later (503 `temporarily_unavailable`), as opposed to a fault of the request or data.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed
+            )
+        )
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if connection_lost(db.as_ref()) => StoreError::Database(sqlx::Error::Io(
+                std::io::Error::new(std::io::ErrorKind::ConnectionAborted, db.message().to_string()),
+            )),
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Errors the database reports when it, not the statement, is the problem: Postgres's SQLSTATE
+/// classes 08 (connection exception), 53 (insufficient resources) and 57P (shutdown, crash,
+/// cannot connect now); SQLite's BUSY, LOCKED (after the busy timeout), IOERR, FULL, CANTOPEN.
+fn connection_lost(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let code = db.code().unwrap_or_default();
+    if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+        code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+    } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6 | 10 | 13 | 14))
+    } else {
+        false
+    }
 }
 
 /// A realm's signing or HMAC key as stored: the private part is sealed under the master key.
@@ -187,12 +227,25 @@ impl<T> Store for T where
 {
 }
 
+/// How long a caller waits for a connection unless configured (`db-acquire-timeout`).
+pub const DEFAULT_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Opens the backend named by the URL's scheme, runs its migrations and returns it.
 pub async fn connect(url: &str, pool_size: u32) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    connect_with(url, pool_size, DEFAULT_ACQUIRE_TIMEOUT).await
+}
+
+/// `connect` with the time a caller may wait for a connection: while the database is down the
+/// pool retries connecting until then, and the caller gets `PoolTimedOut` (503), never a hang.
+pub async fn connect_with(
+    url: &str,
+    pool_size: u32,
+    acquire_timeout: std::time::Duration,
+) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(PostgresStore::connect(url, pool_size).await?))
+        Ok(std::sync::Arc::new(PostgresStore::connect(url, pool_size, acquire_timeout).await?))
     } else if url.starts_with("sqlite:") {
-        Ok(std::sync::Arc::new(SqliteStore::connect(url, pool_size).await?))
+        Ok(std::sync::Arc::new(SqliteStore::connect(url, pool_size, acquire_timeout).await?))
     } else {
         Err(StoreError::Corrupt(format!("unsupported database URL scheme in {}", redact_url(url))))
     }

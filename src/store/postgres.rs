@@ -16,15 +16,22 @@ pub struct PostgresStore {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Server-side bound on one statement (lock waits included): far above any request's needs,
+/// it only ends the pathological ones, which then fail instead of holding a connection.
+const STATEMENT_TIMEOUT: &str = "30s";
+
 impl PostgresStore {
-    /// Connects and applies pending migrations.
-    pub async fn connect(url: &str, pool_size: u32) -> Result<Self, StoreError> {
+    /// Connects and applies pending migrations. While the database is down, a caller waits at
+    /// most `acquire_timeout` (the pool retries refused connections until then) and then gets
+    /// `PoolTimedOut`; a statement stuck on a lock gives up after `STATEMENT_TIMEOUT`.
+    pub async fn connect(url: &str, pool_size: u32, acquire_timeout: Duration) -> Result<Self, StoreError> {
         let options: PgConnectOptions = url.parse::<PgConnectOptions>()?
+            .options([("statement_timeout", STATEMENT_TIMEOUT)])
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(acquire_timeout)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;

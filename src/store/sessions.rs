@@ -79,6 +79,29 @@ pub struct RotateRequest {
     pub max_reuse: i64,
 }
 
+/// Lost-response recovery for one rotation (realm setting `refreshTokenReuseIntervalSeconds`).
+#[derive(Debug, Clone)]
+pub struct ReuseInterval {
+    /// How long after its rotation a consumed token may come back for the same successor.
+    pub seconds: i64,
+    /// The successor's jti sealed under the master key (bound to the presented token's hash):
+    /// kept on the consumed row until `now + seconds`, as the only way to hand the same
+    /// successor out again, since the store otherwise knows it by hash alone.
+    pub successor_sealed: Vec<u8>,
+}
+
+/// A consumed token came back within the reuse interval, and the successor its rotation
+/// recorded is still unused: the grant re-issues that successor. Nothing was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayedGrant {
+    pub grant: RotatedGrant,
+    pub successor_hash: TokenHash,
+    /// As `ReuseInterval::successor_sealed` stored it.
+    pub successor_sealed: Vec<u8>,
+    /// When the successor was issued: its `iat`, and the time its `exp` was computed at.
+    pub successor_issued_at: UnixTime,
+}
+
 /// What a rotation found, decided and did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RotateOutcome {
@@ -93,6 +116,8 @@ pub enum RotateOutcome {
     ReuseDetected { family_id: String },
     /// The session is past its idle or max deadline, or the user is disabled.
     SessionInactive,
+    /// Lost-response recovery: see `ReplayedGrant`.
+    Replayed(Box<ReplayedGrant>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -229,6 +254,22 @@ pub trait SessionStore {
         &self,
         request: &RotateRequest,
         alive: LivenessCheck<'_>,
+    ) -> Result<RotateOutcome, StoreError> {
+        self.rotate_refresh_token_within(request, None, alive).await
+    }
+
+    /// `rotate_refresh_token` with lost-response recovery. With `interval`, a rotation also
+    /// records the successor (hash and sealed jti) on the consumed row. A token that would be a
+    /// reuse is instead `Replayed` when, under the same session lock: its row recorded a
+    /// successor, that successor was issued less than `interval.seconds` ago, is still unused
+    /// and its family is not revoked, and the session is alive. Otherwise the rules of
+    /// `rotate_refresh_token` apply unchanged (a reuse revokes the family). Without `interval`
+    /// nothing is recorded or replayed.
+    async fn rotate_refresh_token_within(
+        &self,
+        request: &RotateRequest,
+        interval: Option<&ReuseInterval>,
+        alive: LivenessCheck<'_>,
     ) -> Result<RotateOutcome, StoreError>;
 
     /// Revokes the family holding this token (RFC 7009). Offline families end their offline
@@ -268,6 +309,7 @@ pub trait SessionStore {
     async fn list_events(&self, realm_id: &str, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError>;
 
     /// Deletes at most `batch` rows of each kind that expired before `now` (sessions past their
-    /// upper bound, used codes, revoked-token records, events older than `events_before`).
+    /// upper bound, used codes, revoked-token records, events and admin events older than
+    /// `events_before`).
     async fn delete_expired(&self, now: UnixTime, events_before: UnixTime, batch: i64) -> Result<u64, StoreError>;
 }

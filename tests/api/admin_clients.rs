@@ -3,12 +3,19 @@
 
 use serde_json::{json, Value};
 
-use crate::admin_support::{carol, field, password_grant, token_request, vault, Admin, CAROL_PASSWORD, VAULT_SECRET};
+use crate::admin_support::{
+    carol, field, password_grant, token_request, vault, Admin, CAROL_PASSWORD, VAULT_SECRET,
+};
 use crate::backend_tests;
 use crate::helpers::TestApp;
 
 async fn client_credentials(app: &TestApp, client: &str, secret: &str) -> (u16, Value) {
-    token_request(app, "vault", &[("grant_type", "client_credentials"), ("client_id", client), ("client_secret", secret)]).await
+    token_request(
+        app,
+        "vault",
+        &[("grant_type", "client_credentials"), ("client_id", client), ("client_secret", secret)],
+    )
+    .await
 }
 
 backend_tests! {

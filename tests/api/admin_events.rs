@@ -3,11 +3,18 @@
 
 use serde_json::{json, Value};
 
-use crate::admin_support::{carol, field, password_grant, refresh, token_request, vault, Admin, CAROL_PASSWORD};
+use crate::admin_support::{
+    carol, field, password_grant, refresh, token_request, vault, Admin, CAROL_PASSWORD,
+};
 use crate::backend_tests;
 
 fn kinds(events: &Value) -> Vec<&str> {
-    events.as_array().unwrap_or_else(|| panic!("{events}")).iter().map(|e| e["type"].as_str().unwrap()).collect()
+    events
+        .as_array()
+        .unwrap_or_else(|| panic!("{events}"))
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect()
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {

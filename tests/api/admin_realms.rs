@@ -3,7 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::admin_support::{active, call, carol, count, field, password_grant, refresh, token_request, vault, Admin};
+use crate::admin_support::{
+    active, call, carol, count, field, password_grant, refresh, token_request, vault, Admin,
+};
 use crate::backend_tests;
 
 fn names(realms: &Value) -> Vec<String> {

@@ -6,15 +6,26 @@ use crate::admin_support::{carol, field, password_grant, vault, Admin};
 use crate::backend_tests;
 
 fn names(roles: &Value) -> Vec<&str> {
-    roles.as_array().unwrap_or_else(|| panic!("{roles}")).iter().map(|r| r["name"].as_str().unwrap()).collect()
+    roles
+        .as_array()
+        .unwrap_or_else(|| panic!("{roles}"))
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect()
 }
 
 fn realm_roles_in(tokens: &Value) -> Vec<String> {
     use base64::Engine;
     let payload = field(tokens, "access_token").split('.').nth(1).unwrap().to_string();
     let claims: Value =
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-    claims["realm_access"]["roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect()
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+            .unwrap();
+    claims["realm_access"]["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect()
 }
 
 backend_tests! {
@@ -111,6 +122,49 @@ backend_tests! {
         assert_eq!(bob_admin.get("/admin/realms/vault").await.status, 200);
         assert_eq!(admin.delete_with(&grant, json!([{"name": "admin"}])).await.status, 204);
         assert_eq!(bob_admin.get("/admin/realms/vault").await.status, 403, "and taking it away, too");
+        app.stop().await;
+    }
+
+    async fn client_role_mappings_make_realm_admins_and_only_holders_grant_admin_roles(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        assert_eq!(admin.post("/admin/realms", json!({"realm": "acme", "enabled": true})).await.status, 201);
+        let mut ids = Vec::new();
+        for name in ["helper", "lead"] {
+            let user = json!({"username": name, "enabled": true, "credentials": [{"value": format!("{name}-password")}]});
+            ids.push(admin.post("/admin/realms/acme/users", user).await.created_id());
+        }
+        let (helper, lead) = (ids[0].clone(), ids[1].clone());
+        let management = admin.client_uuid("acme", "realm-management").await;
+        let roles = admin.ok(&format!("/admin/realms/acme/clients/{management}/roles")).await;
+        for role in ["manage-users", "realm-admin", "view-clients", "view-realm", "view-users"] {
+            assert!(names(&roles).contains(&role), "{role} in {roles}");
+        }
+        let view_users = admin.ok(&format!("/admin/realms/acme/clients/{management}/roles/view-users")).await;
+        assert_eq!((view_users["clientRole"].as_bool(), view_users["containerId"].as_str()), (Some(true), Some(management.as_str())));
+        assert_eq!(admin.get(&format!("/admin/realms/acme/clients/{management}/roles/nope")).await.status, 404);
+
+        let helper_path = format!("/admin/realms/acme/users/{helper}/role-mappings/clients/{management}");
+        assert_eq!(admin.post(&helper_path, json!([{"name": "manage-users"}])).await.status, 204);
+        assert_eq!(names(&admin.ok(&helper_path).await), ["manage-users"]);
+        let all = admin.ok(&format!("/admin/realms/acme/users/{helper}/role-mappings")).await;
+        assert_eq!(all["clientMappings"]["realm-management"]["id"], management.as_str());
+        assert_eq!(names(&all["clientMappings"]["realm-management"]["mappings"]), ["manage-users"]);
+
+        let tokens = password_grant(&app, "acme", "admin-cli", None, "helper", "helper-password", None).await;
+        let helper_admin = Admin::with_token(&app, field(&tokens, "access_token"));
+        assert_eq!(helper_admin.get("/admin/realms/acme/users").await.status, 200, "a realm admin now");
+        assert_eq!(helper_admin.get("/admin/realms/acme/clients").await.status, 403);
+        let lead_path = format!("/admin/realms/acme/users/{lead}/role-mappings/clients/{management}");
+        assert_eq!(helper_admin.post(&lead_path, json!([{"name": "view-clients"}])).await.status, 403, "not theirs to give");
+        assert_eq!(helper_admin.post(&lead_path, json!([{"name": "realm-admin"}])).await.status, 403);
+        assert_eq!(helper_admin.post(&lead_path, json!([{"name": "manage-users"}])).await.status, 204, "theirs to give");
+        assert_eq!(names(&admin.ok(&lead_path).await), ["manage-users"]);
+
+        assert_eq!(admin.post(&helper_path, json!([{"name": "nope"}])).await.status, 404);
+        assert_eq!(admin.post(&format!("/admin/realms/acme/users/{helper}/role-mappings/clients/nope"), json!([])).await.status, 404);
+        assert_eq!(admin.delete_with(&helper_path, json!([{"name": "manage-users"}])).await.status, 204);
+        assert_eq!(helper_admin.get("/admin/realms/acme/users").await.status, 403, "rights end at once");
         app.stop().await;
     }
 }

@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use crate::admin_support::{active, carol, field, password_grant, refresh, refresh_tokens, token_request, vault, Admin, CAROL_PASSWORD, VAULT_SECRET};
+use crate::admin_support::{
+    active, carol, field, password_grant, refresh, refresh_tokens, token_request, vault, Admin,
+    CAROL_PASSWORD, VAULT_SECRET,
+};
 use crate::backend_tests;
 
 backend_tests! {

@@ -38,7 +38,13 @@ impl Reply {
 }
 
 /// Sends an admin request with `token` (or none) and an optional JSON body.
-pub async fn call(app: &TestApp, token: Option<&str>, method: &str, path: &str, body: Option<Value>) -> Reply {
+pub async fn call(
+    app: &TestApp,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut request = app.http.request(method, app.url(path));
     if let Some(token) = token {
@@ -53,7 +59,11 @@ pub async fn call(app: &TestApp, token: Option<&str>, method: &str, path: &str, 
         (header("location"), header("www-authenticate"), header("cache-control"));
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
-    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
     Reply { status, location, www_authenticate, cache_control, body }
 }
 
@@ -136,7 +146,12 @@ pub async fn password_grant(
     password: &str,
     scope: Option<&str>,
 ) -> Value {
-    let mut form = vec![("grant_type", "password"), ("client_id", client), ("username", username), ("password", password)];
+    let mut form = vec![
+        ("grant_type", "password"),
+        ("client_id", client),
+        ("username", username),
+        ("password", password),
+    ];
     if let Some(secret) = secret {
         form.push(("client_secret", secret));
     }
@@ -160,12 +175,16 @@ pub async fn refresh(app: &TestApp, refresh_token: &str) -> u16 {
 
 /// A refresh with client `backend`: status and body (the rotated tokens on success).
 pub async fn refresh_tokens(app: &TestApp, refresh_token: &str) -> (u16, Value) {
-    token_request(app, "vault", &[
-        ("grant_type", "refresh_token"),
-        ("client_id", "backend"),
-        ("client_secret", VAULT_SECRET),
-        ("refresh_token", refresh_token),
-    ])
+    token_request(
+        app,
+        "vault",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "backend"),
+            ("client_secret", VAULT_SECRET),
+            ("refresh_token", refresh_token),
+        ],
+    )
     .await
 }
 
@@ -194,13 +213,21 @@ pub async fn count(app: &TestApp, sql: &str, param: &str) -> i64 {
         Backend::Sqlite => {
             use sqlx::Connection;
             let mut conn = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
-            let (n,): (i64,) = sqlx::query_as(sql).bind(param).fetch_one(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let (n,): (i64,) = sqlx::query_as(sql)
+                .bind(param)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
             n
         }
         Backend::Postgres => {
             use sqlx::Connection;
             let mut conn = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
-            let (n,): (i64,) = sqlx::query_as(sql).bind(param).fetch_one(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let (n,): (i64,) = sqlx::query_as(sql)
+                .bind(param)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
             n
         }
     }

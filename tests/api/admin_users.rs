@@ -9,13 +9,27 @@ use crate::admin_support::{
 use crate::backend_tests;
 
 fn usernames(users: &Value) -> Vec<&str> {
-    users.as_array().unwrap_or_else(|| panic!("{users}")).iter().map(|u| u["username"].as_str().unwrap()).collect()
+    users
+        .as_array()
+        .unwrap_or_else(|| panic!("{users}"))
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect()
 }
 
 async fn login_status(app: &crate::helpers::TestApp, username: &str, password: &str) -> u16 {
-    token_request(app, "vault", &[
-        ("grant_type", "password"), ("client_id", "frontend"), ("username", username), ("password", password),
-    ]).await.0
+    token_request(
+        app,
+        "vault",
+        &[
+            ("grant_type", "password"),
+            ("client_id", "frontend"),
+            ("username", username),
+            ("password", password),
+        ],
+    )
+    .await
+    .0
 }
 
 backend_tests! {

@@ -235,3 +235,57 @@ async fn migrate_applies_the_schema_to_a_fresh_postgres_database() {
     let store = crate::helpers::open_store(&url).await;
     assert!(store.list_realms().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn admin_helpers_create_a_user_list_and_end_their_sessions_on_the_database() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("secrets-realm.json");
+    let imported = run(portcullis().args(["import", "--file"]).arg(&file).arg("--data-dir").arg(dir.path()));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let mut child = portcullis()
+        .args(["admin", "create-user", "--realm", "vault", "--username", "Zed", "--password-stdin", "--data-dir"])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"zeds-password\n").unwrap();
+    let created = child.wait_with_output().unwrap();
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created user Zed"));
+    let again = run(portcullis().args(["admin", "create-user", "--realm", "vault", "--username", "zed", "--data-dir"]).arg(dir.path()));
+    assert!(!again.status.success() && stderr(&again).contains("same username"), "{}", stderr(&again));
+
+    let (server, _) = DevServer::start(dir.path(), &[]);
+    let token_url = format!("{}/realms/vault/protocol/openid-connect/token", server.base);
+    let http = ::reqwest::Client::new();
+    let tokens: serde_json::Value = http
+        .post(&token_url)
+        .form(&[("grant_type", "password"), ("client_id", "frontend"), ("username", "zed"), ("password", "zeds-password")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().expect("the created user logs in").to_string();
+
+    let sessions = run(portcullis().args(["admin", "sessions", "--realm", "vault", "--user", "zed", "--data-dir"]).arg(dir.path()));
+    assert!(sessions.status.success(), "{}", stderr(&sessions));
+    let listed: serde_json::Value = serde_json::from_slice(&sessions.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], tokens["session_state"]);
+
+    let logout = run(portcullis().args(["admin", "logout", "--realm", "vault", "--user", "zed", "--data-dir"]).arg(dir.path()));
+    assert!(String::from_utf8_lossy(&logout.stdout).contains("ended 1 sessions"), "{}", stderr(&logout));
+    let refreshed = http
+        .post(&token_url)
+        .form(&[("grant_type", "refresh_token"), ("client_id", "frontend"), ("refresh_token", refresh_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 400, "the session ended by the CLI is over for the running server too");
+    assert_eq!(server.terminate(), Some(0));
+}

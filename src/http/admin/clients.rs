@@ -100,3 +100,19 @@ pub async fn service_account_user(
 ) -> Result<Response, AdminError> {
     Ok(Json(clients::service_account_user(&admin.ctx(&state), &realm, &id).await?).into_response())
 }
+
+pub async fn roles(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(crate::admin::roles::client_roles(&admin.ctx(&state), &realm, &id).await?).into_response())
+}
+
+pub async fn role(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, role)): Path<(String, String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(crate::admin::roles::client_role(&admin.ctx(&state), &realm, &id, &role).await?).into_response())
+}

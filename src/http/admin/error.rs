@@ -13,7 +13,9 @@ use crate::admin::AdminError;
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let (status, body) = match &self {
-            AdminError::Unauthorized => (StatusCode::UNAUTHORIZED, json!({ "error": "HTTP 401 Unauthorized" })),
+            AdminError::Unauthorized => {
+                (StatusCode::UNAUTHORIZED, json!({ "error": "HTTP 401 Unauthorized" }))
+            }
             AdminError::Forbidden => (StatusCode::FORBIDDEN, json!({ "error": "HTTP 403 Forbidden" })),
             AdminError::BadRequest(message) => (StatusCode::BAD_REQUEST, json!({ "errorMessage": message })),
             AdminError::NotFound(message) => (StatusCode::NOT_FOUND, json!({ "errorMessage": message })),
@@ -22,7 +24,9 @@ impl IntoResponse for AdminError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "error": "temporarily_unavailable", "errorMessage": "The service is temporarily unavailable, try again later" }),
             ),
-            AdminError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "unknown_error" })),
+            AdminError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "unknown_error" }))
+            }
         };
         match &self {
             AdminError::Internal(cause) | AdminError::Unavailable(cause) => {
@@ -35,7 +39,9 @@ impl IntoResponse for AdminError {
         }
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"portcullis\""));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"portcullis\""));
         }
         response
     }

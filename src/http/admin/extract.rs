@@ -59,10 +59,12 @@ impl FromRequestParts<AppState> for Admin {
             .await
             .map_err(|_| AdminError::bad_request("Missing or invalid Host header"))?
             .0;
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+        let ip =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
         let token = bearer(parts);
         let caller =
-            auth::authenticate(state.store.as_ref(), &state.realms, &base, token, ip, state.clock.now()).await?;
+            auth::authenticate(state.store.as_ref(), &state.realms, &base, token, ip, state.clock.now())
+                .await?;
         Ok(Admin { caller, base })
     }
 }
@@ -89,7 +91,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
         }
     })?;
     de.end().map_err(|e| {
-        AdminError::bad_request(format!("Invalid JSON body: trailing characters at line {} column {}", e.line(), e.column()))
+        AdminError::bad_request(format!(
+            "Invalid JSON body: trailing characters at line {} column {}",
+            e.line(),
+            e.column()
+        ))
     })?;
     Ok(value)
 }
@@ -140,7 +146,11 @@ impl Params {
 
     pub fn int(&self, key: &str) -> Result<Option<i64>, AdminError> {
         self.get(key)
-            .map(|v| v.trim().parse::<i64>().map_err(|_| AdminError::bad_request(format!("{key} must be an integer"))))
+            .map(|v| {
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| AdminError::bad_request(format!("{key} must be an integer")))
+            })
             .transpose()
     }
 
@@ -195,10 +205,11 @@ mod tests {
 
     #[test]
     fn a_bad_body_names_the_place_not_the_value() {
-        let error = parse_json::<crate::realm::representation::CredentialRepresentation>(br#"{"value": 12345678}"#)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let error =
+            parse_json::<crate::realm::representation::CredentialRepresentation>(br#"{"value": 12345678}"#)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
         assert!(error.contains("value") && !error.contains("12345678"), "{error}");
         assert!(parse_json::<serde_json::Value>(b"{").is_err());
         assert!(parse_json::<crate::realm::representation::UserRepresentation>(br#"{"unknown": 1}"#).is_ok());

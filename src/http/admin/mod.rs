@@ -125,6 +125,16 @@ admin_api! {
         "Remove realm role mappings from the user",
         body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
 
+    GET "/admin/realms/{realm}/users/{id}/role-mappings/clients/{client}" => users::client_roles, "roles",
+        "Roles of a client (internal id) mapped to the user",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/users/{id}/role-mappings/clients/{client}" => users::add_client_roles, "roles",
+        "Map roles of a client (by name or id) to the user; realm-management roles make realm admins",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/users/{id}/role-mappings/clients/{client}" => users::remove_client_roles, "roles",
+        "Remove client role mappings from the user",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+
     DELETE "/admin/realms/{realm}/sessions/{session}" => sessions::delete, "sessions",
         "End one session (online or offline) at once",
         body: None, ok: 204, returns: None, query: [];
@@ -164,6 +174,11 @@ admin_api! {
     GET "/admin/realms/{realm}/clients/{id}/service-account-user" => clients::service_account_user, "clients",
         "The client's service-account user",
         body: None, ok: 200, returns: Some("UserRepresentation"), query: [];
+
+    GET "/admin/realms/{realm}/clients/{id}/roles" => clients::roles, "clients", "The client's roles",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/roles/{role}" => clients::role, "clients", "A role of the client by name",
+        body: None, ok: 200, returns: Some("RoleRepresentation"), query: [];
 
     GET "/admin/realms/{realm}/roles" => roles::list, "roles", "Realm roles",
         body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["search", "first", "max"];

@@ -10,8 +10,8 @@ use serde_json::{json, Map, Value};
 use super::{Endpoint, ENDPOINTS};
 use crate::admin::representation::{
     admin_event_representation, client_representation, event_representation, realm_representation,
-    role_representation, session_representation, user_representation, ClientMappings, ClientSessionStat,
-    ConsentRepresentation, AdditionalGrant, GlobalRequestResult, MappingsRepresentation,
+    role_representation, session_representation, user_representation, AdditionalGrant, ClientMappings,
+    ClientSessionStat, ConsentRepresentation, GlobalRequestResult, MappingsRepresentation,
 };
 use crate::crypto::SecretString;
 use crate::domain::{Client, Realm, RealmSettings, Role, User};
@@ -31,9 +31,12 @@ fn schema_of(value: &Value) -> Value {
         Value::Number(n) if n.is_i64() || n.is_u64() => json!({ "type": "integer", "format": "int64" }),
         Value::Number(_) => json!({ "type": "number" }),
         Value::String(_) => json!({ "type": "string" }),
-        Value::Array(items) => json!({ "type": "array", "items": items.first().map(schema_of).unwrap_or(json!({})) }),
+        Value::Array(items) => {
+            json!({ "type": "array", "items": items.first().map(schema_of).unwrap_or(json!({})) })
+        }
         Value::Object(fields) => {
-            let properties: Map<String, Value> = fields.iter().map(|(k, v)| (k.clone(), schema_of(v))).collect();
+            let properties: Map<String, Value> =
+                fields.iter().map(|(k, v)| (k.clone(), schema_of(v))).collect();
             json!({ "type": "object", "properties": properties })
         }
     }
@@ -99,7 +102,10 @@ fn schemas() -> BTreeMap<&'static str, Value> {
     };
     let mut user_in = sample(&user_representation(&user, std::slice::from_ref(&client)));
     if let Value::Object(fields) = &mut user_in {
-        fields.insert("credentials".into(), json!([{ "type": "password", "value": "...", "temporary": false }]));
+        fields.insert(
+            "credentials".into(),
+            json!([{ "type": "password", "value": "...", "temporary": false }]),
+        );
     }
     let credential = CredentialRepresentation {
         kind: Some("password".into()),
@@ -111,7 +117,11 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         realm_mappings: vec![role_representation(&role)],
         client_mappings: BTreeMap::from([(
             "app".into(),
-            ClientMappings { id: "client".into(), client: "app".into(), mappings: vec![role_representation(&role)] },
+            ClientMappings {
+                id: "client".into(),
+                client: "app".into(),
+                mappings: vec![role_representation(&role)],
+            },
         )]),
     };
     let consent = ConsentRepresentation {
@@ -145,16 +155,30 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         auth_user_id: Some("admin".into()),
         ip: Some("127.0.0.1".into()),
     };
-    let stat = ClientSessionStat { id: "client".into(), client_id: "app".into(), active: "1".into(), offline: "0".into() };
+    let session_view = session_representation(
+        &session,
+        "alice",
+        std::slice::from_ref(&client.id),
+        std::slice::from_ref(&client),
+    );
+    let stat = ClientSessionStat {
+        id: "client".into(),
+        client_id: "app".into(),
+        active: "1".into(),
+        offline: "0".into(),
+    };
     let result = GlobalRequestResult { message: Some("...".into()), ..GlobalRequestResult::default() };
     let error = json!({ "errorMessage": "..." });
     BTreeMap::from([
         ("RealmRepresentation", schema_of(&sample(&realm_representation(&realm)))),
         ("UserRepresentation", schema_of(&user_in)),
-        ("ClientRepresentation", schema_of(&sample(&client_representation(&client, Some(SecretString::new("...")))))),
+        (
+            "ClientRepresentation",
+            schema_of(&sample(&client_representation(&client, Some(SecretString::new("..."))))),
+        ),
         ("RoleRepresentation", schema_of(&sample(&role_representation(&role)))),
         ("CredentialRepresentation", schema_of(&sample(&credential))),
-        ("UserSessionRepresentation", schema_of(&sample(&session_representation(&session, "alice", &[client.id.clone()], &[client.clone()])))),
+        ("UserSessionRepresentation", schema_of(&sample(&session_view))),
         ("UserConsentRepresentation", schema_of(&sample(&consent))),
         ("MappingsRepresentation", schema_of(&sample(&mappings))),
         ("EventRepresentation", schema_of(&sample(&event_representation(event)))),
@@ -193,9 +217,9 @@ fn path_parameters(path: &str) -> Vec<Value> {
 
 fn operation(endpoint: &Endpoint) -> Value {
     let mut parameters = path_parameters(endpoint.path);
-    parameters.extend(
-        endpoint.query.iter().map(|name| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" } })),
-    );
+    parameters.extend(endpoint.query.iter().map(
+        |name| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" } }),
+    ));
     let mut success = json!({ "description": status_text(endpoint.status) });
     if let Some(returns) = endpoint.returns {
         success["content"] = json!({ "application/json": { "schema": schema_ref(returns) } });
@@ -203,16 +227,15 @@ fn operation(endpoint: &Endpoint) -> Value {
     if endpoint.status == 201 {
         success["headers"] = json!({ "Location": { "description": "URL of the new resource", "schema": { "type": "string" } } });
     }
-    let error = |description: &str| {
-        json!({ "description": description, "content": { "application/json": { "schema": schema_ref("ErrorRepresentation") } } })
-    };
+    let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": schema_ref("ErrorRepresentation") } } });
     let mut responses = Map::new();
     responses.insert(endpoint.status.to_string(), success);
     let public = endpoint.path == "/admin/openapi.json";
     if !public {
         responses.insert("400".into(), error("Invalid body or parameters"));
         responses.insert("401".into(), json!({ "description": "No or invalid bearer token" }));
-        responses.insert("403".into(), json!({ "description": "The token's user lacks the admin role needed" }));
+        responses
+            .insert("403".into(), json!({ "description": "The token's user lacks the admin role needed" }));
         responses.insert("404".into(), error("Unknown realm or resource"));
         if endpoint.method == "POST" || endpoint.method == "PUT" {
             responses.insert("409".into(), error("Conflict with an existing resource"));
@@ -229,7 +252,8 @@ fn operation(endpoint: &Endpoint) -> Value {
         op["security"] = json!([]);
     }
     if let Some(body) = endpoint.body {
-        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema_ref(body) } } });
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": schema_ref(body) } } });
     }
     op
 }
@@ -277,7 +301,12 @@ mod tests {
         for endpoint in ENDPOINTS {
             for name in endpoint.body.into_iter().chain(endpoint.returns) {
                 let name = name.trim_end_matches("[]");
-                assert!(name == "integer" || schemas.contains_key(name), "{name} of {} {}", endpoint.method, endpoint.path);
+                assert!(
+                    name == "integer" || schemas.contains_key(name),
+                    "{name} of {} {}",
+                    endpoint.method,
+                    endpoint.path
+                );
             }
         }
         let realm = &schemas["RealmRepresentation"]["properties"];
@@ -288,7 +317,11 @@ mod tests {
     fn every_route_is_a_path_operation() {
         let doc = build();
         for endpoint in ENDPOINTS {
-            assert!(doc["paths"][endpoint.path][endpoint.method.to_ascii_lowercase()].is_object(), "{}", endpoint.path);
+            assert!(
+                doc["paths"][endpoint.path][endpoint.method.to_ascii_lowercase()].is_object(),
+                "{}",
+                endpoint.path
+            );
         }
     }
 }

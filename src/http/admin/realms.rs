@@ -13,12 +13,20 @@ pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Respons
     Ok(Json(realms::list(&admin.ctx(&state)).await?).into_response())
 }
 
-pub async fn create(State(state): State<AppState>, admin: Admin, Text(body): Text) -> Result<Response, AdminError> {
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    Text(body): Text,
+) -> Result<Response, AdminError> {
     let name = realms::create(&admin.ctx(&state), &body).await?;
     Ok(created(&admin.location(&[&name])))
 }
 
-pub async fn get(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
+pub async fn get(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
     Ok(Json(realms::get(&admin.ctx(&state), &realm).await?).into_response())
 }
 
@@ -32,7 +40,11 @@ pub async fn update(
     Ok(no_content())
 }
 
-pub async fn delete(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
     realms::delete(&admin.ctx(&state), &realm).await?;
     Ok(no_content())
 }

@@ -15,7 +15,8 @@ pub async fn list(
     Path(realm): Path<String>,
     params: Params,
 ) -> Result<Response, AdminError> {
-    let found = roles::list(&admin.ctx(&state), &realm, params.get("search").as_deref(), params.page()?).await?;
+    let found =
+        roles::list(&admin.ctx(&state), &realm, params.get("search").as_deref(), params.page()?).await?;
     Ok(Json(found).into_response())
 }
 

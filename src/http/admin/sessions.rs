@@ -19,11 +19,19 @@ pub async fn delete(
     Ok(no_content())
 }
 
-pub async fn client_stats(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
+pub async fn client_stats(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
     Ok(Json(sessions::client_stats(&admin.ctx(&state), &realm).await?).into_response())
 }
 
-pub async fn logout_all(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
+pub async fn logout_all(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
     Ok(Json(sessions::logout_all(&admin.ctx(&state), &realm).await?).into_response())
 }
 

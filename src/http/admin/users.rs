@@ -166,3 +166,31 @@ pub async fn remove_realm_roles(
     roles::change_user_realm_roles(&admin.ctx(&state), &realm, &id, reps, false).await?;
     Ok(no_content())
 }
+
+pub async fn client_roles(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, client)): Path<(String, String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(roles::user_client_roles(&admin.ctx(&state), &realm, &id, &client).await?).into_response())
+}
+
+pub async fn add_client_roles(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, client)): Path<(String, String, String)>,
+    Body(reps): Body<Vec<RoleRepresentation>>,
+) -> Result<Response, AdminError> {
+    roles::change_user_client_roles(&admin.ctx(&state), &realm, &id, &client, reps, true).await?;
+    Ok(no_content())
+}
+
+pub async fn remove_client_roles(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, client)): Path<(String, String, String)>,
+    Body(reps): Body<Vec<RoleRepresentation>>,
+) -> Result<Response, AdminError> {
+    roles::change_user_client_roles(&admin.ctx(&state), &realm, &id, &client, reps, false).await?;
+    Ok(no_content())
+}

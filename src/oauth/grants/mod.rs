@@ -14,6 +14,7 @@ use super::roles::{effective_roles, EffectiveRoles};
 use super::OAuthError;
 use crate::clock::UnixTime;
 use crate::crypto::password::PasswordHasher;
+use crate::crypto::MasterKey;
 use crate::domain::{Client, User};
 use crate::realm::RealmContext;
 use crate::session;
@@ -23,6 +24,7 @@ use crate::store::{Store, UserSessionRecord};
 pub struct GrantContext<'a> {
     pub store: &'a Arc<dyn Store>,
     pub hasher: &'a PasswordHasher,
+    pub master_key: &'a MasterKey,
     pub events: &'a EventSink,
     pub realm: &'a RealmContext,
     pub client: &'a Client,

@@ -1,7 +1,9 @@
 //! Refresh Token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2,
 //! DESIGN.md §2). The shell's HMAC is checked before any database work; the store then consumes
 //! the token and stores its successor in one transaction under the session lock. A token
-//! presented more often than `refreshTokenMaxReuse` allows revokes its family only.
+//! presented more often than `refreshTokenMaxReuse` allows revokes its family only, unless it
+//! comes back within `refreshTokenReuseIntervalSeconds` of its rotation while its successor is
+//! still unused: then the client most likely lost the response, and gets the same successor.
 
 use super::GrantContext;
 use crate::oauth::events::EventKind;
@@ -13,7 +15,15 @@ use crate::oauth::tokens::claims::TYP_OFFLINE;
 use crate::oauth::tokens::refresh;
 use crate::oauth::OAuthError;
 use crate::session;
-use crate::store::{RotateOutcome, RotateRequest};
+use crate::store::{ReuseInterval, RotateOutcome, RotateRequest, TokenHash};
+
+/// Binds a sealed successor jti to the row of the token it succeeds, so a sealed value copied to
+/// another row does not open.
+fn successor_aad(presented: &TokenHash) -> Vec<u8> {
+    let mut aad = b"refresh-successor:".to_vec();
+    aad.extend_from_slice(presented);
+    aad
+}
 
 pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenResponse, OAuthError> {
     let presented = form.require("refresh_token")?;
@@ -38,7 +48,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     let granted = Scope::parse_granted(&claims.scope);
     let scope = granted.narrow(form.get("scope"))?;
     let settings = &ctx.realm.realm.settings;
-    let successor = PlannedRefresh::new(offline);
+    let mut successor = PlannedRefresh::new(offline);
     let request = RotateRequest {
         realm_id: ctx.realm.realm.id.clone(),
         client_id: ctx.client.id.clone(),
@@ -48,10 +58,32 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         rotate: settings.revoke_refresh_token,
         max_reuse: settings.refresh_token_max_reuse.max(0),
     };
+    let interval = (settings.revoke_refresh_token && settings.refresh_token_reuse_interval_seconds > 0).then(|| ReuseInterval {
+        seconds: settings.refresh_token_reuse_interval_seconds,
+        successor_sealed: ctx.master_key.seal(successor.jti.as_bytes(), &successor_aad(&request.presented)),
+    });
     let check = session::refresh_check(settings, ctx.now);
-    let outcome = ctx.store.rotate_refresh_token(&request, &check).await?;
+    let outcome = ctx.store.rotate_refresh_token_within(&request, interval.as_ref(), &check).await?;
+    let mut issued_at = ctx.now;
     let rotated = match outcome {
         RotateOutcome::Rotated(rotated) => rotated,
+        RotateOutcome::Replayed(replayed) => {
+            let jti = ctx
+                .master_key
+                .open(&replayed.successor_sealed, &successor_aad(&request.presented))
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .filter(|jti| refresh::jti_hash(jti) == replayed.successor_hash);
+            let Some(jti) = jti else {
+                tracing::error!(realm = %ctx.realm.realm.name, "a sealed refresh successor does not open (master key changed?)");
+                return Err(OAuthError::ServerError);
+            };
+            tracing::info!(realm = %ctx.realm.realm.name, client = %ctx.client.client_id, family = %replayed.grant.family_id,
+                "consumed refresh token presented again within the reuse interval: same successor re-issued");
+            successor = PlannedRefresh { jti, offline, issued_at: Some(replayed.successor_issued_at) };
+            issued_at = replayed.successor_issued_at;
+            Box::new(replayed.grant)
+        }
         RotateOutcome::Unknown | RotateOutcome::SessionInactive => {
             return Err(fail("invalid_token", "Session not active"));
         }
@@ -65,7 +97,8 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         }
     };
     let roles = effective_roles(ctx.realm, &rotated.role_ids);
-    let deadline = session::deadline(settings, &rotated.session, Some(&rotated.client_session), Some(ctx.now));
+    // A re-issued successor gets the deadline it was first issued with (same `exp`, same token).
+    let deadline = session::deadline(settings, &rotated.session, Some(&rotated.client_session), Some(issued_at));
     ctx.event(EventKind::RefreshToken, Some(&rotated.user.id), Some(&rotated.session.id), None);
     issue(Issue {
         realm: ctx.realm,

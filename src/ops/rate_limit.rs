@@ -1,0 +1,402 @@
+//! Request rate limits (issue 7 item 4): token buckets per client and per client IP on the token
+//! endpoint, and per IP on the login form, answering 429 with `Retry-After`. They sit in front of
+//! the realm's brute-force detection (which counts failures per user), not instead of it.
+//! Buckets live in this process's memory: with N nodes behind a balancer a client gets up to N
+//! times the configured rate. Memory is bounded: full buckets are dropped, and past a cap the
+//! least recently used go first. Time comes from the injectable clock in whole seconds.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::clock::{Clock, UnixTime};
+use crate::config::{ProxyHeaders, Settings};
+
+/// Requests answered 429, by endpoint (`token`, `login`) and bucket (`client`, `ip`).
+pub const RATE_LIMITED: &str = "portcullis_rate_limited_total";
+
+/// Most buckets one limiter keeps (per node); past it, idle buckets are evicted.
+pub const MAX_BUCKETS: usize = 100_000;
+const SHARDS: usize = 16;
+/// Client ids are capped at this length in bucket keys, so a key never grows with the request.
+const MAX_KEY_ID: usize = 255;
+
+/// A sustained rate and a burst: `per_second` tokens are added each second, up to `burst`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl Rate {
+    /// Parses `"R"` or `"R,B"` (R requests per second, decimals allowed; B the burst, default
+    /// the rate rounded up). `"0"` disables the limit: `Ok(None)`.
+    pub fn parse(value: &str) -> Result<Option<Rate>, String> {
+        let (rate, burst) = match value.split_once(',') {
+            Some((r, b)) => (r.trim(), Some(b.trim())),
+            None => (value.trim(), None),
+        };
+        let per_second: f64 = rate
+            .parse()
+            .ok()
+            .filter(|r: &f64| r.is_finite() && *r >= 0.0)
+            .ok_or("expected \"requests per second[,burst]\", e.g. \"20,40\", or 0 to disable")?;
+        if per_second == 0.0 {
+            return Ok(None);
+        }
+        let burst = match burst {
+            Some(b) => b.parse::<u32>().ok().filter(|b| *b >= 1).ok_or("the burst must be a whole number of at least 1")?,
+            None => per_second.ceil().min(f64::from(u32::MAX)) as u32,
+        };
+        Ok(Some(Rate { per_second, burst }))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: UnixTime,
+    seen: UnixTime,
+}
+
+impl Bucket {
+    fn refilled(&self, rate: Rate, now: UnixTime) -> f64 {
+        let elapsed = (now - self.updated).max(0) as f64;
+        (self.tokens + elapsed * rate.per_second).min(f64::from(rate.burst))
+    }
+}
+
+/// One token-bucket limiter over string keys.
+pub struct Limiter {
+    rate: Rate,
+    per_shard: usize,
+    shards: Vec<Mutex<HashMap<String, Bucket>>>,
+}
+
+impl Limiter {
+    pub fn new(rate: Rate, max_buckets: usize) -> Self {
+        Self {
+            rate,
+            per_shard: (max_buckets / SHARDS).max(1),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    /// Takes one token for `key`: `Ok(())`, or `Err(seconds)` to wait before one is available.
+    pub fn check(&self, key: &str, now: UnixTime) -> Result<(), u64> {
+        let shard = &self.shards[shard_of(key)];
+        let mut buckets = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !buckets.contains_key(key) && buckets.len() >= self.per_shard {
+            evict(&mut buckets, self.rate, now, self.per_shard);
+        }
+        let full = f64::from(self.rate.burst);
+        let bucket = buckets.entry(key.to_string()).or_insert(Bucket { tokens: full, updated: now, seen: now });
+        bucket.tokens = bucket.refilled(self.rate, now);
+        bucket.updated = bucket.updated.max(now);
+        bucket.seen = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - bucket.tokens) / self.rate.per_second).ceil();
+            Err(if wait.is_finite() { (wait as u64).max(1) } else { u64::MAX })
+        }
+    }
+
+    /// Buckets held, for tests and metrics.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn shard_of(key: &str) -> usize {
+    // FNV-1a: only spreads keys over shards; each shard's map has its own random hasher.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (hash % SHARDS as u64) as usize
+}
+
+/// Makes room in a full shard: a bucket that has refilled to its burst is the same as no bucket,
+/// so those go first; if that frees nothing, the least recently seen quarter goes.
+fn evict(buckets: &mut HashMap<String, Bucket>, rate: Rate, now: UnixTime, cap: usize) {
+    let full = f64::from(rate.burst);
+    buckets.retain(|_, b| b.refilled(rate, now) < full);
+    if buckets.len() >= cap {
+        let mut by_age: Vec<(UnixTime, String)> = buckets.iter().map(|(k, b)| (b.seen, k.clone())).collect();
+        let oldest = (by_age.len() / 4).max(1);
+        by_age.select_nth_unstable(oldest - 1);
+        for (_, key) in &by_age[..oldest] {
+            buckets.remove(key);
+        }
+    }
+}
+
+/// The server's limiters, built from the settings; `None` where a limit is disabled (rate 0).
+pub struct RateLimits {
+    clock: Arc<dyn Clock>,
+    proxy_headers: ProxyHeaders,
+    pub token_per_client: Option<Limiter>,
+    pub token_per_ip: Option<Limiter>,
+    pub login_per_ip: Option<Limiter>,
+}
+
+impl RateLimits {
+    pub fn new(settings: &Settings, clock: Arc<dyn Clock>) -> Self {
+        let limiter = |rate: Option<Rate>| rate.map(|r| Limiter::new(r, MAX_BUCKETS));
+        Self {
+            clock,
+            proxy_headers: settings.proxy_headers,
+            token_per_client: limiter(settings.rate_limit_token_per_client),
+            token_per_ip: limiter(settings.rate_limit_token_per_ip),
+            login_per_ip: limiter(settings.rate_limit_login_per_ip),
+        }
+    }
+}
+
+/// The address a request comes from: the peer, or with `proxy-headers` the address the trusted
+/// proxy recorded, i.e. the last `X-Forwarded-For` entry or the last `Forwarded` element's
+/// `for` (earlier entries are whatever the client sent and could be forged to dodge the limit).
+/// IPv6 addresses count per /64, the block one subscriber usually gets.
+pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, proxy: ProxyHeaders) -> String {
+    let forwarded = match proxy {
+        ProxyHeaders::None => None,
+        ProxyHeaders::XForwarded => last_header_value(headers, "x-forwarded-for")
+            .and_then(|v| v.rsplit(',').next().map(str::trim).and_then(parse_ip)),
+        ProxyHeaders::Forwarded => last_header_value(headers, "forwarded").and_then(|v| {
+            v.rsplit(',').next()?.split(';').find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                key.trim().eq_ignore_ascii_case("for").then(|| parse_ip(value.trim().trim_matches('"')))?
+            })
+        }),
+    };
+    match forwarded.unwrap_or(peer.ip()) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+fn last_header_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(name).iter().next_back().and_then(|v| v.to_str().ok())
+}
+
+/// An IP from a forwarding header: `1.2.3.4`, `1.2.3.4:5678`, `[::1]:80` or `::1`.
+fn parse_ip(value: &str) -> Option<IpAddr> {
+    value
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| value.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| value.trim_start_matches('[').split(']').next()?.parse().ok())
+}
+
+/// The `client_id` a token request names: from `Authorization: Basic` (RFC 6749 §2.3.1) or the
+/// form body. Unauthenticated: it only chooses a bucket, never grants anything.
+fn requested_client_id(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.get(..6).filter(|s| s.eq_ignore_ascii_case("basic ")).map(|_| &v[6..]))
+        .and_then(|encoded| STANDARD.decode(encoded.trim()).ok())
+        .and_then(|decoded| {
+            let id = decoded.split(|b| *b == b':').next()?.to_vec();
+            form_urlencoded::parse([b"v=".as_slice(), &id].concat().as_slice()).next().map(|(_, v)| v.into_owned())
+        });
+    basic
+        .or_else(|| form_urlencoded::parse(body).find(|(k, _)| k == "client_id").map(|(_, v)| v.into_owned()))
+        .filter(|id| !id.is_empty())
+        .map(|id| id.chars().take(MAX_KEY_ID).collect())
+}
+
+/// The realm segment of `/realms/{realm}/...`, raw (it only names a bucket).
+fn realm_segment(path: &str) -> &str {
+    path.strip_prefix("/realms/").and_then(|rest| rest.split('/').next()).unwrap_or("")
+}
+
+fn count(endpoint: &'static str, bucket: &'static str) {
+    metrics::counter!(RATE_LIMITED, "endpoint" => endpoint, "bucket" => bucket).increment(1);
+}
+
+fn retry_after(mut response: Response, seconds: u64) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The token endpoint's 429: an RFC 6749 §5.2-shaped body with RFC 8628's `slow_down` code.
+fn token_refusal(seconds: u64) -> Response {
+    let body = serde_json::json!({
+        "error": "slow_down",
+        "error_description": format!("Too many requests, retry after {seconds} seconds"),
+    });
+    retry_after((StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response(), seconds)
+}
+
+/// Middleware for `POST .../protocol/openid-connect/token`: the IP bucket first (no body
+/// read), then the named client's bucket.
+pub async fn token_endpoint(
+    State(limits): State<Arc<RateLimits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let now = limits.clock.now();
+    if let Some(limiter) = &limits.token_per_ip {
+        let ip = client_ip(request.headers(), peer, limits.proxy_headers);
+        if let Err(wait) = limiter.check(&ip, now) {
+            count("token", "ip");
+            tracing::info!(ip, "token request rate limited (per IP)");
+            return token_refusal(wait);
+        }
+    }
+    let Some(limiter) = &limits.token_per_client else { return next.run(request).await };
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES).await else {
+        let body = serde_json::json!({ "error": "invalid_request", "error_description": "Request body too large" });
+        return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
+    };
+    if let Some(client_id) = requested_client_id(&parts.headers, &bytes) {
+        let key = format!("{}\u{0}{client_id}", realm_segment(parts.uri.path()));
+        if let Err(wait) = limiter.check(&key, now) {
+            count("token", "client");
+            tracing::info!(client = %client_id, "token request rate limited (per client)");
+            return token_refusal(wait);
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// Middleware for `POST .../login-actions/authenticate`: per IP, a readable page when refused.
+pub async fn login_form(
+    State(limits): State<Arc<RateLimits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(limiter) = &limits.login_per_ip {
+        let ip = client_ip(request.headers(), peer, limits.proxy_headers);
+        if let Err(wait) = limiter.check(&ip, limits.clock.now()) {
+            count("login", "ip");
+            tracing::info!(ip, "login form rate limited (per IP)");
+            let message = format!("Too many login attempts from your network. Wait {wait} seconds and try again.");
+            let page = crate::web::message(StatusCode::TOO_MANY_REQUESTS, "Portcullis", "Slow down", &message);
+            return retry_after(page, wait);
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate(per_second: f64, burst: u32) -> Rate {
+        Rate { per_second, burst }
+    }
+
+    #[test]
+    fn rates_parse_with_and_without_a_burst_and_zero_disables() {
+        assert_eq!(Rate::parse("20,40"), Ok(Some(rate(20.0, 40))));
+        assert_eq!(Rate::parse(" 2.5 "), Ok(Some(rate(2.5, 3))));
+        assert_eq!(Rate::parse("0"), Ok(None));
+        assert_eq!(Rate::parse("0,10"), Ok(None));
+        for bad in ["", "x", "-1", "5,0", "5,x", "inf", "NaN"] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_refills_at_the_rate() {
+        let limiter = Limiter::new(rate(2.0, 3), 100);
+        assert!((0..3).all(|_| limiter.check("k", 1000).is_ok()));
+        assert_eq!(limiter.check("k", 1000), Err(1));
+        assert!(limiter.check("other", 1000).is_ok(), "buckets are per key");
+        assert!(limiter.check("k", 1001).is_ok());
+        assert!(limiter.check("k", 1001).is_ok());
+        assert_eq!(limiter.check("k", 1001), Err(1));
+        assert!((0..3).all(|_| limiter.check("k", 1100).is_ok()), "refill stops at the burst");
+        assert!(limiter.check("k", 1100).is_err());
+    }
+
+    #[test]
+    fn a_slow_rate_asks_for_a_longer_wait() {
+        let limiter = Limiter::new(rate(0.1, 1), 100);
+        assert!(limiter.check("k", 0).is_ok());
+        assert_eq!(limiter.check("k", 0), Err(10));
+        assert_eq!(limiter.check("k", 4), Err(6));
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_many_keys() {
+        let limiter = Limiter::new(rate(1.0, 5), 1600);
+        for i in 0..100_000 {
+            let _ = limiter.check(&format!("10.0.{}.{}", i / 256, i % 256), 1000 + i / 1000);
+        }
+        assert!(limiter.len() <= 1600, "{}", limiter.len());
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_does_not_reset_a_key_in_use() {
+        let limiter = Limiter::new(rate(0.001, 2), SHARDS * 8);
+        assert!(limiter.check("busy", 0).is_ok() && limiter.check("busy", 0).is_ok());
+        for i in 0..2000 {
+            let _ = limiter.check(&format!("idle-{i}"), i / 10);
+            assert!(limiter.check("busy", i / 10).is_err(), "the busy key kept its empty bucket at {i}");
+        }
+        assert!(limiter.len() <= SHARDS * 8);
+    }
+
+    #[test]
+    fn idle_full_buckets_are_evicted_first() {
+        let limiter = Limiter::new(rate(1.0, 2), SHARDS);
+        let _ = limiter.check("a", 0);
+        let _ = limiter.check("a", 0);
+        for i in 0..200 {
+            let _ = limiter.check(&format!("k{i}"), 100);
+        }
+        assert!(limiter.len() <= SHARDS);
+    }
+
+    #[test]
+    fn proxy_addresses_are_used_only_when_trusted_and_the_last_one_counts() {
+        let peer: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.9".parse().unwrap());
+        h.insert("forwarded", "for=6.6.6.6, for=\"[2001:db8:1:2:3:4:5:6]:443\";proto=https".parse().unwrap());
+        assert_eq!(client_ip(&h, peer, ProxyHeaders::None), "10.0.0.1");
+        assert_eq!(client_ip(&h, peer, ProxyHeaders::XForwarded), "203.0.113.9");
+        assert_eq!(client_ip(&h, peer, ProxyHeaders::Forwarded), "2001:db8:1:2::/64");
+        let v6: SocketAddr = "[::ffff:192.0.2.1]:1".parse().unwrap();
+        assert_eq!(client_ip(&HeaderMap::new(), v6, ProxyHeaders::None), "192.0.2.1");
+        let mut garbage = HeaderMap::new();
+        garbage.insert("x-forwarded-for", "not-an-ip".parse().unwrap());
+        assert_eq!(client_ip(&garbage, peer, ProxyHeaders::XForwarded), "10.0.0.1");
+    }
+
+    #[test]
+    fn the_client_id_comes_from_basic_auth_or_the_form() {
+        let mut h = HeaderMap::new();
+        assert_eq!(requested_client_id(&h, b"grant_type=x&client_id=app%2B1"), Some("app+1".into()));
+        h.insert(header::AUTHORIZATION, format!("Basic {}", STANDARD.encode("my%20app:secret")).parse().unwrap());
+        assert_eq!(requested_client_id(&h, b"client_id=other"), Some("my app".into()));
+        assert_eq!(requested_client_id(&HeaderMap::new(), b"client_id="), None);
+        assert_eq!(requested_client_id(&HeaderMap::new(), &[0xff, 0xfe]), None);
+    }
+}

@@ -1,0 +1,247 @@
+//! examples/fastapi-resource-server end to end: the real `portcullis start-dev` with the example's
+//! realm, the example's FastAPI app under uvicorn and its client.py, both from the project's
+//! `.venv` (scripts/test.sh installs the example's pinned requirements there). Then the realm's
+//! keys are rotated under the running API, which must fetch the JWKS again for the new `kid`.
+//! Both processes are stopped whatever happens; a missing `.venv` fails the test, never skips it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use futures::FutureExt;
+
+use crate::cli::DevServer;
+
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fastapi-resource-server")
+}
+
+/// The project's venv interpreter, with the example's packages importable.
+fn venv_python() -> PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let importable = python.exists()
+        && Command::new(&python)
+            .args(["-c", "import fastapi, uvicorn, jwt, httpx"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    assert!(
+        importable,
+        "{} cannot import fastapi, uvicorn, jwt and httpx: this test needs the project's virtualenv with \
+         examples/fastapi-resource-server/requirements.txt installed. Run ./scripts/test.sh, which does that \
+         (or by hand: python3 -m venv .venv && .venv/bin/pip install -r examples/fastapi-resource-server/requirements.txt)",
+        python.display()
+    );
+    python
+}
+
+/// A Python process with a clean environment: no proxies (everything is on 127.0.0.1), no
+/// stray PYTHONPATH, no .pyc files written into the example folder.
+fn python_command(python: &Path) -> Command {
+    let mut command = Command::new(python);
+    command
+        .current_dir(example_dir())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .stdin(Stdio::null());
+    for name in [
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// The Orders API under uvicorn, killed on drop; its log lines are kept for assertions.
+struct OrdersApi {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl OrdersApi {
+    fn start(python: &Path, portcullis: &str) -> OrdersApi {
+        let mut child = python_command(python)
+            .args(["-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", "0"])
+            .env("PORTCULLIS_URL", portcullis)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("uvicorn spawns");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()) as Box<dyn Read + Send>,
+        ] {
+            let (log, tx) = (log.clone(), tx.clone());
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    println!("[uvicorn] {line}");
+                    if let Some(at) = line.find("Uvicorn running on http://") {
+                        let url = line[at + "Uvicorn running on ".len()..]
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default();
+                        let _ = tx.send(url.to_string());
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let mut api = OrdersApi { child, base: String::new(), log };
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => api.base = base,
+            Err(_) => panic!("uvicorn did not start within 30 s:\n{}", api.log.lock().unwrap().join("\n")),
+        }
+        api
+    }
+
+    fn logged(&self, needle: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|line| line.contains(needle))
+    }
+}
+
+impl Drop for OrdersApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs client.py to completion (killed after `CLIENT_TIMEOUT`): exit status, stdout, stderr.
+fn run_client(python: &Path, portcullis: &str, api: &str) -> (Option<ExitStatus>, String, String) {
+    let mut child = python_command(python)
+        .args(["client.py", "--portcullis", portcullis, "--api", api])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("client.py runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (status, out.join().unwrap(), err.join().unwrap())
+}
+
+async fn alice_token(http: &reqwest::Client, portcullis: &str) -> String {
+    let response = http
+        .post(format!("{portcullis}/realms/orders/protocol/openid-connect/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "orders-cli"),
+            ("username", "alice"),
+            ("password", "alice-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+fn kid(jwt: &str) -> String {
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').next().unwrap()).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_string()
+}
+
+async fn journey(python: &Path, portcullis: &str, data_dir: &Path) {
+    let api = OrdersApi::start(python, portcullis);
+
+    // client.py: login, API calls, expiry, refresh, the refusals, logout
+    let (status, stdout, stderr) = tokio::task::block_in_place(|| run_client(python, portcullis, &api.base));
+    println!("--- client.py\n{stdout}--- end of client.py");
+    let output = format!("{stdout}\n[stderr]\n{stderr}");
+    let status = status.unwrap_or_else(|| panic!("client.py ran longer than {CLIENT_TIMEOUT:?}:\n{output}"));
+    assert!(status.success(), "client.py failed ({status}):\n{output}");
+    let summary = stdout.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or_default();
+    let passed = summary
+        .strip_suffix(" passed, 0 failed")
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or_else(|| panic!("client.py's last line should read `N passed, 0 failed`, got {summary:?}"));
+    assert!(passed >= 11, "only {passed} steps ran:\n{output}");
+    assert!(api.logged("JWKS fetched (initial fetch"), "the API fetched the JWKS once");
+
+    // a key rotation under the running API: the next token's unknown kid makes it refetch
+    let http = reqwest::Client::new();
+    let old_kid = kid(&alice_token(&http, portcullis).await);
+    let mut rotate = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("PORTCULLIS_")) {
+        rotate.env_remove(name);
+    }
+    let rotated =
+        rotate.args(["keys", "rotate", "--realm", "orders", "--data-dir"]).arg(data_dir).output().unwrap();
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    // the running server re-reads its realm cache within 5 s (README, "Keys")
+    let started = Instant::now();
+    let token = loop {
+        let token = alice_token(&http, portcullis).await;
+        if kid(&token) != old_kid {
+            break token;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the server never signed with the rotated key");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let response = http.get(format!("{}/api/orders", api.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 200, "a token signed with the new key is accepted");
+    assert!(
+        api.logged(&format!("JWKS fetched (unknown kid {})", kid(&token))),
+        "the API refetched the JWKS for the new kid"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fastapi_example_validates_tokens_refreshes_them_and_follows_a_key_rotation() {
+    let python = venv_python();
+    let dir = tempfile::tempdir().unwrap();
+    let realm = example_dir().join("realm.json");
+    let (server, ready) = tokio::task::block_in_place(|| {
+        DevServer::start(dir.path(), &["--import-realm", realm.to_str().unwrap()])
+    });
+    println!("start-dev ready after {} ms at {}", ready.as_millis(), server.base);
+    let outcome =
+        std::panic::AssertUnwindSafe(journey(&python, &server.base, dir.path())).catch_unwind().await;
+    let exit = tokio::task::block_in_place(|| server.terminate());
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    assert_eq!(exit, Some(0), "start-dev exits 0 on SIGTERM after the run");
+}

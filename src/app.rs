@@ -28,7 +28,7 @@ use crate::oauth::events::EventSink;
 use crate::ops::rate_limit::{self, RateLimits};
 use crate::realm::cache::{RealmCache, DEFAULT_TTL};
 use crate::realm::service::{import_paths, OnExisting, RealmServiceError};
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, RealmChange, Store, StoreError};
 
 /// Largest request body accepted (RFC 6749 requests are small; this bounds memory per request).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -176,6 +176,18 @@ impl App {
             Duration::from_secs(settings.cleanup_interval),
             settings.event_retention,
         );
+        // other nodes' (and tools') changes to realms, clients, roles and keys, heard at once
+        let realm_feed = state.store.realm_changes().map(|mut changes| {
+            let realms = state.realms.clone();
+            tokio::spawn(async move {
+                while let Some(change) = changes.recv().await {
+                    match change {
+                        RealmChange::Realm(id) => realms.invalidate_id(&id),
+                        RealmChange::All => realms.invalidate_all(),
+                    }
+                }
+            })
+        });
         let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let grace = Duration::from_secs(settings.shutdown_timeout);
         let scheme = if settings.tls.is_some() { "https" } else { "http" };
@@ -222,6 +234,9 @@ impl App {
             }
         };
         cleanup.abort();
+        if let Some(feed) = realm_feed {
+            feed.abort();
+        }
         store.close().await;
         tracing::info!("stopped");
         result

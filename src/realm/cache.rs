@@ -1,10 +1,12 @@
 //! The in-memory realm cache: settings and parsed key pairs per realm, read by every request so
 //! that neither a database round trip nor a key parse sits on the token path (DESIGN.md §4, §6).
-//! Entries are dropped on change by this node, and expire after a short TTL so changes made by
-//! another process (`portcullis keys rotate`, another node) are picked up without a restart.
+//! Entries are dropped on change by this node; on Postgres, on any committed change by any node
+//! or tool too (the database's LISTEN/NOTIFY feed, `RealmChange`); and they expire after a short
+//! TTL, which is what covers other processes on SQLite and a feed being reconnected.
 //! Sessions and tokens are never cached here.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -55,11 +57,14 @@ pub struct RealmCache {
     clock: Arc<dyn Clock>,
     ttl: Duration,
     entries: RwLock<HashMap<String, Arc<RealmContext>>>,
+    /// Bumped by every invalidation: a load that started before one is not cached, so a change
+    /// heard while a node was reading the old data cannot be undone by that read.
+    generation: AtomicU64,
 }
 
 impl RealmCache {
     pub fn new(store: Arc<dyn Store>, master: MasterKey, clock: Arc<dyn Clock>, ttl: Duration) -> Self {
-        Self { store, master, clock, ttl, entries: RwLock::new(HashMap::new()) }
+        Self { store, master, clock, ttl, entries: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
     }
 
     /// The realm by name when it exists and is enabled; `None` otherwise.
@@ -77,6 +82,7 @@ impl RealmCache {
         if crate::domain::realm::validate_realm_name(name).is_err() {
             return Ok(None);
         }
+        let generation = self.generation.load(Ordering::SeqCst);
         let Some(realm) = self.store.realm_by_name(name).await? else {
             return Ok(None);
         };
@@ -91,10 +97,10 @@ impl RealmCache {
             roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
             loaded_at: Instant::now(),
         });
-        self.entries
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(name.to_string(), ctx.clone());
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.generation.load(Ordering::SeqCst) == generation {
+            entries.insert(name.to_string(), ctx.clone());
+        }
         Ok(Some(ctx))
     }
 
@@ -105,6 +111,22 @@ impl RealmCache {
 
     /// Forgets a realm after this node changed it.
     pub fn invalidate(&self, name: &str) {
-        self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(name);
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.remove(name);
+    }
+
+    /// Forgets a realm by id: what the database's change feed names (`RealmChange::Realm`).
+    pub fn invalidate_id(&self, id: &str) {
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.retain(|_, ctx| ctx.realm.id != id);
+    }
+
+    /// Forgets every realm (`RealmChange::All`).
+    pub fn invalidate_all(&self) {
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.clear();
     }
 }

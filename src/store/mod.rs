@@ -203,9 +203,28 @@ pub trait UserStore {
     async fn user_role_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
 }
 
+/// A committed change to data the realm cache holds (realm, clients, roles, keys), as reported
+/// by the database to every node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RealmChange {
+    /// The realm with this id (not name) changed or was deleted.
+    Realm(String),
+    /// Anything may have changed (e.g. the feed was interrupted): drop every cached realm.
+    All,
+}
+
 /// Operations the server needs of any backend: readiness, pool figures, shutdown.
 #[async_trait]
 pub trait StoreOps {
+    /// Committed changes to cached realm data made by any process on this database, as they
+    /// happen; starts the feed (call once, inside the runtime). `All` comes first and after every
+    /// reconnection, since changes may have been missed meanwhile. `None` where the backend has
+    /// no such feed (SQLite: one node; the cache TTL covers other processes). Dropping the
+    /// receiver stops the feed.
+    fn realm_changes(&self) -> Option<tokio::sync::mpsc::Receiver<RealmChange>> {
+        None
+    }
+
     /// One cheap round trip: Ok when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 

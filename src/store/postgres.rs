@@ -8,7 +8,7 @@ use sqlx::{ConnectOptions, PgPool};
 use super::common::impl_common_store;
 use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
-use super::StoreOps;
+use super::{RealmChange, StoreOps};
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -50,8 +50,67 @@ impl PostgresStore {
     }
 }
 
+/// The channel migration 0003's triggers notify with a realm id (or `*`).
+const REALM_CHANNEL: &str = "portcullis_realm_changed";
+
+/// Listens on `REALM_CHANNEL` over its own connection (not one of the request pool's) and
+/// forwards what it hears until `changes` is dropped. After a lost connection it reconnects,
+/// listens again, and only then reports `All`, so no change can fall in the gap unnoticed.
+async fn forward_realm_changes(options: PgConnectOptions, changes: tokio::sync::mpsc::Sender<RealmChange>) {
+    let pool = PgPoolOptions::new().max_connections(1).max_lifetime(None).idle_timeout(None).connect_lazy_with(options);
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for realm changes; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    () = changes.closed() => return,
+                }
+            }
+        };
+        if let Err(e) = listener.listen(REALM_CHANNEL).await {
+            tracing::warn!(error = %e, "cannot listen for realm changes; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        if changes.send(RealmChange::All).await.is_err() {
+            return;
+        }
+        loop {
+            let heard = tokio::select! {
+                heard = listener.try_recv() => heard,
+                () = changes.closed() => return,
+            };
+            let change = match heard {
+                Ok(Some(notification)) if notification.payload() == "*" => RealmChange::All,
+                Ok(Some(notification)) => RealmChange::Realm(notification.payload().to_string()),
+                Ok(None) => {
+                    tracing::warn!("lost the realm change feed; reconnecting");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "realm change feed failed; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    break;
+                }
+            };
+            if changes.send(change).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl StoreOps for PostgresStore {
+    fn realm_changes(&self) -> Option<tokio::sync::mpsc::Receiver<RealmChange>> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(1024);
+        let options = (*self.pool.connect_options()).clone();
+        tokio::spawn(forward_realm_changes(options, sender));
+        Some(receiver)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

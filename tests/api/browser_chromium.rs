@@ -124,8 +124,18 @@ fn payload(jwt: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
+/// The element once the page that has it has loaded (a click's navigation is not awaited).
+async fn wait_for(browser: &Client, id: &str) -> fantoccini::elements::Element {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id} never appeared: {e}"))
+}
+
 async fn fill_login(browser: &Client, username: &str, password: &str) {
-    browser.find(Locator::Id("username")).await.expect("login form shown").send_keys(username).await.unwrap();
+    wait_for(browser, "username").await.send_keys(username).await.unwrap();
     browser.find(Locator::Id("password")).await.unwrap().send_keys(password).await.unwrap();
     browser.find(Locator::Id("kc-login")).await.unwrap().click().await.unwrap();
 }
@@ -174,7 +184,7 @@ async fn journey(app: &TestApp) {
     // 4. offline access through the consent page
     browser.goto(&auth_url(app, "app-a", "cb-a", "openid%20offline_access")).await.unwrap();
     fill_login(&browser, "dora", "dora-password-1").await;
-    browser.find(Locator::Id("consent-form")).await.expect("consent page for offline_access");
+    wait_for(&browser, "consent-form").await;
     screenshot(&browser, "consent").await;
     browser.find(Locator::Id("kc-login")).await.unwrap().click().await.unwrap();
     let landed = wait_for_url(&browser, &format!("{}/cb-a", app.base)).await;
@@ -187,7 +197,7 @@ async fn journey(app: &TestApp) {
     let sessions = browser.find(Locator::Id("sessions")).await.expect("account page").text().await.unwrap();
     assert!(sessions.contains("this session"), "{sessions}");
     browser.find(Locator::Id("revoke-app-a")).await.expect("app A holds offline access").click().await.unwrap();
-    let notice = browser.find(Locator::Id("notice")).await.unwrap().text().await.unwrap();
+    let notice = wait_for(&browser, "notice").await.text().await.unwrap();
     assert!(notice.contains("revoked"), "{notice}");
     screenshot(&browser, "account").await;
     let refreshed = app

@@ -220,6 +220,13 @@ async fn a_postgres_outage_fails_fast_with_503_and_heals_without_a_restart() {
     // Assert
     let samples = samples.lock().unwrap();
     let of = |p: Phase| samples.iter().filter(move |s| s.phase == p as u8);
+    for p in [Phase::Up, Phase::Down, Phase::Restarted] {
+        let ok = of(p).filter(|s| s.status == 200).count();
+        let unavailable = of(p).filter(|s| s.status == 503).count();
+        let slowest = of(p).filter(|s| s.status != 200).map(|s| s.elapsed).max().unwrap_or_default();
+        println!("{p:?}: {ok} x 200, {unavailable} x 503 (slowest failure {slowest:?}), {} others", of(p).count() - ok - unavailable);
+    }
+    println!("ready during the outage: {ready_down} in {ready_took:?}; ready again {healed_after:?} after the restart");
     let before_stop = || of(Phase::Up).filter(|s| s.ended < stopping);
     assert!(healthy > 20 && before_stop().all(|s| s.status == 200), "a healthy load first: {:?}", before_stop().filter(|s| s.status != 200).collect::<Vec<_>>());
     let down: Vec<&Sample> = of(Phase::Down).collect();
@@ -243,4 +250,27 @@ async fn a_postgres_outage_fails_fast_with_503_and_heals_without_a_restart() {
     }
     app.stop().await;
     drop(cluster);
+}
+
+/// The error a statement gets when its server process is terminated (what `pg_ctl stop -m fast`
+/// does to every connection) must read as "unavailable" (503), not as a server error (500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminated_connection_reads_as_unavailable() {
+    use sqlx::Connection;
+    let url = crate::helpers::postgres_admin_url();
+    let mut victim = sqlx::PgConnection::connect(&url).await.expect("shared Postgres");
+    let mut killer = sqlx::PgConnection::connect(&url).await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut victim).await.unwrap();
+    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(pid).fetch_one(&mut killer).await.unwrap();
+    assert!(killed);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let error = sqlx::query("SELECT 1").execute(&mut victim).await.expect_err("the connection is gone");
+    let raw = format!("{error:?}");
+    println!("the terminated connection answered: {raw}");
+    let store_error = portcullis::store::StoreError::from(error);
+
+    assert!(store_error.is_unavailable(), "{raw} became {store_error:?}");
+    let oauth = portcullis::oauth::OAuthError::from(store_error);
+    assert_eq!((oauth.status(), oauth.code()), (503, "temporarily_unavailable"));
 }

@@ -27,6 +27,22 @@ fn pbkdf2_credential(algorithm: &str, password: &str) -> serde_json::Value {
     })
 }
 
+/// Keycloak 24+'s default: argon2id with its own parameters, raw hash and salt in base64.
+fn argon2_credential(password: &str) -> serde_json::Value {
+    let salt = b"keycloak-salt-16";
+    let params = argon2::Params::new(7168, 5, 1, Some(32)).unwrap();
+    let mut out = [0u8; 32];
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into(password.as_bytes(), salt, &mut out)
+        .unwrap();
+    json!({
+        "type": "password",
+        "secretData": json!({ "value": STANDARD.encode(out), "salt": STANDARD.encode(salt), "additionalParameters": {} }).to_string(),
+        "credentialData": json!({ "hashIterations": 5, "algorithm": "argon2", "additionalParameters": {
+            "hashLength": ["32"], "memory": ["7168"], "type": ["id"], "version": ["1.3"], "parallelism": ["1"] } }).to_string(),
+    })
+}
+
 async fn password_login(app: &TestApp, username: &str, password: &str) -> u16 {
     app.http
         .post(app.url("/realms/migrated/protocol/openid-connect/token"))
@@ -41,10 +57,13 @@ async fn password_login(app: &TestApp, username: &str, password: &str) -> u16 {
 backend_tests! {
     async fn keycloak_hashed_passwords_log_in_and_are_rehashed(backend: Backend) {
         let app = spawn_app(backend).await;
-        let users: Vec<serde_json::Value> = ["pbkdf2-sha256", "pbkdf2-sha512", "pbkdf2"]
+        let users: Vec<serde_json::Value> = ["pbkdf2-sha256", "pbkdf2-sha512", "pbkdf2", "argon2"]
             .iter()
             .enumerate()
-            .map(|(i, alg)| json!({ "username": format!("user{i}"), "enabled": true, "credentials": [pbkdf2_credential(alg, "their-old-password")] }))
+            .map(|(i, alg)| {
+                let credential = if *alg == "argon2" { argon2_credential("their-old-password") } else { pbkdf2_credential(alg, "their-old-password") };
+                json!({ "username": format!("user{i}"), "enabled": true, "credentials": [credential] })
+            })
             .collect();
         let realm = json!({
             "realm": "migrated",
@@ -59,7 +78,7 @@ backend_tests! {
             portcullis::realm::service::OnExisting::Fail,
         ).await.unwrap();
         let realm_id = app.store.realm_by_name("migrated").await.unwrap().unwrap().id;
-        for i in 0..3 {
+        for i in 0..4 {
             let username = format!("user{i}");
             assert_eq!(password_login(&app, &username, "wrong").await, 401);
             assert_eq!(password_login(&app, &username, "their-old-password").await, 200, "{username}");

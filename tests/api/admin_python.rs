@@ -5,85 +5,23 @@
 //! a non-admin. The interpreter is the project's `.venv`, which scripts/test.sh creates; a
 //! missing `.venv` fails this test, it never skips it.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::ExitStatus;
+use std::time::Duration;
 
 use crate::cli::DevServer;
 use crate::helpers::fixture;
+use crate::processes::{python_command, repo, run_to_completion, venv_python};
 
 const SCRIPT: &str = "tests/python/e2e_keycloak_admin.py";
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn venv_python() -> PathBuf {
-    let python = repo().join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: the KeycloakAdmin end-to-end test needs the project's virtualenv. Run \
-         ./scripts/test.sh, which creates .venv and installs tests/python/requirements.txt (or by hand: \
-         python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt)",
-        python.display()
-    );
-    python
-}
-
-/// Runs the script to completion (killed after `SCRIPT_TIMEOUT`): exit status, stdout, stderr.
+/// Runs the script to completion (stopped after `SCRIPT_TIMEOUT`).
 fn run_script(python: &Path, base: &str) -> (Option<ExitStatus>, String, String) {
-    let mut command = Command::new(python);
-    command
-        .arg(repo().join(SCRIPT))
-        .arg(base)
-        .current_dir(repo())
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for name in [
-        "PYTHONPATH",
-        "PYTHONHOME",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        command.env_remove(name);
-    }
-    let mut child = command.spawn().unwrap_or_else(|e| panic!("{} does not run: {e}", python.display()));
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (status, out.join().unwrap(), err.join().unwrap())
+    let mut command = python_command(python, repo());
+    command.arg(repo().join(SCRIPT)).arg(base);
+    let finished = run_to_completion(&mut command, SCRIPT_TIMEOUT);
+    (finished.status, finished.stdout, finished.stderr)
 }
 
 #[test]

@@ -15,6 +15,7 @@ use base64::Engine;
 use futures::FutureExt;
 
 use crate::cli::DevServer;
+use crate::processes::{python_command, run_to_completion, venv_python};
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -23,49 +24,21 @@ fn example_dir() -> PathBuf {
 }
 
 /// The project's venv interpreter, with the example's packages importable.
-fn venv_python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    let importable = python.exists()
-        && Command::new(&python)
-            .args(["-c", "import fastapi, uvicorn, jwt, httpx"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
+fn example_python() -> PathBuf {
+    let python = venv_python();
+    let importable = std::process::Command::new(&python)
+        .args(["-c", "import fastapi, uvicorn, jwt, httpx"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     assert!(
         importable,
-        "{} cannot import fastapi, uvicorn, jwt and httpx: this test needs the project's virtualenv with \
-         examples/fastapi-resource-server/requirements.txt installed. Run ./scripts/test.sh, which does that \
-         (or by hand: python3 -m venv .venv && .venv/bin/pip install -r examples/fastapi-resource-server/requirements.txt)",
+        "{} cannot import fastapi, uvicorn, jwt and httpx: run ./scripts/test.sh, which installs \
+         examples/fastapi-resource-server/requirements.txt into .venv",
         python.display()
     );
     python
-}
-
-/// A Python process with a clean environment: no proxies (everything is on 127.0.0.1), no
-/// stray PYTHONPATH, no .pyc files written into the example folder.
-fn python_command(python: &Path) -> Command {
-    let mut command = Command::new(python);
-    command
-        .current_dir(example_dir())
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
-        .stdin(Stdio::null());
-    for name in [
-        "PYTHONPATH",
-        "PYTHONHOME",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        command.env_remove(name);
-    }
-    command
 }
 
 /// The Orders API under uvicorn, killed on drop; its log lines are kept for assertions.
@@ -77,7 +50,7 @@ struct OrdersApi {
 
 impl OrdersApi {
     fn start(python: &Path, portcullis: &str) -> OrdersApi {
-        let mut child = python_command(python)
+        let mut child = python_command(python, &example_dir())
             .args(["-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", "0"])
             .env("PORTCULLIS_URL", portcullis)
             .stdout(Stdio::piped())
@@ -127,37 +100,10 @@ impl Drop for OrdersApi {
 
 /// Runs client.py to completion (killed after `CLIENT_TIMEOUT`): exit status, stdout, stderr.
 fn run_client(python: &Path, portcullis: &str, api: &str) -> (Option<ExitStatus>, String, String) {
-    let mut child = python_command(python)
-        .args(["client.py", "--portcullis", portcullis, "--api", api])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("client.py runs");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + CLIENT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (status, out.join().unwrap(), err.join().unwrap())
+    let mut command = python_command(python, &example_dir());
+    command.args(["client.py", "--portcullis", portcullis, "--api", api]);
+    let finished = run_to_completion(&mut command, CLIENT_TIMEOUT);
+    (finished.status, finished.stdout, finished.stderr)
 }
 
 async fn alice_token(http: &reqwest::Client, portcullis: &str) -> String {
@@ -230,7 +176,7 @@ async fn journey(python: &Path, portcullis: &str, data_dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fastapi_example_validates_tokens_refreshes_them_and_follows_a_key_rotation() {
-    let python = venv_python();
+    let python = example_python();
     let dir = tempfile::tempdir().unwrap();
     let realm = example_dir().join("realm.json");
     let (server, ready) = tokio::task::block_in_place(|| {

@@ -4,10 +4,11 @@
 //! the Apache session, a refresh through rotation and logout with curl, and stops both servers.
 //! Apache missing fails this test (scripts/test.sh installs it); it is never skipped.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::processes::run_to_completion;
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -19,40 +20,10 @@ fn apache_mod_auth_openidc_logs_in_refreshes_and_logs_out_through_portcullis() {
          installs them (or: apt-get install -y apache2 libapache2-mod-auth-openidc)"
     );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/mod_auth_openidc/run-test.sh");
-    let mut child = Command::new("bash")
-        .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_portcullis"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bash runs the script");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            // SIGTERM lets the script's trap stop Apache and Portcullis before it exits
-            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+    let mut command = Command::new("bash");
+    command.arg(&script).arg(env!("CARGO_BIN_EXE_portcullis")).stdin(Stdio::null());
+    let finished = run_to_completion(&mut command, SCRIPT_TIMEOUT);
+    let (status, stdout, stderr) = (finished.status, finished.stdout, finished.stderr);
     println!("--- run-test.sh\n{stdout}--- end of run-test.sh");
     let output = format!("{stdout}\n[stderr]\n{stderr}");
     let status =

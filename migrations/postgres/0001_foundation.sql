@@ -218,4 +218,3 @@ CREATE TABLE admin_events (
     ip              TEXT
 );
 CREATE INDEX admin_events_realm_time ON admin_events (realm_id, time);
-CREATE INDEX admin_events_time ON admin_events (time);

@@ -218,7 +218,7 @@ async fn a_postgres_outage_fails_fast_with_503_and_heals_without_a_restart() {
     }
 
     // Assert
-    let samples = samples.lock().unwrap();
+    let samples: Vec<Sample> = std::mem::take(&mut *samples.lock().unwrap());
     let of = |p: Phase| samples.iter().filter(move |s| s.phase == p as u8);
     for p in [Phase::Up, Phase::Down, Phase::Restarted] {
         let ok = of(p).filter(|s| s.status == 200).count();
@@ -242,7 +242,6 @@ async fn a_postgres_outage_fails_fast_with_503_and_heals_without_a_restart() {
     assert!(healed_after < Duration::from_secs(10), "healed within seconds: {healed_after:?}");
     let after: Vec<&Sample> = of(Phase::Restarted).collect();
     assert!(after.iter().rev().take(8).all(|s| s.status == 200), "every chain refreshes again: {:?}", after.iter().rev().take(16).collect::<Vec<_>>());
-    drop(samples);
     for chain in &chains {
         let token = chain.lock().unwrap().clone();
         let (status, body) = refresh(&http, &token_url, &token).await;

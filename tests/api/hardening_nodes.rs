@@ -20,6 +20,7 @@ use crate::helpers::{fixture, fresh_database, Backend, Spawn, TestApp};
 const SECRET: &str = "s3cr3t-client-value-0123456789";
 const PASSWORD: &str = "correct-horse-battery-staple";
 const TOKEN: &str = "/realms/vault/protocol/openid-connect/token";
+const HOSTNAME: &str = "http://portcullis.test";
 
 async fn token_request(http: &reqwest::Client, base: &str, form: &[(&str, &str)]) -> (u16, Value) {
     match http.post(format!("{base}{TOKEN}")).form(form).send().await {
@@ -53,9 +54,11 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_committed_anywhere_reaches_the_other_nodes_cache_at_once() {
-    let a = Spawn::new(Backend::Postgres).import(fixture("secrets-realm.json")).start().await;
+    // behind one balancer every node has the same public hostname, hence the same issuer
+    let a = Spawn::new(Backend::Postgres).setting("hostname", HOSTNAME).import(fixture("secrets-realm.json")).start().await;
     // node B: the same database and master key, its own process state and cache
     let b = Spawn::new(Backend::Sqlite)
+        .setting("hostname", HOSTNAME)
         .setting("db-url", &a.db_url)
         .setting("master-key", &a.master_key.to_base64())
         .start()
@@ -130,7 +133,7 @@ impl Node {
             command.env_remove(name);
         }
         let mut child = command
-            .args(["start", "--http-host", "127.0.0.1", "--http-port", "0", "--db-url", db_url, "--data-dir"])
+            .args(["start", "--http-host", "127.0.0.1", "--http-port", "0", "--hostname", HOSTNAME, "--db-url", db_url, "--data-dir"])
             .arg(data_dir)
             .arg("--import-realm")
             .arg(realm_file)

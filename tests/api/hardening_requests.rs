@@ -35,7 +35,7 @@ const SQL: &[&str] = &[
 ];
 
 /// Sends raw bytes and reads the whole answer (`Connection: close`): status and full text.
-async fn raw(app: &TestApp, request: &[u8]) -> (u16, String) {
+pub(crate) async fn raw(app: &TestApp, request: &[u8]) -> (u16, String) {
     let address = app.base.trim_start_matches("http://").to_string();
     let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
@@ -57,7 +57,7 @@ async fn raw(app: &TestApp, request: &[u8]) -> (u16, String) {
     (status, text)
 }
 
-fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+pub(crate) fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut out = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
         out.push_str("Host: 127.0.0.1\r\n");

@@ -274,6 +274,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), http::cors::cors))
         .layer(middleware::from_fn(crate::ops::metrics::track_http))
+        .layer(middleware::from_fn(refuse_nul_in_uri))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -293,6 +294,22 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// A percent-encoded NUL in the path or query never names anything we hold (Postgres text cannot
+/// contain it): refuse it before any handler passes it to the database.
+async fn refuse_nul_in_uri(request: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    let has_nul = |text: &str| text.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0');
+    let uri = request.uri();
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        tracing::info!("request refused: NUL character in the URI");
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({ "error": "invalid_request", "error_description": "NUL characters are not allowed" })),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> impl IntoResponse {

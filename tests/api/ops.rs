@@ -79,3 +79,20 @@ async fn the_server_speaks_https_with_the_configured_certificate() {
     assert_eq!(doc["issuer"], format!("{https}/realms/master").as_str(), "the issuer says https");
     app.stop().await;
 }
+
+crate::backend_tests! {
+    async fn a_nul_character_in_the_uri_is_refused_before_any_handler(backend: Backend) {
+        let app = crate::helpers::spawn_app(backend).await;
+        for path in [
+            "/admin/realms/a%00b",
+            "/admin/realms/master/users/a%00b",
+            "/admin/realms/master/users?search=a%00b",
+            "/realms/a%00b/.well-known/openid-configuration",
+        ] {
+            let (status, body) = app.get_json(path).await;
+            assert_eq!(status, 400, "{path}: {body}");
+            assert_eq!(body["error"], "invalid_request", "{path}");
+        }
+        app.stop().await;
+    }
+}

@@ -84,23 +84,7 @@ pub struct ClientView {
 
 pub fn client_representation(client: &Client, secret: Option<SecretString>) -> ClientView {
     ClientView {
-        client: ClientRepresentation {
-            id: Some(client.id.clone()),
-            client_id: Some(client.client_id.clone()),
-            name: client.name.clone(),
-            enabled: Some(client.enabled),
-            secret,
-            public_client: Some(client.public_client),
-            bearer_only: Some(client.bearer_only),
-            redirect_uris: Some(client.redirect_uris.clone()),
-            web_origins: Some(client.web_origins.clone()),
-            standard_flow_enabled: Some(client.standard_flow_enabled),
-            direct_access_grants_enabled: Some(client.direct_access_grants_enabled),
-            service_accounts_enabled: Some(client.service_accounts_enabled),
-            consent_required: Some(client.consent_required),
-            attributes: Some(client.attributes.clone()),
-            protocol: Some("openid-connect".into()),
-        },
+        client: ClientRepresentation::from_client(client, secret),
         client_authenticator_type: "client-secret",
     }
 }

@@ -89,23 +89,7 @@ fn export_client(client: &Client, master: &MasterKey) -> Result<ClientRepresenta
             Some(SecretString::new(plain))
         }
     };
-    Ok(ClientRepresentation {
-        id: Some(client.id.clone()),
-        client_id: Some(client.client_id.clone()),
-        name: client.name.clone(),
-        enabled: Some(client.enabled),
-        secret,
-        public_client: Some(client.public_client),
-        bearer_only: Some(client.bearer_only),
-        redirect_uris: Some(client.redirect_uris.clone()),
-        web_origins: Some(client.web_origins.clone()),
-        standard_flow_enabled: Some(client.standard_flow_enabled),
-        direct_access_grants_enabled: Some(client.direct_access_grants_enabled),
-        service_accounts_enabled: Some(client.service_accounts_enabled),
-        consent_required: Some(client.consent_required),
-        attributes: Some(client.attributes.clone()),
-        protocol: Some("openid-connect".into()),
-    })
+    Ok(ClientRepresentation::from_client(client, secret))
 }
 
 /// Realm role names, and client role names by `clientId`.

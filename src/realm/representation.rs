@@ -199,6 +199,29 @@ pub struct ClientRepresentation {
     pub protocol: Option<String>,
 }
 
+impl ClientRepresentation {
+    /// The representation of a stored client; `secret` is the opened secret when it is shown.
+    pub fn from_client(client: &crate::domain::Client, secret: Option<crate::crypto::SecretString>) -> Self {
+        ClientRepresentation {
+            id: Some(client.id.clone()),
+            client_id: Some(client.client_id.clone()),
+            name: client.name.clone(),
+            enabled: Some(client.enabled),
+            secret,
+            public_client: Some(client.public_client),
+            bearer_only: Some(client.bearer_only),
+            redirect_uris: Some(client.redirect_uris.clone()),
+            web_origins: Some(client.web_origins.clone()),
+            standard_flow_enabled: Some(client.standard_flow_enabled),
+            direct_access_grants_enabled: Some(client.direct_access_grants_enabled),
+            service_accounts_enabled: Some(client.service_accounts_enabled),
+            consent_required: Some(client.consent_required),
+            attributes: Some(client.attributes.clone()),
+            protocol: Some("openid-connect".into()),
+        }
+    }
+}
+
 /// A user. Keycloak's `enabled` defaults to false when absent; the importer treats an absent
 /// `enabled` as true, since a hand-written file that lists a user means that user to log in.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

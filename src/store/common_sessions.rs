@@ -1,7 +1,9 @@
 //! Session, token, code and event SQL shared by both backends, stamped onto each by
 //! `impl_session_store!`. The backend supplies `begin_write()` (Postgres: a plain transaction;
 //! SQLite: `BEGIN IMMEDIATE`, taking the write lock up front) and the row-lock clause appended to
-//! the session select (`FOR UPDATE OF s` on Postgres; SQLite's write lock already serialises).
+//! the session select (`FOR UPDATE OF s` on Postgres; SQLite's write lock already serialises),
+//! its JSON-array aggregate for role ids, and `write_rotation` (the refresh hot path's write,
+//! see `rotation`).
 
 use super::sessions::{ClientSessionRecord, EventRecord, UserSessionRecord};
 
@@ -111,8 +113,9 @@ impl From<EventRow> for EventRecord {
 pub(crate) const SESSION_COLUMNS: &str = "s.id, s.realm_id, s.user_id, s.offline, s.started_at, s.last_access_at, s.auth_time, s.remember_me, s.ip, s.user_agent, s.expires_at";
 
 macro_rules! impl_session_store {
-    ($store:ty, $db:ty, $lock:literal) => {
+    ($store:ty, $db:ty, $lock:literal, $role_ids:literal) => {
         use crate::store::common_sessions::{ClientSessionRow, EventRow, RotationRow, SessionRow, SESSION_COLUMNS};
+        use crate::store::rotation::{self, RotationRead, RotationWrite};
         use crate::store::sessions::{
             AuthCodeRecord, ClientSessionRecord, CodeOutcome, ConsentRecord, EventFilter, EventRecord, LivenessCheck,
             LoginFailureRecord, NewGrant, ReplayedGrant, ReuseInterval, RotateOutcome, RotateRequest, RotatedGrant,
@@ -152,6 +155,151 @@ macro_rules! impl_session_store {
                         .fetch_all(&mut **tx)
                         .await?;
                 Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            /// The general rotation, for the session whose lock `tx` already holds: every row is
+            /// read afresh, so nothing decided before the lock was granted carries over.
+            async fn rotate_locked(
+                mut tx: Tx<'_>,
+                request: &RotateRequest,
+                interval: Option<&ReuseInterval>,
+                alive: LivenessCheck<'_>,
+            ) -> Result<RotateOutcome, StoreError> {
+                let row: Option<RotationRow> = sqlx::query_as(&format!(
+                    "SELECT t.reuse_count, t.successor_hash, t.successor_sealed, f.id AS family_id, f.revoked_at, \
+                     f.scope, cs.id AS cs_id, \
+                     cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
+                     cs.last_access_at AS cs_last_access_at, {SESSION_COLUMNS} \
+                     FROM refresh_tokens t \
+                     JOIN token_families f ON f.id = t.family_id \
+                     JOIN client_sessions cs ON cs.id = f.client_session_id \
+                     JOIN user_sessions s ON s.id = cs.user_session_id \
+                     WHERE t.token_hash = $1"
+                ))
+                .bind(&request.presented[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Ok(RotateOutcome::Unknown) };
+                if row.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
+                    return Ok(RotateOutcome::Unknown);
+                }
+                if row.revoked_at.is_some() {
+                    return Ok(RotateOutcome::FamilyRevoked);
+                }
+                let mut replay = None;
+                if request.rotate && row.reuse_count > request.max_reuse {
+                    // Lost-response recovery: the successor this token's rotation recorded may
+                    // never have reached the client. Still unused and young enough: hand it out
+                    // again. Anything else is a reuse.
+                    if let (Some(interval), Some(hash), Some(sealed)) = (interval, &row.successor_hash, &row.successor_sealed) {
+                        let successor: Option<(i64, Option<i64>, String)> = sqlx::query_as(
+                            "SELECT issued_at, consumed_at, family_id FROM refresh_tokens WHERE token_hash = $1",
+                        )
+                        .bind(&hash[..])
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let (Some((issued_at, None, family)), Ok(hash)) = (successor, TokenHash::try_from(&hash[..])) {
+                            if family == row.family_id && request.now < issued_at.saturating_add(interval.seconds) {
+                                replay = Some((hash, sealed.clone(), issued_at));
+                            }
+                        }
+                    }
+                    if replay.is_none() {
+                        sqlx::query("UPDATE token_families SET revoked_at = $1 WHERE id = $2")
+                            .bind(request.now)
+                            .bind(&row.family_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        return Ok(RotateOutcome::ReuseDetected { family_id: row.family_id });
+                    }
+                }
+                let mut session: UserSessionRecord = row.session.into();
+                let mut client_session = ClientSessionRecord {
+                    id: row.cs_id,
+                    user_session_id: session.id.clone(),
+                    client_id: row.cs_client_id,
+                    started_at: row.cs_started_at,
+                    last_access_at: row.cs_last_access_at,
+                };
+                let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                    .bind(&session.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(user) = user.map(User::from).filter(|u| u.enabled) else {
+                    return Ok(RotateOutcome::SessionInactive);
+                };
+                let Some(expires_at) = alive(&session, &client_session) else {
+                    return Ok(RotateOutcome::SessionInactive);
+                };
+                if let Some((successor_hash, successor_sealed, successor_issued_at)) = replay {
+                    let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
+                    tx.commit().await?;
+                    let grant = RotatedGrant { session, client_session, family_id: row.family_id, scope: row.scope, user, role_ids };
+                    return Ok(RotateOutcome::Replayed(Box::new(ReplayedGrant {
+                        grant,
+                        successor_hash,
+                        successor_sealed,
+                        successor_issued_at,
+                    })));
+                }
+                match interval {
+                    Some(interval) if request.rotate => {
+                        sqlx::query(
+                            "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
+                             consumed_at = COALESCE(consumed_at, $1), successor_hash = $2, successor_sealed = $3, \
+                             reuse_until = $4 WHERE token_hash = $5",
+                        )
+                        .bind(request.now)
+                        .bind(&request.successor[..])
+                        .bind(&interval.successor_sealed)
+                        .bind(request.now.saturating_add(interval.seconds))
+                        .bind(&request.presented[..])
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    _ if request.rotate => {
+                        sqlx::query(
+                            "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
+                             consumed_at = COALESCE(consumed_at, $1) WHERE token_hash = $2",
+                        )
+                        .bind(request.now)
+                        .bind(&request.presented[..])
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    _ => {}
+                }
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
+                    .bind(&request.successor[..])
+                    .bind(&row.family_id)
+                    .bind(request.now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
+                    .bind(request.now)
+                    .bind(expires_at)
+                    .bind(&session.id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE client_sessions SET last_access_at = $1 WHERE id = $2")
+                    .bind(request.now)
+                    .bind(&client_session.id)
+                    .execute(&mut *tx)
+                    .await?;
+                let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
+                tx.commit().await?;
+                session.last_access_at = request.now;
+                session.expires_at = expires_at;
+                client_session.last_access_at = request.now;
+                Ok(RotateOutcome::Rotated(Box::new(RotatedGrant {
+                    session,
+                    client_session,
+                    family_id: row.family_id,
+                    scope: row.scope,
+                    user,
+                    role_ids,
+                })))
             }
         }
 
@@ -424,157 +572,62 @@ macro_rules! impl_session_store {
                 interval: Option<&ReuseInterval>,
                 alive: LivenessCheck<'_>,
             ) -> Result<RotateOutcome, StoreError> {
+                static READ: std::sync::LazyLock<String> =
+                    std::sync::LazyLock::new(|| rotation::read_sql(SESSION_COLUMNS, $lock, $role_ids));
                 let mut tx = self.begin_write().await?;
-                // Lock order everywhere: user session first. The join finds the session; the
-                // lock is then taken on that row alone.
-                let located: Option<(String,)> = sqlx::query_as(
-                    "SELECT cs.user_session_id FROM refresh_tokens t \
-                     JOIN token_families f ON f.id = t.family_id \
-                     JOIN client_sessions cs ON cs.id = f.client_session_id \
-                     WHERE t.token_hash = $1",
-                )
-                .bind(&request.presented[..])
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((session_id,)) = located else { return Ok(RotateOutcome::Unknown) };
-                if Self::lock_session(&mut tx, &session_id).await?.is_none() {
-                    return Ok(RotateOutcome::Unknown);
-                }
-                let row: Option<RotationRow> = sqlx::query_as(&format!(
-                    "SELECT t.reuse_count, t.successor_hash, t.successor_sealed, f.id AS family_id, f.revoked_at, \
-                     f.scope, cs.id AS cs_id, \
-                     cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
-                     cs.last_access_at AS cs_last_access_at, {SESSION_COLUMNS} \
-                     FROM refresh_tokens t \
-                     JOIN token_families f ON f.id = t.family_id \
-                     JOIN client_sessions cs ON cs.id = f.client_session_id \
-                     JOIN user_sessions s ON s.id = cs.user_session_id \
-                     WHERE t.token_hash = $1"
-                ))
-                .bind(&request.presented[..])
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(row) = row else { return Ok(RotateOutcome::Unknown) };
+                // The fast path: one read that also takes the session lock (lock order
+                // everywhere: user session first), one conditional write, commit.
+                let read: Option<RotationRead> =
+                    sqlx::query_as(READ.as_str()).bind(&request.presented[..]).fetch_optional(&mut *tx).await?;
+                let Some(RotationRead { row, user, role_ids }) = read else { return Ok(RotateOutcome::Unknown) };
                 if row.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
                     return Ok(RotateOutcome::Unknown);
                 }
-                if row.revoked_at.is_some() {
-                    return Ok(RotateOutcome::FamilyRevoked);
-                }
-                let mut replay = None;
-                if request.rotate && row.reuse_count > request.max_reuse {
-                    // Lost-response recovery: the successor this token's rotation recorded may
-                    // never have reached the client. Still unused and young enough: hand it out
-                    // again. Anything else is a reuse.
-                    if let (Some(interval), Some(hash), Some(sealed)) = (interval, &row.successor_hash, &row.successor_sealed) {
-                        let successor: Option<(i64, Option<i64>, String)> = sqlx::query_as(
-                            "SELECT issued_at, consumed_at, family_id FROM refresh_tokens WHERE token_hash = $1",
-                        )
-                        .bind(&hash[..])
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let (Some((issued_at, None, family)), Ok(hash)) = (successor, TokenHash::try_from(&hash[..])) {
-                            if family == row.family_id && request.now < issued_at.saturating_add(interval.seconds) {
-                                replay = Some((hash, sealed.clone(), issued_at));
-                            }
+                if row.revoked_at.is_none() && !(request.rotate && row.reuse_count > request.max_reuse) {
+                    let user = User::from(user);
+                    if !user.enabled {
+                        return Ok(RotateOutcome::SessionInactive);
+                    }
+                    let mut session: UserSessionRecord = row.session.into();
+                    let mut client_session = ClientSessionRecord {
+                        id: row.cs_id,
+                        user_session_id: session.id.clone(),
+                        client_id: row.cs_client_id,
+                        started_at: row.cs_started_at,
+                        last_access_at: row.cs_last_access_at,
+                    };
+                    if let (Some(expires_at), Some(role_ids)) = (alive(&session, &client_session), rotation::parse_role_ids(role_ids)) {
+                        let write = RotationWrite {
+                            now: request.now,
+                            presented: &request.presented[..],
+                            max_reuse: request.max_reuse,
+                            rotate: request.rotate,
+                            recorded: interval.map(|i| (&i.successor_sealed[..], request.now.saturating_add(i.seconds))),
+                            successor: &request.successor[..],
+                            session_expires_at: expires_at,
+                            session_id: &session.id,
+                            client_session_id: &client_session.id,
+                        };
+                        if Self::write_rotation(&mut tx, &write).await? {
+                            tx.commit().await?;
+                            session.last_access_at = request.now;
+                            session.expires_at = expires_at;
+                            client_session.last_access_at = request.now;
+                            return Ok(RotateOutcome::Rotated(Box::new(RotatedGrant {
+                                session,
+                                client_session,
+                                family_id: row.family_id,
+                                scope: row.scope,
+                                user,
+                                role_ids,
+                            })));
                         }
                     }
-                    if replay.is_none() {
-                        sqlx::query("UPDATE token_families SET revoked_at = $1 WHERE id = $2")
-                            .bind(request.now)
-                            .bind(&row.family_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        tx.commit().await?;
-                        return Ok(RotateOutcome::ReuseDetected { family_id: row.family_id });
-                    }
                 }
-                let mut session: UserSessionRecord = row.session.into();
-                let mut client_session = ClientSessionRecord {
-                    id: row.cs_id,
-                    user_session_id: session.id.clone(),
-                    client_id: row.cs_client_id,
-                    started_at: row.cs_started_at,
-                    last_access_at: row.cs_last_access_at,
-                };
-                let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-                    .bind(&session.user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(user) = user.map(User::from).filter(|u| u.enabled) else {
-                    return Ok(RotateOutcome::SessionInactive);
-                };
-                let Some(expires_at) = alive(&session, &client_session) else {
-                    return Ok(RotateOutcome::SessionInactive);
-                };
-                if let Some((successor_hash, successor_sealed, successor_issued_at)) = replay {
-                    let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
-                    tx.commit().await?;
-                    let grant = RotatedGrant { session, client_session, family_id: row.family_id, scope: row.scope, user, role_ids };
-                    return Ok(RotateOutcome::Replayed(Box::new(ReplayedGrant {
-                        grant,
-                        successor_hash,
-                        successor_sealed,
-                        successor_issued_at,
-                    })));
-                }
-                match interval {
-                    Some(interval) if request.rotate => {
-                        sqlx::query(
-                            "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
-                             consumed_at = COALESCE(consumed_at, $1), successor_hash = $2, successor_sealed = $3, \
-                             reuse_until = $4 WHERE token_hash = $5",
-                        )
-                        .bind(request.now)
-                        .bind(&request.successor[..])
-                        .bind(&interval.successor_sealed)
-                        .bind(request.now.saturating_add(interval.seconds))
-                        .bind(&request.presented[..])
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    _ if request.rotate => {
-                        sqlx::query(
-                            "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
-                             consumed_at = COALESCE(consumed_at, $1) WHERE token_hash = $2",
-                        )
-                        .bind(request.now)
-                        .bind(&request.presented[..])
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    _ => {}
-                }
-                sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
-                    .bind(&request.successor[..])
-                    .bind(&row.family_id)
-                    .bind(request.now)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
-                    .bind(request.now)
-                    .bind(expires_at)
-                    .bind(&session.id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE client_sessions SET last_access_at = $1 WHERE id = $2")
-                    .bind(request.now)
-                    .bind(&client_session.id)
-                    .execute(&mut *tx)
-                    .await?;
-                let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
-                tx.commit().await?;
-                session.last_access_at = request.now;
-                session.expires_at = expires_at;
-                client_session.last_access_at = request.now;
-                Ok(RotateOutcome::Rotated(Box::new(RotatedGrant {
-                    session,
-                    client_session,
-                    family_id: row.family_id,
-                    scope: row.scope,
-                    user,
-                    role_ids,
-                })))
+                // Reuse, replay, a dead session, or a read that a commit made stale while this
+                // transaction waited for the lock (the write then changed nothing): decide on
+                // fresh rows, still under the lock.
+                Self::rotate_locked(tx, request, interval, alive).await
             }
 
             async fn revoke_refresh_family(

@@ -6,6 +6,7 @@ pub mod admin;
 mod common;
 mod common_admin;
 mod common_sessions;
+mod rotation;
 pub mod sessions;
 pub mod postgres;
 pub mod sqlite;

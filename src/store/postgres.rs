@@ -1,5 +1,6 @@
 //! The Postgres backend, for production and for several nodes over one database.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -8,6 +9,7 @@ use sqlx::{ConnectOptions, PgPool};
 use super::common::impl_common_store;
 use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
+use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::{RealmChange, StoreOps};
 
 pub struct PostgresStore {
@@ -40,13 +42,64 @@ impl PostgresStore {
 }
 
 impl_common_store!(PostgresStore, sqlx::Postgres);
-impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s");
+impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s", "json_agg(m.role_id ORDER BY m.role_id)::text");
 impl_admin_store!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {
     /// A transaction for work that writes.
     async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// A rotation's write in one statement (one round trip): consume, store the successor,
+    /// touch both sessions, each part conditional on the consume finding its row. Returns
+    /// whether it did. Runs under the session lock taken by the fast read.
+    async fn write_rotation(tx: &mut Tx<'_>, write: &RotationWrite<'_>) -> Result<bool, StoreError> {
+        static ROTATE: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "WITH consumed AS ({CONSUME}), \
+                 successor AS (INSERT INTO refresh_tokens (token_hash, family_id, issued_at) SELECT $7, family_id, $1 FROM consumed), \
+                 session_touch AS (UPDATE user_sessions SET last_access_at = $1, expires_at = $8 WHERE id = $9 AND EXISTS (SELECT 1 FROM consumed)), \
+                 client_touch AS (UPDATE client_sessions SET last_access_at = $1 WHERE id = $10 AND EXISTS (SELECT 1 FROM consumed)) \
+                 SELECT count(*) FROM consumed"
+            )
+        });
+        static KEEP: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "WITH consumed AS ({FIND_UNREVOKED}), \
+                 successor AS (INSERT INTO refresh_tokens (token_hash, family_id, issued_at) SELECT $2, family_id, $3 FROM consumed), \
+                 session_touch AS (UPDATE user_sessions SET last_access_at = $3, expires_at = $4 WHERE id = $5 AND EXISTS (SELECT 1 FROM consumed)), \
+                 client_touch AS (UPDATE client_sessions SET last_access_at = $3 WHERE id = $6 AND EXISTS (SELECT 1 FROM consumed)) \
+                 SELECT count(*) FROM consumed"
+            )
+        });
+        let done: i64 = if write.rotate {
+            let (recorded_hash, sealed, reuse_until) = write.recorded_columns();
+            sqlx::query_scalar(ROTATE.as_str())
+                .bind(write.now)
+                .bind(write.presented)
+                .bind(write.max_reuse)
+                .bind(recorded_hash)
+                .bind(sealed)
+                .bind(reuse_until)
+                .bind(write.successor)
+                .bind(write.session_expires_at)
+                .bind(write.session_id)
+                .bind(write.client_session_id)
+                .fetch_one(&mut **tx)
+                .await?
+        } else {
+            sqlx::query_scalar(KEEP.as_str())
+                .bind(write.presented)
+                .bind(write.successor)
+                .bind(write.now)
+                .bind(write.session_expires_at)
+                .bind(write.session_id)
+                .bind(write.client_session_id)
+                .fetch_one(&mut **tx)
+                .await?
+        };
+        Ok(done > 0)
     }
 }
 

@@ -214,6 +214,7 @@ pub fn validate_settings(s: &RealmSettings) -> Result<(), AdminError> {
         ("clientOfflineSessionIdleTimeout", s.client_offline_session_idle_timeout),
         ("clientOfflineSessionMaxLifespan", s.client_offline_session_max_lifespan),
         ("refreshTokenMaxReuse", s.refresh_token_max_reuse),
+        ("refreshTokenReuseIntervalSeconds", s.refresh_token_reuse_interval_seconds),
         ("maxFailureWaitSeconds", s.max_failure_wait_seconds),
         ("minimumQuickLoginWaitSeconds", s.minimum_quick_login_wait_seconds),
         ("waitIncrementSeconds", s.wait_increment_seconds),

@@ -142,6 +142,7 @@ backend_tests! {
             (json!({"defaultSignatureAlgorithm": "none"}), "an unsupported algorithm"),
             (json!({"refreshTokenMaxReuse": "many"}), "a wrong type"),
             (json!({"notBefore": -1}), "a negative notBefore"),
+            (json!({"refreshTokenReuseIntervalSeconds": -5}), "a negative reuse interval"),
         ] {
             let reply = admin.put("/admin/realms/vault", body).await;
             assert_eq!(reply.status, 400, "{why}: {reply:?}");

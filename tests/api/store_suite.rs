@@ -271,6 +271,46 @@ mod sessions {
             assert_eq!(unknown, RotateOutcome::Unknown);
         }
 
+        async fn a_rotation_reads_every_role_id_whatever_characters_it_holds(backend: Backend) {
+            // The hot path aggregates role ids in SQL; imported ids are free text, so separators
+            // and quotes must survive, and a user without roles must read as none.
+            let (store, _dir) = fresh_store(backend).await;
+            let (realm_id, client_id, user_id) = realm_with_user(&store).await;
+            let mut expected = store.user_role_ids(&user_id).await.unwrap();
+            let odd = ["a,b", "quote\"d", "[x]", "back\\slash", "ünïcode"];
+            for (i, id) in odd.iter().enumerate() {
+                let role = portcullis::domain::Role {
+                    id: id.to_string(),
+                    realm_id: realm_id.clone(),
+                    container_id: realm_id.clone(),
+                    client_role: false,
+                    name: format!("odd-{i}"),
+                    description: None,
+                    composites: Vec::new(),
+                };
+                store.create_role(&role).await.unwrap();
+            }
+            let odd_ids: Vec<String> = odd.iter().map(|s| s.to_string()).collect();
+            store.add_user_roles(&user_id, &odd_ids).await.unwrap();
+            expected.extend(odd_ids);
+            expected.sort();
+            store.start_grant(&grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32])).await.unwrap();
+            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
+            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [2; 32], 0), &alive).await.unwrap();
+            let RotateOutcome::Rotated(rotated) = outcome else { panic!("{outcome:?}") };
+            let mut got = rotated.role_ids.clone();
+            got.sort();
+            assert_eq!(got, expected);
+
+            let lonely = user(&realm_id, "lonely");
+            store.create_user(&lonely, &[], &[]).await.unwrap();
+            store.start_grant(&grant(session(&realm_id, &lonely.id, 100, 9999), &client_id, [3; 32])).await.unwrap();
+            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [3; 32], [4; 32], 0), &alive).await.unwrap();
+            let RotateOutcome::Rotated(rotated) = outcome else { panic!("{outcome:?}") };
+            assert_eq!(rotated.user.username, "lonely");
+            assert!(rotated.role_ids.is_empty(), "{:?}", rotated.role_ids);
+        }
+
         async fn a_dead_session_or_a_foreign_client_stores_no_successor(backend: Backend) {
             let (store, _dir) = fresh_store(backend).await;
             let (realm_id, client_id, user_id) = realm_with_user(&store).await;

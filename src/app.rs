@@ -24,6 +24,7 @@ use crate::crypto::envelope::MasterKeyError;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::MasterKey;
 use crate::http;
+use crate::http::timeout::RequestTimeouts;
 use crate::oauth::events::EventSink;
 use crate::ops::rate_limit::{self, RateLimits};
 use crate::realm::cache::{RealmCache, DEFAULT_TTL};
@@ -43,6 +44,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub events: EventSink,
     pub metrics: PrometheusHandle,
+    /// `request-timeout` and when it last fired (read by `/health/ready`).
+    pub timeouts: Arc<RequestTimeouts>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +146,7 @@ impl App {
         listener.set_nonblocking(true).map_err(|source| StartError::Bind { address, source })?;
         let address = listener.local_addr().map_err(|source| StartError::Bind { address, source })?;
         let realms = Arc::new(RealmCache::new(store.clone(), master_key.clone(), clock.clone(), DEFAULT_TTL));
+        let settings_timeout = settings.request_timeout;
         let state = AppState {
             events: EventSink::new(store.clone()),
             store,
@@ -152,6 +156,7 @@ impl App {
             master_key,
             hasher,
             metrics: crate::ops::metrics::handle(),
+            timeouts: Arc::new(RequestTimeouts::new(settings_timeout)),
         };
         Ok(App { state, listener, address })
     }
@@ -243,7 +248,7 @@ impl App {
     }
 }
 
-/// Every route of the server.
+/// Every route of the server. All but health and metrics run under `request-timeout`.
 pub fn router(state: AppState) -> Router {
     let oidc = "/realms/{realm}/protocol/openid-connect";
     let limits = Arc::new(RateLimits::new(&state.settings, state.clock.clone()));
@@ -268,6 +273,8 @@ pub fn router(state: AppState) -> Router {
         .route("/resources/{name}", get(crate::web::resource))
         .route(&format!("{oidc}/userinfo"), get(http::userinfo::userinfo).post(http::userinfo::userinfo))
         .merge(http::admin::router())
+        // routes added above this line are limited; health answers within its own bound
+        .layer(middleware::from_fn_with_state(state.timeouts.clone(), http::timeout::enforce))
         .route("/health/live", get(http::health::live))
         .route("/health/ready", get(http::health::ready))
         .route("/metrics", get(http::health::metrics))

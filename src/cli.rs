@@ -146,6 +146,8 @@ pub struct SettingFlags {
     #[arg(long)]
     pub db_acquire_timeout: Option<String>,
     #[arg(long)]
+    pub request_timeout: Option<String>,
+    #[arg(long)]
     pub data_dir: Option<String>,
     #[arg(long)]
     pub master_key_file: Option<String>,
@@ -179,6 +181,7 @@ impl SettingFlags {
             ("db-url", &self.db_url),
             ("db-pool-size", &self.db_pool_size),
             ("db-acquire-timeout", &self.db_acquire_timeout),
+            ("request-timeout", &self.request_timeout),
             ("data-dir", &self.data_dir),
             ("master-key-file", &self.master_key_file),
             ("event-retention", &self.event_retention),

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::crypto::SecretString;
 use crate::ops::rate_limit::Rate;
@@ -31,6 +32,7 @@ pub const KEYS: &[Key] = &[
     Key { name: "db-url", default: "sqlite://<data-dir>/portcullis.db (start-dev only)", help: "postgres://... or sqlite://..." },
     Key { name: "db-pool-size", default: "10", help: "maximum database connections" },
     Key { name: "db-acquire-timeout", default: "5", help: "seconds a request waits for a database connection before failing with 503" },
+    Key { name: "request-timeout", default: "10", help: "seconds a request may run before it is dropped and answered 503 (a hung database); 0 disables" },
     Key { name: "data-dir", default: "./data", help: "where start-dev keeps its SQLite database and master key" },
     Key { name: "master-key", default: "(none; start-dev generates <data-dir>/master.key)", help: "base64 of 32 random bytes; encrypts private keys and client secrets at rest" },
     Key { name: "master-key-file", default: "(none)", help: "file holding the master key" },
@@ -43,6 +45,9 @@ pub const KEYS: &[Key] = &[
     Key { name: "rate-limit-token-per-ip", default: "200,400", help: "token endpoint requests per second[,burst] per client IP and node; 0 disables" },
     Key { name: "rate-limit-login-per-ip", default: "10,30", help: "login form posts per second[,burst] per client IP and node; 0 disables" },
 ];
+
+/// A day: anything longer is a typo (milliseconds?), not a time limit.
+const MAX_REQUEST_TIMEOUT_SECS: u64 = 86_400;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
@@ -106,6 +111,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Seconds to wait for a pooled connection (or a reconnect while the database is down).
     pub db_acquire_timeout: u64,
+    /// How long a request may run before it is dropped and answered 503; `None` when disabled.
+    pub request_timeout: Option<Duration>,
     pub data_dir: PathBuf,
     /// `None` only for tools on an explicit database that need no key (`migrate`).
     pub master_key: Option<MasterKeySource>,
@@ -229,6 +236,13 @@ impl Settings {
         if db_acquire_timeout == 0 {
             return Err(invalid("db-acquire-timeout", "0", "must be at least 1"));
         }
+        let request_timeout = match parse_num::<u64>(get("request-timeout"), "request-timeout", 10)? {
+            0 => None,
+            seconds if seconds > MAX_REQUEST_TIMEOUT_SECS => {
+                return Err(invalid("request-timeout", &seconds.to_string(), format!("must be at most {MAX_REQUEST_TIMEOUT_SECS} (0 disables it)")))
+            }
+            seconds => Some(Duration::from_secs(seconds)),
+        };
         let master_key = match (get("master-key"), get("master-key-file")) {
             (Some(v), _) => {
                 crate::crypto::MasterKey::from_base64(v)
@@ -277,6 +291,7 @@ impl Settings {
             db_url,
             db_pool_size,
             db_acquire_timeout,
+            request_timeout,
             data_dir,
             master_key,
             bootstrap_admin,
@@ -370,6 +385,19 @@ mod tests {
         assert_eq!(s.rate_limit_login_per_ip, Some(Rate { per_second: 0.5, burst: 2 }));
         let err = Settings::resolve(Mode::Dev, &[layer(&[("rate-limit-token-per-client", "fast")])]).unwrap_err();
         assert!(err.to_string().contains("'rate-limit-token-per-client'"), "{err}");
+    }
+
+    #[test]
+    fn the_request_timeout_defaults_to_ten_seconds_and_zero_turns_it_off() {
+        assert_eq!(Settings::resolve(Mode::Dev, &[]).unwrap().request_timeout, Some(Duration::from_secs(10)));
+        let s = Settings::resolve(Mode::Dev, &[layer(&[("request-timeout", "0")])]).unwrap();
+        assert_eq!(s.request_timeout, None);
+        let s = Settings::resolve(Mode::Dev, &[env_layer(vec![("PORTCULLIS_REQUEST_TIMEOUT".into(), "3".into())])]).unwrap();
+        assert_eq!(s.request_timeout, Some(Duration::from_secs(3)));
+        for bad in ["-1", "soon", "86401"] {
+            let err = Settings::resolve(Mode::Dev, &[layer(&[("request-timeout", bad)])]).unwrap_err();
+            assert!(err.to_string().contains("'request-timeout'"), "{err}");
+        }
     }
 
     #[test]

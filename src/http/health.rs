@@ -14,14 +14,27 @@ pub async fn live() -> Response {
     Json(json!({ "status": "UP", "checks": [] })).into_response()
 }
 
+/// Ready when the database answers a ping within 2 s (or `request-timeout`, when shorter) and
+/// no request timed out within the last `request-timeout`: a database that hangs on a locked
+/// table still answers the ping, and time-outs are how the node notices.
 pub async fn ready(State(state): State<AppState>) -> Response {
-    let timeout = std::time::Duration::from_secs(2);
-    let up = matches!(tokio::time::timeout(timeout, state.store.ping()).await, Ok(Ok(())));
-    let status = if up { "UP" } else { "DOWN" };
-    let body = json!({ "status": status, "checks": [{ "name": "database", "status": status }] });
-    let code = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let bound = state.timeouts.limit().map_or(PING_BOUND, |limit| limit.min(PING_BOUND));
+    let database = matches!(tokio::time::timeout(bound, state.store.ping()).await, Ok(Ok(())));
+    let requests = !state.timeouts.recently_timed_out(std::time::Instant::now());
+    let word = |up: bool| if up { "UP" } else { "DOWN" };
+    let body = json!({
+        "status": word(database && requests),
+        "checks": [
+            { "name": "database", "status": word(database) },
+            { "name": "requests", "status": word(requests) },
+        ],
+    });
+    let code = if database && requests { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, Json(body)).into_response()
 }
+
+/// How long readiness waits for the database's answer to its ping.
+const PING_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let (open, idle) = state.store.pool_usage();

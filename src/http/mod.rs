@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod login;
 pub mod logout;
+pub mod timeout;
 pub mod token;
 pub mod userinfo;
 

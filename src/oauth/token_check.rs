@@ -54,16 +54,17 @@ pub async fn live_access_token(
     if claims.iat < realm.realm.not_before {
         return Ok(Err(Inactive::Stale));
     }
-    if store.is_access_token_revoked(&sha256(claims.jti.as_bytes())).await? {
-        return Ok(Err(Inactive::Revoked));
-    }
-    if let Some(sid) = &claims.sid {
-        let alive = store
-            .user_session(&realm.realm.id, sid)
-            .await?
-            .is_some_and(|s| session::is_alive(&realm.realm.settings, &s, None, now));
-        if !alive {
-            return Ok(Err(Inactive::SessionEnded));
+    let jti = sha256(claims.jti.as_bytes());
+    match &claims.sid {
+        Some(sid) => match store.access_token_session(&realm.realm.id, sid, &jti).await? {
+            Some((_, true)) => return Ok(Err(Inactive::Revoked)),
+            Some((session, false)) if session::is_alive(&realm.realm.settings, &session, None, now) => {}
+            _ => return Ok(Err(Inactive::SessionEnded)),
+        },
+        None => {
+            if store.is_access_token_revoked(&jti).await? {
+                return Ok(Err(Inactive::Revoked));
+            }
         }
     }
     Ok(Ok(claims))

@@ -826,6 +826,30 @@ macro_rules! impl_session_store {
                 Ok(row.is_some())
             }
 
+            async fn access_token_session(
+                &self,
+                realm_id: &str,
+                session_id: &str,
+                jti: &TokenHash,
+            ) -> Result<Option<(UserSessionRecord, bool)>, StoreError> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    session: SessionRow,
+                    revoked: bool,
+                }
+                static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                    format!(
+                        "SELECT {SESSION_COLUMNS}, \
+                         EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti_hash = $3) AS revoked \
+                         FROM user_sessions s WHERE s.id = $1 AND s.realm_id = $2"
+                    )
+                });
+                let row: Option<Row> =
+                    sqlx::query_as(SQL.as_str()).bind(session_id).bind(realm_id).bind(&jti[..]).fetch_optional(&self.pool).await?;
+                Ok(row.map(|r| (r.session.into(), r.revoked)))
+            }
+
             async fn insert_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
                 for e in events {

@@ -303,6 +303,15 @@ pub trait SessionStore {
 
     async fn is_access_token_revoked(&self, jti: &TokenHash) -> Result<bool, StoreError>;
 
+    /// In one round trip, what a session-bound access token's liveness depends on: the
+    /// session it names (`None`: gone, or of another realm) and whether its jti was revoked.
+    async fn access_token_session(
+        &self,
+        realm_id: &str,
+        session_id: &str,
+        jti: &TokenHash,
+    ) -> Result<Option<(UserSessionRecord, bool)>, StoreError>;
+
     async fn insert_events(&self, events: &[EventRecord]) -> Result<(), StoreError>;
 
     /// Newest first.

@@ -311,6 +311,23 @@ mod sessions {
             assert!(rotated.role_ids.is_empty(), "{:?}", rotated.role_ids);
         }
 
+        async fn an_access_tokens_session_and_revocation_read_in_one_call(backend: Backend) {
+            let (store, _dir) = fresh_store(backend).await;
+            let (realm_id, client_id, user_id) = realm_with_user(&store).await;
+            let s = session(&realm_id, &user_id, 100, 9999);
+            store.start_grant(&grant(s.clone(), &client_id, [1; 32])).await.unwrap();
+            let (read, revoked) = store.access_token_session(&realm_id, &s.id, &[7; 32]).await.unwrap().expect("session");
+            assert_eq!((read.id.as_str(), read.user_id.as_str(), revoked), (s.id.as_str(), user_id.as_str(), false));
+            assert!(store.access_token_session("other-realm", &s.id, &[7; 32]).await.unwrap().is_none());
+            store.revoke_access_token(&realm_id, &[7; 32], 9999).await.unwrap();
+            let (_, revoked) = store.access_token_session(&realm_id, &s.id, &[7; 32]).await.unwrap().expect("session");
+            assert!(revoked);
+            let (_, other) = store.access_token_session(&realm_id, &s.id, &[8; 32]).await.unwrap().expect("session");
+            assert!(!other, "only that jti is revoked");
+            assert!(store.delete_user_session(&realm_id, &s.id).await.unwrap());
+            assert!(store.access_token_session(&realm_id, &s.id, &[8; 32]).await.unwrap().is_none());
+        }
+
         async fn a_dead_session_or_a_foreign_client_stores_no_successor(backend: Backend) {
             let (store, _dir) = fresh_store(backend).await;
             let (realm_id, client_id, user_id) = realm_with_user(&store).await;

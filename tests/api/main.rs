@@ -25,6 +25,7 @@ mod example_keycloak_js;
 mod example_mod_auth_openidc;
 mod hardening_db_faults;
 mod hardening_db_hang;
+mod hardening_interleavings;
 mod hardening_nodes;
 mod hardening_rate_limit;
 mod hardening_requests;

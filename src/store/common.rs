@@ -204,7 +204,7 @@ pub(crate) const USER_COLUMNS: &str = "id, realm_id, username, email, first_name
 /// Implements the storage traits whose SQL is the same in both dialects for a store type with a
 /// `pool: sqlx::Pool<$db>` field.
 macro_rules! impl_common_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $role_ids:expr) => {
         use std::collections::HashMap as __HashMap;
 
         use async_trait::async_trait;
@@ -667,6 +667,27 @@ macro_rules! impl_common_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(User::from))
+            }
+
+            async fn service_account_with_role_ids(&self, client_id: &str) -> Result<Option<(User, Vec<String>)>, StoreError> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    user: UserRow,
+                    role_ids: Option<String>,
+                }
+                static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                    format!(
+                        "SELECT {USER_COLUMNS}, (SELECT {} FROM user_role_mappings m WHERE m.user_id = users.id) AS role_ids \
+                         FROM users WHERE service_account_client_id = $1",
+                        $role_ids
+                    )
+                });
+                let row: Option<Row> = sqlx::query_as(SQL.as_str()).bind(client_id).fetch_optional(&self.pool).await?;
+                let Some(row) = row else { return Ok(None) };
+                let role_ids = crate::store::rotation::parse_role_ids(row.role_ids)
+                    .ok_or_else(|| StoreError::Corrupt("role ids of a service account do not read back".into()))?;
+                Ok(Some((User::from(row.user), role_ids)))
             }
 
             async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError> {

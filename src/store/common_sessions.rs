@@ -113,7 +113,7 @@ impl From<EventRow> for EventRecord {
 pub(crate) const SESSION_COLUMNS: &str = "s.id, s.realm_id, s.user_id, s.offline, s.started_at, s.last_access_at, s.auth_time, s.remember_me, s.ip, s.user_agent, s.expires_at";
 
 macro_rules! impl_session_store {
-    ($store:ty, $db:ty, $lock:literal, $role_ids:literal) => {
+    ($store:ty, $db:ty, $lock:literal, $role_ids:expr) => {
         use crate::store::common_sessions::{ClientSessionRow, EventRow, RotationRow, SessionRow, SESSION_COLUMNS};
         use crate::store::rotation::{self, RotationRead, RotationWrite};
         use crate::store::sessions::{

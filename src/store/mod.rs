@@ -182,6 +182,10 @@ pub trait UserStore {
     /// The service-account user of a client (internal client id).
     async fn service_account_user(&self, client_id: &str) -> Result<Option<User>, StoreError>;
 
+    /// The client's service-account user with the ids of its directly mapped roles, in one
+    /// round trip (the client_credentials grant's only database work).
+    async fn service_account_with_role_ids(&self, client_id: &str) -> Result<Option<(User, Vec<String>)>, StoreError>;
+
     /// The user's newest password credential.
     async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError>;
 

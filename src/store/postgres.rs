@@ -41,8 +41,11 @@ impl PostgresStore {
     }
 }
 
-impl_common_store!(PostgresStore, sqlx::Postgres);
-impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s", "json_agg(m.role_id ORDER BY m.role_id)::text");
+/// The backend's aggregate of `m.role_id` into a JSON array of strings (text).
+const ROLE_IDS_JSON: &str = "json_agg(m.role_id ORDER BY m.role_id)::text";
+
+impl_common_store!(PostgresStore, sqlx::Postgres, ROLE_IDS_JSON);
+impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s", ROLE_IDS_JSON);
 impl_admin_store!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {

@@ -46,8 +46,11 @@ impl SqliteStore {
     }
 }
 
-impl_common_store!(SqliteStore, sqlx::Sqlite);
-impl_session_store!(SqliteStore, sqlx::Sqlite, "", "json_group_array(m.role_id ORDER BY m.role_id)");
+/// The backend's aggregate of `m.role_id` into a JSON array of strings (text).
+const ROLE_IDS_JSON: &str = "json_group_array(m.role_id ORDER BY m.role_id)";
+
+impl_common_store!(SqliteStore, sqlx::Sqlite, ROLE_IDS_JSON);
+impl_session_store!(SqliteStore, sqlx::Sqlite, "", ROLE_IDS_JSON);
 impl_admin_store!(SqliteStore, sqlx::Sqlite);
 
 impl SqliteStore {

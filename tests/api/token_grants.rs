@@ -236,6 +236,9 @@ backend_tests! {
 
         assert_eq!(good_basic.status(), 200);
         assert_eq!(good_post.0, 200, "{}", good_post.1);
+        let service = payload(str_of(&good_post.1, "access_token"));
+        assert!(has(&service["realm_access"]["roles"], "offline_access"), "the service account's roles: {service}");
+        assert_eq!(service["preferred_username"], "service-account-backend");
         assert_eq!(bad_basic.status(), 401);
         assert!(bad_basic.headers().get("www-authenticate").is_some_and(|v| v.to_str().unwrap().starts_with("Basic")));
         let bad_basic: Value = bad_basic.json().await.unwrap();

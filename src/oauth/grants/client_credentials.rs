@@ -19,13 +19,13 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     if scope.is_offline() {
         return Err(OAuthError::InvalidScope("Offline tokens not allowed for the client credentials grant".into()));
     }
-    let user = ctx
+    let (user, role_ids) = ctx
         .store
-        .service_account_user(&ctx.client.id)
+        .service_account_with_role_ids(&ctx.client.id)
         .await?
-        .filter(|u| u.enabled)
+        .filter(|(u, _)| u.enabled)
         .ok_or_else(|| OAuthError::UnauthorizedClient("Client has no enabled service account user".into()))?;
-    let roles = ctx.roles_of(&user).await?;
+    let roles = crate::oauth::roles::effective_roles(ctx.realm, &role_ids);
     let wants_refresh =
         ctx.client.attributes.get("client_credentials.use_refresh_token").is_some_and(|v| v == "true");
     let (session, refresh) = if wants_refresh {

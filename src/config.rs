@@ -42,7 +42,7 @@ pub const KEYS: &[Key] = &[
     Key { name: "cleanup-interval", default: "300", help: "seconds between background deletions of expired rows" },
     Key { name: "shutdown-timeout", default: "20", help: "seconds in-flight requests get to finish on SIGTERM" },
     Key { name: "rate-limit-token-per-client", default: "1000,2000", help: "token endpoint requests per second[,burst] per client_id and node; 0 disables" },
-    Key { name: "rate-limit-token-per-ip", default: "200,400", help: "token endpoint requests per second[,burst] per client IP and node; 0 disables" },
+    Key { name: "rate-limit-token-per-ip", default: "1000,2000", help: "token endpoint requests per second[,burst] per client IP and node; 0 disables" },
     Key { name: "rate-limit-login-per-ip", default: "10,30", help: "login form posts per second[,burst] per client IP and node; 0 disables" },
 ];
 
@@ -299,7 +299,7 @@ impl Settings {
             cleanup_interval: parse_num::<u64>(get("cleanup-interval"), "cleanup-interval", 300)?.max(1),
             shutdown_timeout: parse_num::<u64>(get("shutdown-timeout"), "shutdown-timeout", 20)?,
             rate_limit_token_per_client: parse_rate(get("rate-limit-token-per-client"), "rate-limit-token-per-client", "1000,2000")?,
-            rate_limit_token_per_ip: parse_rate(get("rate-limit-token-per-ip"), "rate-limit-token-per-ip", "200,400")?,
+            rate_limit_token_per_ip: parse_rate(get("rate-limit-token-per-ip"), "rate-limit-token-per-ip", "1000,2000")?,
             rate_limit_login_per_ip: parse_rate(get("rate-limit-login-per-ip"), "rate-limit-login-per-ip", "10,30")?,
         })
     }

@@ -341,6 +341,9 @@ async fn finish(app: &TestApp, admin: &Admin<'_>, model: &mut Model) {
         }
         let tokens: &[String] = if model.live(f) { std::slice::from_ref(head) } else { &family.refresh };
         for refresh_token in tokens {
+            if !model.live(f) {
+                assert!(!introspect_active(app, refresh_token).await, "{at}: a token of a dead family");
+            }
             let (status, body) =
                 token(app, CLIENT, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
                     .await;

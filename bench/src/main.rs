@@ -1,4 +1,5 @@
-//! `portcullis-bench`: see README.md and BENCHMARKS.md for the commands.
+//! `portcullis-bench`: see README.md and BENCHMARKS.md for the commands; `portcullis-bench soak
+//! --help` for the soak (bench/src/soak.rs).
 
 use std::time::Duration;
 
@@ -56,6 +57,9 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("soak") {
+        return portcullis_bench::soak::cli(std::env::args().skip(1)).await;
+    }
     let args = Args::parse();
     let http = reqwest::Client::new();
     let mut report = Report::default();

@@ -21,7 +21,8 @@ pub async fn logout(ctx: &GrantContext<'_>, form: &FormParams) -> Result<(), OAu
     }
     let session = ctx
         .store
-        .session_of_refresh_token(&refresh::jti_hash(&claims.jti))
+        // A rotated-away token of a live family still names its own session, which it may end.
+        .session_of_refresh_token(&refresh::jti_hash(&claims.jti), None)
         .await?
         .filter(|s| s.realm_id == ctx.realm.realm.id)
         .ok_or_else(|| {

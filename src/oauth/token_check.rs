@@ -88,8 +88,11 @@ pub async fn live_refresh_token(
     if claims.iat < realm.realm.not_before {
         return Ok(Err(Inactive::Stale));
     }
+    // Rotating realms: a token already used up is not live, since its next use is a reuse.
+    let settings = &realm.realm.settings;
+    let max_reuse = settings.revoke_refresh_token.then_some(settings.refresh_token_max_reuse.max(0));
     let alive = store
-        .session_of_refresh_token(&refresh::jti_hash(&claims.jti))
+        .session_of_refresh_token(&refresh::jti_hash(&claims.jti), max_reuse)
         .await?
         .is_some_and(|s| session::is_alive(&realm.realm.settings, &s, None, now));
     Ok(if alive { Ok(claims) } else { Err(Inactive::SessionEnded) })

@@ -667,14 +667,20 @@ macro_rules! impl_session_store {
                 Ok(true)
             }
 
-            async fn session_of_refresh_token(&self, token: &TokenHash) -> Result<Option<UserSessionRecord>, StoreError> {
+            async fn session_of_refresh_token(
+                &self,
+                token: &TokenHash,
+                max_reuse: Option<i64>,
+            ) -> Result<Option<UserSessionRecord>, StoreError> {
                 let row: Option<SessionRow> = sqlx::query_as(&format!(
                     "SELECT {SESSION_COLUMNS} FROM refresh_tokens t \
                      JOIN token_families f ON f.id = t.family_id AND f.revoked_at IS NULL \
                      JOIN client_sessions cs ON cs.id = f.client_session_id \
-                     JOIN user_sessions s ON s.id = cs.user_session_id WHERE t.token_hash = $1"
+                     JOIN user_sessions s ON s.id = cs.user_session_id \
+                     WHERE t.token_hash = $1 AND ($2 IS NULL OR t.reuse_count <= $2)"
                 ))
                 .bind(&token[..])
+                .bind(max_reuse)
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(Into::into))

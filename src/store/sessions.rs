@@ -282,8 +282,14 @@ pub trait SessionStore {
         now: UnixTime,
     ) -> Result<bool, StoreError>;
 
-    /// The session a refresh token belongs to, when the token's family is not revoked.
-    async fn session_of_refresh_token(&self, token: &TokenHash) -> Result<Option<UserSessionRecord>, StoreError>;
+    /// The session a refresh token belongs to, when the token's family is not revoked. With
+    /// `max_reuse` (a realm that rotates), only while the token has been used at most that many
+    /// times: a token rotated away is no longer live (its next use would revoke the family).
+    async fn session_of_refresh_token(
+        &self,
+        token: &TokenHash,
+        max_reuse: Option<i64>,
+    ) -> Result<Option<UserSessionRecord>, StoreError>;
 
     async fn user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError>;
 

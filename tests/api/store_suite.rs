@@ -335,11 +335,11 @@ mod sessions {
             let dead = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| None;
             let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [2; 32], 0), &dead).await.unwrap();
             assert_eq!(outcome, RotateOutcome::SessionInactive);
-            assert!(store.session_of_refresh_token(&[2; 32]).await.unwrap().is_none());
+            assert!(store.session_of_refresh_token(&[2; 32], None).await.unwrap().is_none());
             let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
             let foreign = store.rotate_refresh_token(&rotate(&realm_id, "other-client", [1; 32], [2; 32], 0), &alive).await.unwrap();
             assert_eq!(foreign, RotateOutcome::Unknown);
-            assert!(store.session_of_refresh_token(&[1; 32]).await.unwrap().is_some(), "nothing was consumed");
+            assert!(store.session_of_refresh_token(&[1; 32], None).await.unwrap().is_some(), "nothing was consumed");
         }
 
         async fn expired_rows_are_deleted_in_bounded_batches(backend: Backend) {
@@ -357,8 +357,8 @@ mod sessions {
             assert_eq!(store.delete_expired(200, 102, 1).await.unwrap(), 2, "one session and one event per batch");
             assert_eq!(store.delete_expired(200, 102, 1000).await.unwrap(), 2);
             assert_eq!(store.delete_expired(200, 102, 1000).await.unwrap(), 0);
-            assert!(store.session_of_refresh_token(&[1; 32]).await.unwrap().is_none());
-            assert!(store.session_of_refresh_token(&[3; 32]).await.unwrap().is_some());
+            assert!(store.session_of_refresh_token(&[1; 32], None).await.unwrap().is_none());
+            assert!(store.session_of_refresh_token(&[3; 32], None).await.unwrap().is_some());
             assert_eq!(store.list_events(&realm_id, &Default::default()).await.unwrap().len(), 1);
         }
     }

@@ -78,6 +78,17 @@ backend_tests! {
         app.stop().await;
     }
 
+    async fn a_refresh_token_rotated_away_introspects_inactive_and_its_successor_active(backend: Backend) {
+        let app = vault(backend).await;
+        let tokens = login(&app, "backend", "openid").await;
+        let first = field(&tokens, "refresh_token");
+        let (status, rotated) = refresh(&app, "backend", first).await;
+        assert_eq!(status, 200, "{rotated}");
+        assert_eq!(introspect(&app, first).await, serde_json::json!({ "active": false }), "its next use would be a reuse");
+        assert_eq!(introspect(&app, field(&rotated, "refresh_token")).await["active"], true);
+        app.stop().await;
+    }
+
     async fn expired_tokens_are_inactive_and_refused_by_userinfo(backend: Backend) {
         let app = vault(backend).await;
         let tokens = login(&app, "backend", "openid").await;

@@ -545,7 +545,7 @@ backend_tests! {
             refresh_hash: Some(refresh_hash),
             from_code: Some((code_hash, portcullis::crypto::sha256(b"access jti"), now + 300)),
         }).await;
-        let live = app.store.session_of_refresh_token(&refresh_hash).await.unwrap();
+        let live = app.store.session_of_refresh_token(&refresh_hash, None).await.unwrap();
 
         assert!(matches!(first, CodeOutcome::Fresh(_)), "{first:?}");
         assert_eq!(replay, CodeOutcome::Replayed);

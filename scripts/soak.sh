@@ -24,12 +24,18 @@ mkdir -p "$OUT"
 cargo build --release --locked --bin portcullis
 cargo build --release --locked -p portcullis-bench --bin portcullis-bench
 
+REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+
 soak() {
   local name="$1"
   shift
-  echo "== soak on $name: $MINUTES min, concurrency $CONCURRENCY ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-  target/release/portcullis-bench soak --spawn target/release/portcullis --minutes "$MINUTES" \
-    --concurrency "$CONCURRENCY" --json "$OUT/soak-$name.json" "$@" 2>&1 | tee "$OUT/soak-$name.txt"
+  {
+    echo "== scripts/soak.sh on $name: $MINUTES min, concurrency $CONCURRENCY, release build of $REVISION," \
+      "$(date -u +%FT%TZ), $(nproc) cores, load average at the start $(cut -d' ' -f1-3 /proc/loadavg)"
+    target/release/portcullis-bench soak --spawn target/release/portcullis --minutes "$MINUTES" \
+      --concurrency "$CONCURRENCY" --json "$OUT/soak-$name.json" "$@"
+    echo "== load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+  } 2>&1 | tee "$OUT/soak-$name.txt"
 }
 
 status=0

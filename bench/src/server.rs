@@ -95,9 +95,6 @@ fn start(binary: &str, db_url: Option<&str>, dir: &std::path::Path, realm_file: 
         .args(["--http-port", "0", "--log-level", "warn,portcullis::app=info", "--import-realm"])
         .arg(realm_file)
         .env_remove("PORTCULLIS_CONFIG")
-        // a benchmark measures raw throughput from one loopback address: no per-node rate limits
-        .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_IP", "0")
-        .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_CLIENT", "0")
         // a load generator on one address is what the per-IP and per-client limits exist to stop
         .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_CLIENT", "0")
         .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_IP", "0")

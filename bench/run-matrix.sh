@@ -4,7 +4,8 @@
 #      every scenario at concurrency 1, 8, 32, 128;
 #   2. the refresh target run: ES256 without an id token (scope "profile"), concurrency 32;
 #   3. a password-login storm (argon2id) beside refreshes, to read refresh p99 under it;
-#   4. node oidc-provider (bench/peers/oidc-provider) with the same tool and scenarios.
+#   4. node oidc-provider (bench/peers/oidc-provider) with the same tool and scenarios, with opaque
+#      access tokens (its default) and with RS256 JWT access tokens.
 # Usage: bench/run-matrix.sh [OUT_DIR] [SECONDS_PER_RUN]
 # Needs: a local Postgres (postgres@127.0.0.1:5432, trust), node + npm for the peer. Run it on a
 # quiet machine: it measures the machine as much as the server.
@@ -68,13 +69,21 @@ for backend in sqlite postgres; do
   kill "$server"; wait "$server" || true
 done
 
-# 4. the peer, measured by the same tool on the same machine
-bench/peers/oidc-provider/run.sh 3100 "$out/peer-seed.json" 4000 > "$out/peer.log" 2>&1 &
-peer=$!
-for _ in $(seq 600); do [ -s "$out/peer-seed.json" ] && curl -sf http://127.0.0.1:3100/.well-known/openid-configuration >/dev/null && break; sleep 0.2; done
-run oidc-provider --seed "$out/peer-seed.json" --name oidc-provider \
-  --scenario refresh --scenario client-credentials --scenario introspect --scenario userinfo --scenario jwks \
-  --concurrency 1,8,32,128 --duration "$duration"
-kill "$peer" 2>/dev/null || true
-pkill -f "node server.mjs 3100" 2>/dev/null || true
+# 4. the peer, measured by the same tool on the same machine: first with its default opaque access
+#    tokens (userinfo and introspection need them), then with RS256 JWT access tokens like ours
+peer_run() { # name, extra environment, then portcullis-bench scenario arguments
+  local name="$1" env="$2"; shift 2
+  rm -f "$out/$name-seed.json"
+  env $env bench/peers/oidc-provider/run.sh 3100 "$out/$name-seed.json" 4000 > "$out/$name.log" 2>&1 &
+  local peer=$!
+  for _ in $(seq 600); do [ -s "$out/$name-seed.json" ] && curl -sf http://127.0.0.1:3100/.well-known/openid-configuration >/dev/null && break; sleep 0.2; done
+  [ -s "$out/$name-seed.json" ] || { echo "oidc-provider did not start; see $out/$name.log" >&2; tail "$out/$name.log" >&2; exit 1; }
+  run "$name" --seed "$out/$name-seed.json" --name "$name" "$@" --concurrency 1,8,32,128 --duration "$duration"
+  kill "$peer" 2>/dev/null || true
+  pkill -f "node server.mjs 3100" 2>/dev/null || true
+  sleep 1
+}
+peer_run oidc-provider PEER_ACCESS_TOKENS=opaque \
+  --scenario refresh --scenario client-credentials --scenario introspect --scenario userinfo --scenario jwks
+peer_run oidc-provider-jwt PEER_ACCESS_TOKENS=jwt --scenario refresh --scenario client-credentials
 echo "results in $out/" >&2

@@ -18,6 +18,7 @@ def runs(report):
 
 
 peer = runs(load("oidc-provider"))
+peer_jwt = runs(load("oidc-provider-jwt"))
 scenarios = ["refresh_token", "client_credentials", "introspect", "userinfo", "jwks", "password"]
 for backend in ["sqlite", "postgres"]:
     for alg in ["RS256", "ES256"]:
@@ -28,8 +29,9 @@ for backend in ["sqlite", "postgres"]:
         print(f"\nStart-up to first served request: {report.get('startup_ms') or 0:.0f} ms; "
               f"RSS idle {(report.get('rss_idle_kib') or 0) / 1024:.1f} MiB, "
               f"highest under load {max((r.get('rss_max_kib') or 0) for r in report['runs']) / 1024:.1f} MiB.\n")
-        print("| scenario | c | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | oidc-provider req/s | p99 ms | ratio |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+        print("| scenario | c | req/s | p50 ms | p90 ms | p99 ms | max ms | errors "
+              "| oidc-provider req/s | p99 ms | ratio | oidc-provider JWT req/s | ratio |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
         ours = runs(report)
         for scenario in scenarios:
             for c in [1, 8, 32, 128]:
@@ -38,8 +40,11 @@ for backend in ["sqlite", "postgres"]:
                     continue
                 p = peer.get((scenario, c))
                 errors = sum(r["errors"].values())
-                peer_cols = (f"{p['throughput']:.0f} | {p['p99_ms']:.1f} | {r['throughput'] / p['throughput']:.1f}x"
+                peer_cols = (f"{p['throughput']:.0f} | {p['p99_ms']:.1f} | {r['throughput'] / p['throughput']:.2f}x"
                              if p and p["throughput"] > 0 else "- | - | -")
+                j = peer_jwt.get((scenario, c))
+                peer_cols += (f" | {j['throughput']:.0f} | {r['throughput'] / j['throughput']:.2f}x"
+                              if j and j["throughput"] > 0 else " | - | -")
                 print(f"| {scenario} | {c} | {r['throughput']:.0f} | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | "
                       f"{r['p99_ms']:.1f} | {r['max_ms']:.1f} | {errors or 0} | {peer_cols} |")
 

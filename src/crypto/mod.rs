@@ -1,9 +1,10 @@
-//! Cryptographic building blocks: randomness, the at-rest envelope, password hashing and secret
-//! types that refuse to print. Token signing lives in `oauth::tokens`; this module knows nothing
-//! about JWTs.
+//! Cryptographic building blocks: randomness, the at-rest envelope, password hashing, a
+//! low-priority pool for CPU-heavy steps and secret types that refuse to print. Token signing
+//! lives in `oauth::tokens`; this module knows nothing about JWTs.
 
 pub mod envelope;
 pub mod keycloak_hash;
+pub mod low_priority;
 pub mod password;
 pub mod random;
 pub mod secret;

@@ -133,7 +133,7 @@ fn at_hash(alg: SignatureAlgorithm, access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
-pub fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
+pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
     let keys = &issue.realm.keys;
     let key_error = |e: super::tokens::KeyMaterialError| {
         tracing::error!(error = %e, "signing failed");
@@ -164,7 +164,7 @@ pub fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
         profile: profile(issue.user),
     };
     let access_alg = algorithm(issue.realm, issue.client, "access.token.signed.response.alg");
-    let access_token = keys.signer(access_alg).and_then(|k| k.sign(&access)).map_err(key_error)?;
+    let access_token = keys.signer(access_alg).map_err(key_error)?.sign_in_request(&access).await.map_err(key_error)?;
 
     let id_token = if issue.scope.is_openid() {
         let id_alg = algorithm(issue.realm, issue.client, "id.token.signed.response.alg");
@@ -185,7 +185,7 @@ pub fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
             acr: "1".into(),
             profile: profile(issue.user),
         };
-        Some(keys.signer(id_alg).and_then(|k| k.sign(&claims)).map_err(key_error)?)
+        Some(keys.signer(id_alg).map_err(key_error)?.sign_in_request(&claims).await.map_err(key_error)?)
     } else {
         None
     };

@@ -5,6 +5,38 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+
+// The provider's own in-memory adapter, over an unbounded store: its default store is an LRU of
+// 1000 entries, which evicts the seeded grants once a run has minted a few thousand tokens.
+class UnboundedStore {
+  #entries = new Map();
+
+  get(key) {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiry !== undefined && entry.expiry <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry?.value;
+  }
+
+  set(key, value, options) {
+    this.#entries.set(key, { value, expiry: options?.maxAge === undefined ? undefined : Date.now() + options.maxAge });
+  }
+
+  delete(key) {
+    this.#entries.delete(key);
+  }
+}
+const store = new UnboundedStore();
+
+// PEER_ACCESS_TOKENS=jwt: access tokens are RS256 JWTs for a resource server, as ours are, so a
+// refresh signs twice (access + id token) and client_credentials signs once. The default, opaque
+// access tokens, is what userinfo and introspection need (they refuse resource-server JWTs).
+const jwtAccessTokens = process.env.PEER_ACCESS_TOKENS === 'jwt';
+const resource = 'urn:bench:api';
+const allScopes = 'openid offline_access email profile';
 
 const [port, seedFile, count] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4] || 1000)];
 const issuer = `http://127.0.0.1:${port}`;
@@ -12,6 +44,7 @@ const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', use: 'sig', alg: 'RS256' };
 
 const provider = new Provider(issuer, {
+  adapter: (model) => new MemoryAdapter(model, store),
   clients: [{
     client_id: 'bench-client',
     client_secret: 'bench-secret-0123456789abcdef',
@@ -26,6 +59,12 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     devInteractions: { enabled: false },
+    resourceIndicators: {
+      enabled: jwtAccessTokens,
+      defaultResource: () => resource,
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({ scope: allScopes, audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+    },
   },
   rotateRefreshToken: true,
   scopes: ['openid', 'offline_access', 'profile', 'email'],
@@ -44,10 +83,12 @@ const tokens = [];
 for (let i = 0; i < count; i += 1) {
   const accountId = `user${i % 32}`;
   const grant = new provider.Grant({ accountId, clientId: client.clientId });
-  grant.addOIDCScope('openid offline_access email profile');
+  grant.addOIDCScope(allScopes);
+  if (jwtAccessTokens) grant.addResourceScope(resource, allScopes);
   const grantId = await grant.save();
   const refreshToken = new provider.RefreshToken({
-    accountId, client, grantId, gty: 'authorization_code', scope: 'openid offline_access email profile',
+    accountId, client, grantId, gty: 'authorization_code', scope: allScopes,
+    ...(jwtAccessTokens ? { resource } : {}),
     authTime: Math.floor(Date.now() / 1000), rotations: 0,
   });
   tokens.push(await refreshToken.save());

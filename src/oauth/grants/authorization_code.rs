@@ -120,4 +120,5 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         access_jti,
         refresh: Some((refresh, deadline)),
     })
+    .await
 }

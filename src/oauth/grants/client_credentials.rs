@@ -68,4 +68,5 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         access_jti: new_access_jti(),
         refresh,
     })
+    .await
 }

@@ -65,4 +65,5 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         access_jti: new_access_jti(),
         refresh: Some((refresh, deadline)),
     })
+    .await
 }

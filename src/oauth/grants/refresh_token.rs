@@ -113,4 +113,5 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         access_jti: new_access_jti(),
         refresh: Some((successor, deadline)),
     })
+    .await
 }

@@ -46,6 +46,8 @@ pub struct Target {
     pub introspection_endpoint: String,
     pub userinfo_endpoint: String,
     pub jwks_uri: String,
+    /// Empty when the server publishes none.
+    pub revocation_endpoint: String,
     pub client_id: String,
     pub client_secret: String,
     /// `(username, password)` pairs to log in with, shared round-robin by workers.
@@ -75,6 +77,7 @@ impl Target {
             introspection_endpoint: field("introspection_endpoint")?,
             userinfo_endpoint: field("userinfo_endpoint")?,
             jwks_uri: field("jwks_uri")?,
+            revocation_endpoint: doc["revocation_endpoint"].as_str().unwrap_or_default().to_string(),
             client_id: String::new(),
             client_secret: String::new(),
             users: Vec::new(),

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Parser;
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -234,7 +233,6 @@ impl SoakReport {
 struct Worker {
     http: reqwest::Client,
     target: Arc<Target>,
-    revocation_endpoint: Arc<String>,
     user: (String, String),
     refresh_token: String,
     access_token: String,
@@ -302,7 +300,7 @@ impl Worker {
                 Ok(())
             }
             Op::Revoke => {
-                let endpoint = self.revocation_endpoint.clone();
+                let endpoint = target.revocation_endpoint.clone();
                 let refresh_token = std::mem::take(&mut self.refresh_token);
                 let (status, body) =
                     self.post(&endpoint, &[("token", &refresh_token), ("token_type_hint", "refresh_token")]).await?;
@@ -336,15 +334,7 @@ pub async fn run(target: &Target, soak: &Soak, rss: Option<&(dyn Fn() -> Option<
         .tcp_nodelay(true)
         .timeout(Duration::from_secs(30))
         .build()?;
-    let discovery: Value = http
-        .get(format!("{}/.well-known/openid-configuration", target.issuer))
-        .send()
-        .await
-        .context("discovery")?
-        .json()
-        .await
-        .context("discovery JSON")?;
-    let revocation_endpoint = Arc::new(discovery["revocation_endpoint"].as_str().context("revocation_endpoint in discovery")?.to_string());
+    anyhow::ensure!(!target.revocation_endpoint.is_empty(), "the soak needs a revocation_endpoint in discovery");
     let sample = || rss.and_then(|f| f());
     let rss_start = sample();
     let target = Arc::new(target.clone());
@@ -355,7 +345,6 @@ pub async fn run(target: &Target, soak: &Soak, rss: Option<&(dyn Fn() -> Option<
         let mut worker = Worker {
             http: http.clone(),
             target: target.clone(),
-            revocation_endpoint: revocation_endpoint.clone(),
             user: target.users[i % target.users.len()].clone(),
             refresh_token: String::new(),
             access_token: String::new(),

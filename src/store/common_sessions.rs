@@ -70,12 +70,31 @@ pub(crate) struct RotationRow {
     pub family_id: String,
     pub revoked_at: Option<i64>,
     pub scope: String,
+    #[sqlx(flatten)]
+    pub client_session: RotationClientSessionRow,
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+}
+
+/// The client session columns of a rotation's read, prefixed `cs_`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RotationClientSessionRow {
     pub cs_id: String,
     pub cs_client_id: String,
     pub cs_started_at: i64,
     pub cs_last_access_at: i64,
-    #[sqlx(flatten)]
-    pub session: SessionRow,
+}
+
+impl RotationClientSessionRow {
+    pub fn into_record(self, user_session_id: String) -> ClientSessionRecord {
+        ClientSessionRecord {
+            id: self.cs_id,
+            user_session_id,
+            client_id: self.cs_client_id,
+            started_at: self.cs_started_at,
+            last_access_at: self.cs_last_access_at,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -180,7 +199,7 @@ macro_rules! impl_session_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else { return Ok(RotateOutcome::Unknown) };
-                if row.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
+                if row.client_session.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
                     return Ok(RotateOutcome::Unknown);
                 }
                 if row.revoked_at.is_some() {
@@ -215,13 +234,7 @@ macro_rules! impl_session_store {
                     }
                 }
                 let mut session: UserSessionRecord = row.session.into();
-                let mut client_session = ClientSessionRecord {
-                    id: row.cs_id,
-                    user_session_id: session.id.clone(),
-                    client_id: row.cs_client_id,
-                    started_at: row.cs_started_at,
-                    last_access_at: row.cs_last_access_at,
-                };
+                let mut client_session = row.client_session.into_record(session.id.clone());
                 let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
                     .bind(&session.user_id)
                     .fetch_optional(&mut *tx)
@@ -580,7 +593,7 @@ macro_rules! impl_session_store {
                 let read: Option<RotationRead> =
                     sqlx::query_as(READ.as_str()).bind(&request.presented[..]).fetch_optional(&mut *tx).await?;
                 let Some(RotationRead { row, user, role_ids }) = read else { return Ok(RotateOutcome::Unknown) };
-                if row.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
+                if row.client_session.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
                     return Ok(RotateOutcome::Unknown);
                 }
                 if row.revoked_at.is_none() && !(request.rotate && row.reuse_count > request.max_reuse) {
@@ -589,13 +602,7 @@ macro_rules! impl_session_store {
                         return Ok(RotateOutcome::SessionInactive);
                     }
                     let mut session: UserSessionRecord = row.session.into();
-                    let mut client_session = ClientSessionRecord {
-                        id: row.cs_id,
-                        user_session_id: session.id.clone(),
-                        client_id: row.cs_client_id,
-                        started_at: row.cs_started_at,
-                        last_access_at: row.cs_last_access_at,
-                    };
+                    let mut client_session = row.client_session.into_record(session.id.clone());
                     if let (Some(expires_at), Some(role_ids)) = (alive(&session, &client_session), rotation::parse_role_ids(role_ids)) {
                         let write = RotationWrite {
                             now: request.now,

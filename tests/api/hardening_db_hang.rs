@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::admin_support::Admin;
 use crate::backend_tests;
 use crate::browser_flows::{browser_client, claims, start_login, submit_login};
-use crate::helpers::{fixture, fresh_database, Backend, Spawn, TestApp};
+use crate::helpers::{broken_families, fixture, fresh_database, Backend, Spawn, TestApp};
 
 const SECRET: &str = "s3cr3t-client-value-0123456789";
 const PASSWORD: &str = "correct-horse-battery-staple";
@@ -60,18 +60,6 @@ async fn ready_again(app: &TestApp, patience: Duration) -> Option<Duration> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     None
-}
-
-/// Unrevoked families whose live (unconsumed) token count is not exactly one: a rotation cut
-/// short must leave the old token live or its successor stored, never neither, never both.
-async fn broken_families(backend: Backend, db_url: &str) -> i64 {
-    use sqlx::Connection;
-    let sql = "SELECT COUNT(*) FROM token_families f WHERE f.revoked_at IS NULL AND \
-               (SELECT COUNT(*) FROM refresh_tokens t WHERE t.family_id = f.id AND t.consumed_at IS NULL) <> 1";
-    match backend {
-        Backend::Sqlite => sqlx::query_scalar(sql).fetch_one(&mut sqlx::SqliteConnection::connect(db_url).await.unwrap()).await.unwrap(),
-        Backend::Postgres => sqlx::query_scalar(sql).fetch_one(&mut sqlx::PgConnection::connect(db_url).await.unwrap()).await.unwrap(),
-    }
 }
 
 /// Another session holding locks that make writes wait until it ends. Dropping it (a panicking

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{fixture, fresh_database, Backend, Spawn, TestApp};
+use crate::helpers::{broken_families, fixture, fresh_database, Backend, Spawn, TestApp};
 
 const SECRET: &str = "s3cr3t-client-value-0123456789";
 const PASSWORD: &str = "correct-horse-battery-staple";
@@ -166,17 +166,6 @@ impl Node {
     fn terminate(mut self) {
         Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
         let _ = self.child.wait();
-    }
-}
-
-/// Families that do not have exactly one unconsumed token (revoked families aside).
-async fn broken_families(backend: Backend, db_url: &str) -> i64 {
-    let sql = "SELECT COUNT(*) FROM token_families f WHERE f.revoked_at IS NULL AND \
-               (SELECT COUNT(*) FROM refresh_tokens t WHERE t.family_id = f.id AND t.consumed_at IS NULL) <> 1";
-    use sqlx::Connection;
-    match backend {
-        Backend::Sqlite => sqlx::query_scalar(sql).fetch_one(&mut sqlx::SqliteConnection::connect(db_url).await.unwrap()).await.unwrap(),
-        Backend::Postgres => sqlx::query_scalar(sql).fetch_one(&mut sqlx::PgConnection::connect(db_url).await.unwrap()).await.unwrap(),
     }
 }
 

@@ -3,7 +3,7 @@
 # introspections, revocations) for MINUTES (default 10) on SQLite, then on a fresh Postgres
 # database, with release builds. Prints one line a minute (requests, errors by kind, p99, RSS) and
 # a summary per backend; exits non-zero when either run had an unexpected answer or its RSS grew
-# by more than the bound (portcullis-bench soak --max-rss-growth-mib, default 32) after minute 2.
+# by more than the bound (portcullis-bench soak --max-rss-growth-mib, default 8) after minute 2.
 #
 #   scripts/soak.sh [MINUTES]
 #

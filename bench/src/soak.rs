@@ -301,10 +301,9 @@ impl Worker {
                 Ok(())
             }
             Op::Revoke => {
-                let endpoint = target.revocation_endpoint.clone();
                 let refresh_token = std::mem::take(&mut self.refresh_token);
-                let (status, body) =
-                    self.post(&endpoint, &[("token", &refresh_token), ("token_type_hint", "refresh_token")]).await?;
+                let form = [("token", refresh_token.as_str()), ("token_type_hint", "refresh_token")];
+                let (status, body) = self.post(&target.revocation_endpoint, &form).await?;
                 self.revoked = refresh_token;
                 if status != 200 {
                     return Err(kind(status, &body));

@@ -24,12 +24,12 @@ pub async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
         let _ = tx.send(work());
     });
     // A send fails only when every thread has gone, which `worker` never lets happen.
-    pool.lock().ok()?.send(job).ok()?;
+    pool.send(job).ok()?;
     rx.await.ok()
 }
 
-fn pool() -> Option<&'static Mutex<Sender<Job>>> {
-    static POOL: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+fn pool() -> Option<&'static Sender<Job>> {
+    static POOL: OnceLock<Option<Sender<Job>>> = OnceLock::new();
     POOL.get_or_init(|| {
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
@@ -37,13 +37,14 @@ fn pool() -> Option<&'static Mutex<Sender<Job>>> {
         let mut started = 0;
         for i in 0..threads {
             let rx = rx.clone();
-            let spawned = std::thread::Builder::new().name(format!("low-priority-{i}")).spawn(move || worker(&rx));
+            let spawned =
+                std::thread::Builder::new().name(format!("low-priority-{i}")).spawn(move || worker(&rx));
             match spawned {
                 Ok(_) => started += 1,
                 Err(e) => tracing::warn!(error = %e, "cannot start a low-priority thread"),
             }
         }
-        (started > 0).then(|| Mutex::new(tx))
+        (started > 0).then_some(tx)
     })
     .as_ref()
 }
@@ -97,7 +98,8 @@ mod tests {
     #[tokio::test]
     async fn pool_threads_run_below_normal_priority() {
         // SAFETY: getpriority of the calling thread, no pointers.
-        let nice = run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }).await;
+        let nice =
+            run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }).await;
         assert_eq!(nice, Some(NICENESS));
     }
 }

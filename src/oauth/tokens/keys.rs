@@ -158,17 +158,21 @@ impl SigningKey {
             return self.sign(claims);
         }
         let input = jwt::signing_input(&self.header, claims);
-        let kid = self.kid.clone();
+        let key = self.clone();
         crate::crypto::low_priority::run(move || {
-            let signature = self.signature(input.as_bytes())?;
+            let signature = key.signature(input.as_bytes())?;
             Ok(jwt::append_signature(input, &signature))
         })
         .await
-        .unwrap_or_else(|| Err(KeyMaterialError::Unreadable { kid, reason: "signing failed".into() }))
+        .unwrap_or_else(|| Err(self.signing_failed()))
+    }
+
+    fn signing_failed(&self) -> KeyMaterialError {
+        KeyMaterialError::Unreadable { kid: self.kid.clone(), reason: "signing failed".into() }
     }
 
     fn signature(&self, input: &[u8]) -> Result<Vec<u8>, KeyMaterialError> {
-        let failed = |_| KeyMaterialError::Unreadable { kid: self.kid.clone(), reason: "signing failed".into() };
+        let failed = |_| self.signing_failed();
         Ok(match &self.pair {
             PairKind::Rsa(pair) => {
                 let mut sig = vec![0u8; pair.public_modulus_len()];

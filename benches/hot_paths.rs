@@ -66,7 +66,7 @@ async fn store_with_session(url: &str) -> (Arc<dyn Store>, String, String, Arc<A
     };
     let user = User {
         id: new_id(), realm_id: realm_id.clone(), username: "user".into(), email: None, first_name: None, last_name: None,
-        enabled: true, email_verified: false, service_account_client_id: None, created_at: 0,
+        enabled: true, email_verified: false, service_account_client_id: None, created_at: 0, required_actions: Vec::new(),
     };
     bundle.credentials.push(Credential { id: new_id(), user_id: user.id.clone(), kind: "password".into(), secret_data: "x".into(), credential_data: "{}".into(), created_at: 0 });
     let client_id = client.id.clone();
@@ -75,7 +75,7 @@ async fn store_with_session(url: &str) -> (Arc<dyn Store>, String, String, Arc<A
     store.create_realms(&[bundle], false).await.unwrap();
     let session = UserSessionRecord {
         id: new_id(), realm_id: realm_id.clone(), user_id: user.id, offline: false, started_at: 0, last_access_at: 0,
-        auth_time: 0, remember_me: false, ip: None, user_agent: None, expires_at: i64::MAX,
+        auth_time: 0, remember_me: false, ip: None, user_agent: None, expires_at: i64::MAX, browser_session_id: None,
     };
     let counter = Arc::new(AtomicU64::new(0));
     store
@@ -111,7 +111,7 @@ fn rotation(c: &mut Criterion) {
                 let n = counter.fetch_add(1, Ordering::SeqCst);
                 let request = RotateRequest {
                     realm_id: realm_id.clone(), client_id: client_id.clone(), presented: hash(n), successor: hash(n + 1),
-                    now: 1, rotate: true, max_reuse: 0,
+                    now: 1, rotate: true, max_reuse: 0, requires_any_role: None,
                 };
                 let store = store.clone();
                 async move {

@@ -112,7 +112,11 @@ impl App {
         let master_key = load_master_key(&settings)?;
         let store = open_store(&settings).await?;
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let hasher = PasswordHasher::new(cores);
+        let hasher = PasswordHasher::with_limits(
+            cores,
+            settings.password_hash_queue,
+            settings.rate_limit_password_failures_per_ip,
+        );
         let now = clock.now();
         if matches!(settings.mode, Mode::Dev | Mode::Production) {
             let created =

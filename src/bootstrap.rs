@@ -87,6 +87,7 @@ pub async fn ensure_master_realm(
         email_verified: false,
         service_account_client_id: None,
         created_at: now,
+        required_actions: Vec::new(),
     };
     let hash = hasher.hash(password.clone()).await.map_err(|_| BootstrapError::Hash)?;
     bundle.credentials.push(Credential {

@@ -163,6 +163,10 @@ pub struct SettingFlags {
     pub rate_limit_token_per_ip: Option<String>,
     #[arg(long)]
     pub rate_limit_login_per_ip: Option<String>,
+    #[arg(long)]
+    pub rate_limit_password_failures_per_ip: Option<String>,
+    #[arg(long)]
+    pub password_hash_queue: Option<String>,
 }
 
 impl SettingFlags {
@@ -190,6 +194,8 @@ impl SettingFlags {
             ("rate-limit-token-per-client", &self.rate_limit_token_per_client),
             ("rate-limit-token-per-ip", &self.rate_limit_token_per_ip),
             ("rate-limit-login-per-ip", &self.rate_limit_login_per_ip),
+            ("rate-limit-password-failures-per-ip", &self.rate_limit_password_failures_per_ip),
+            ("password-hash-queue", &self.password_hash_queue),
         ];
         pairs
             .into_iter()

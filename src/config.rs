@@ -44,6 +44,8 @@ pub const KEYS: &[Key] = &[
     Key { name: "rate-limit-token-per-client", default: "1000,2000", help: "token endpoint requests per second[,burst] per client_id and node; 0 disables" },
     Key { name: "rate-limit-token-per-ip", default: "1000,2000", help: "token endpoint requests per second[,burst] per client IP and node; 0 disables" },
     Key { name: "rate-limit-login-per-ip", default: "10,30", help: "login form posts per second[,burst] per client IP and node; 0 disables" },
+    Key { name: "rate-limit-password-failures-per-ip", default: "2,30", help: "failed password checks (login form and password grant) per second[,burst] per client IP and node before further attempts from it get 429 without hashing; successful logins do not count; 0 disables" },
+    Key { name: "password-hash-queue", default: "32", help: "password checks that may wait for a free core beyond those running; further logins get 503 with Retry-After at once" },
 ];
 
 /// A day: anything longer is a typo (milliseconds?), not a time limit.
@@ -124,6 +126,10 @@ pub struct Settings {
     pub rate_limit_token_per_client: Option<Rate>,
     pub rate_limit_token_per_ip: Option<Rate>,
     pub rate_limit_login_per_ip: Option<Rate>,
+    /// Failed password verifications per client address (`crypto::password`); `None` when disabled.
+    pub rate_limit_password_failures_per_ip: Option<Rate>,
+    /// Login verifications that may queue beyond the running ones.
+    pub password_hash_queue: usize,
 }
 
 /// Raw `key -> value` pairs from one layer.
@@ -301,6 +307,12 @@ impl Settings {
             rate_limit_token_per_client: parse_rate(get("rate-limit-token-per-client"), "rate-limit-token-per-client", "1000,2000")?,
             rate_limit_token_per_ip: parse_rate(get("rate-limit-token-per-ip"), "rate-limit-token-per-ip", "1000,2000")?,
             rate_limit_login_per_ip: parse_rate(get("rate-limit-login-per-ip"), "rate-limit-login-per-ip", "10,30")?,
+            rate_limit_password_failures_per_ip: parse_rate(
+                get("rate-limit-password-failures-per-ip"),
+                "rate-limit-password-failures-per-ip",
+                "2,30",
+            )?,
+            password_hash_queue: parse_num::<usize>(get("password-hash-queue"), "password-hash-queue", 32)?,
         })
     }
 

@@ -132,6 +132,7 @@ async fn new_service_account(
             email_verified: false,
             service_account_client_id: Some(client.id.clone()),
             created_at: ctx.now,
+            required_actions: Vec::new(),
         },
         role_ids: roles
             .iter()

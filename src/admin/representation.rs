@@ -33,7 +33,7 @@ pub fn realm_representation(realm: &Realm) -> RealmRepresentation {
 }
 
 /// A user as `GET .../users/{id}` shows it: Keycloak's UserRepresentation plus the read-only
-/// fields its clients expect to find (this server has no required actions or OTP).
+/// fields its clients expect to find (this server checks no OTP yet).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
@@ -41,7 +41,6 @@ pub struct UserView {
     pub user: UserRepresentation,
     pub totp: bool,
     pub disableable_credential_types: Vec<String>,
-    pub required_actions: Vec<String>,
     pub not_before: i64,
 }
 
@@ -63,11 +62,11 @@ pub fn user_representation(user: &User, clients: &[Client]) -> UserView {
             email_verified: Some(user.email_verified),
             created_timestamp: Some(millis(user.created_at)),
             service_account_client_id: service_account,
+            required_actions: Some(user.required_actions.clone()),
             ..UserRepresentation::default()
         },
         totp: false,
         disableable_credential_types: Vec::new(),
-        required_actions: Vec::new(),
         not_before: 0,
     }
 }

@@ -10,7 +10,6 @@ use super::representation::{
     ConsentRepresentation, UserSessionRepresentation, UserView,
 };
 use super::{like_literal, like_search, AdminContext, AdminError, Page, Permission};
-use crate::crypto::SecretString;
 use crate::domain::{new_id, Client, Credential, Realm, User};
 use crate::realm::defaults::default_roles_name;
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
@@ -18,7 +17,7 @@ use crate::realm::representation::{CredentialRepresentation, UserRepresentation}
 use crate::session;
 use crate::store::admin::UserFilter;
 use crate::store::{SessionWithClients, StoreError};
-use crate::users::{set_password, PasswordError};
+use crate::users::{set_password, NewPassword, PasswordError};
 
 pub const USERNAME_TAKEN: &str = "User exists with same username";
 pub const EMAIL_TAKEN: &str = "User exists with same email";
@@ -127,20 +126,17 @@ async fn check_email_free(ctx: &AdminContext<'_>, user: &User) -> Result<(), Adm
 }
 
 /// The one password a request sets, from a list of CredentialRepresentations. Only plain
-/// `password` values are accepted (hashed forms belong to realm import). `temporary` is
-/// accepted but cannot be enforced: there are no required actions yet, so it is logged.
-fn password_of(
-    credentials: &[CredentialRepresentation],
-    username: &str,
-) -> Result<Option<SecretString>, AdminError> {
+/// `password` values are accepted (hashed forms belong to realm import). `temporary` adds the
+/// `UPDATE_PASSWORD` required action, as in Keycloak.
+fn password_of(credentials: &[CredentialRepresentation]) -> Result<Option<NewPassword>, AdminError> {
     let mut password = None;
     for credential in credentials {
-        password = Some(password_value(credential, username)?);
+        password = Some(password_value(credential)?);
     }
     Ok(password)
 }
 
-fn password_value(credential: &CredentialRepresentation, username: &str) -> Result<SecretString, AdminError> {
+fn password_value(credential: &CredentialRepresentation) -> Result<NewPassword, AdminError> {
     let kind = credential.kind.as_deref().unwrap_or("password");
     if kind != "password" {
         return Err(AdminError::bad_request(format!("Unsupported credential type {kind:?}")));
@@ -150,13 +146,7 @@ fn password_value(credential: &CredentialRepresentation, username: &str) -> Resu
         .clone()
         .filter(|v| !v.expose().is_empty())
         .ok_or_else(|| AdminError::bad_request("A password credential needs a non-empty value"))?;
-    if credential.temporary == Some(true) {
-        tracing::warn!(
-            user = username,
-            "a temporary password was set; it is kept as a permanent one (no required actions)"
-        );
-    }
-    Ok(value)
+    Ok(NewPassword { value, temporary: credential.temporary == Some(true) })
 }
 
 /// Creates a user and returns its id. As in Keycloak: the username is lower-cased and unique,
@@ -174,7 +164,7 @@ pub async fn create(
     if username.len() > 255 {
         return Err(AdminError::bad_request("User name is too long"));
     }
-    let user = User {
+    let mut user = User {
         id: new_id(),
         realm_id: realm.id.clone(),
         username,
@@ -185,6 +175,7 @@ pub async fn create(
         email_verified: rep.email_verified.unwrap_or(false),
         service_account_client_id: None,
         created_at: ctx.now,
+        required_actions: rep.required_actions.clone().unwrap_or_default(),
     };
     check_email(&user.email)?;
     if ctx.store.user_by_username(&realm.id, &user.username).await?.is_some() {
@@ -192,8 +183,9 @@ pub async fn create(
     }
     check_email_free(ctx, &user).await?;
     let mut credentials = Vec::new();
-    if let Some(password) = password_of(rep.credentials.as_deref().unwrap_or_default(), &user.username)? {
-        let hash = ctx.hasher.hash(password).await.map_err(|e| AdminError::Internal(e.to_string()))?;
+    if let Some(password) = password_of(rep.credentials.as_deref().unwrap_or_default())? {
+        user.set_temporary_password(password.temporary);
+        let hash = ctx.hasher.hash(password.value).await.map_err(|e| AdminError::Internal(e.to_string()))?;
         credentials.push(Credential {
             id: new_id(),
             user_id: user.id.clone(),
@@ -249,9 +241,12 @@ pub async fn update(
     }
     user.enabled = rep.enabled.unwrap_or(user.enabled);
     user.email_verified = rep.email_verified.unwrap_or(user.email_verified);
+    if let Some(actions) = &rep.required_actions {
+        user.required_actions = actions.clone();
+    }
     check_email(&user.email)?;
     check_email_free(ctx, &user).await?;
-    let password = password_of(rep.credentials.as_deref().unwrap_or_default(), &user.username)?;
+    let password = password_of(rep.credentials.as_deref().unwrap_or_default())?;
     match ctx.store.update_user(&user).await {
         Err(StoreError::Conflict(_)) => return Err(AdminError::conflict(USERNAME_TAKEN)),
         Ok(false) => return Err(AdminError::not_found(USER_NOT_FOUND)),
@@ -288,9 +283,9 @@ async fn change_password(
     ctx: &AdminContext<'_>,
     realm: &Realm,
     user: &User,
-    password: SecretString,
+    password: NewPassword,
 ) -> Result<u64, AdminError> {
-    match set_password(ctx.store, ctx.hasher, realm, &user.id, password, ctx.now, None).await {
+    match set_password(ctx.store, ctx.hasher, realm, user, password, ctx.now, None).await {
         Ok(ended) => Ok(ended),
         Err(PasswordError::Empty) => {
             Err(AdminError::bad_request("A password credential needs a non-empty value"))
@@ -309,11 +304,50 @@ pub async fn reset_password(
     credential: CredentialRepresentation,
 ) -> Result<(), AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
-    let password = password_value(&credential, &user.username)?;
+    let password = password_value(&credential)?;
     let ended = change_password(ctx, &realm, &user, password).await?;
     tracing::info!(target: "portcullis::admin", user = %user.id, ended, "password reset");
     let path = format!("users/{}/reset-password", user.id);
     ctx.record(&realm.id, Operation::Action, Resource::User, &path, None).await;
+    Ok(())
+}
+
+/// `GET .../users/{id}/credentials`: the user's credentials as Keycloak lists them (id, type,
+/// created date, credentialData), never their secretData.
+pub async fn credentials(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+) -> Result<Vec<CredentialRepresentation>, AdminError> {
+    let (_, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
+    let credentials = ctx.store.credentials_of_user(&user.id).await?;
+    Ok(credentials
+        .into_iter()
+        .map(|c| CredentialRepresentation {
+            id: Some(c.id),
+            kind: Some(c.kind),
+            created_date: Some(millis(c.created_at)),
+            // ours is a marker, not Keycloak's shape: nothing a Keycloak client could read
+            credential_data: (c.credential_data != ARGON2_PHC_CREDENTIAL_DATA).then_some(c.credential_data),
+            ..CredentialRepresentation::default()
+        })
+        .collect())
+}
+
+/// `DELETE .../users/{id}/credentials/{credentialId}`: removes one credential, e.g. an
+/// imported OTP credential Portcullis cannot check yet, so the password alone signs the user in.
+pub async fn delete_credential(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    id: &str,
+    credential_id: &str,
+) -> Result<(), AdminError> {
+    let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
+    if !ctx.store.delete_credential(&user.id, credential_id).await? {
+        return Err(AdminError::not_found("Credential not found"));
+    }
+    let path = format!("users/{}/credentials/{credential_id}", user.id);
+    ctx.record(&realm.id, Operation::Delete, Resource::User, &path, None).await;
     Ok(())
 }
 

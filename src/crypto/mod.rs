@@ -3,6 +3,7 @@
 //! lives in `oauth::tokens`; this module knows nothing about JWTs.
 
 pub mod envelope;
+pub mod hash_bounds;
 pub mod keycloak_hash;
 pub mod low_priority;
 pub mod password;

@@ -7,7 +7,7 @@ pub mod user;
 
 pub use client::Client;
 pub use realm::{Realm, RealmSettings, SignatureAlgorithm};
-pub use user::{Credential, Role, User};
+pub use user::{Credential, Role, User, CHECKED_CREDENTIAL_TYPES, UPDATE_PASSWORD};
 
 /// A new random identifier in Keycloak's form (a UUID string).
 pub fn new_id() -> String {

@@ -16,7 +16,8 @@ use super::base_url::BaseUrl;
 use super::login::{login_form, Browser};
 use crate::app::AppState;
 use crate::crypto::SecretString;
-use crate::oauth::login::authenticate;
+use crate::users::NewPassword;
+use crate::oauth::login::{authenticate, LoginAttempt, LoginFailure};
 use crate::oauth::request::FormParams;
 use crate::store::UserSessionRecord;
 use crate::web::cookies::{self, SsoCookie, SSO_COOKIE};
@@ -210,7 +211,7 @@ pub async fn account_action(
                 Some("Please specify a new password.")
             } else if new != confirm {
                 Some("Passwords don't match.")
-            } else if authenticate(state.store.as_ref(), &state.hasher, &b.realm, &user.username, SecretString::new(current), b.now).await.is_err() {
+            } else if !current_password_right(&state, &b, &user.username, current).await {
                 Some("Invalid existing password.")
             } else {
                 None
@@ -218,7 +219,7 @@ pub async fn account_action(
             if let Some(problem) = problem {
                 return render(&b, &state, &cookie, &session, &user.username, None, Some(problem)).await;
             }
-            match crate::users::set_password(state.store.as_ref(), &state.hasher, &b.realm.realm, &user.id, SecretString::new(new), b.now, Some(&session.id)).await {
+            match crate::users::set_password(state.store.as_ref(), &state.hasher, &b.realm.realm, &user, NewPassword { value: SecretString::new(new), temporary: false }, b.now, Some(&session.id)).await {
                 Ok(_) => see_other(b.name(), "password"),
                 Err(e) => failed(&e),
             }
@@ -235,4 +236,15 @@ pub async fn account_action(
         }
         _ => b.error_page(StatusCode::NOT_FOUND, "Unknown action."),
     }
+}
+
+/// Whether the current password typed on the account page is right. A user the login would
+/// refuse for what comes after the password (required actions, a second factor) still typed it
+/// right.
+async fn current_password_right(state: &AppState, b: &Browser, username: &str, current: &str) -> bool {
+    let attempt = LoginAttempt { login: username, password: SecretString::new(current), address: &b.address };
+    matches!(
+        authenticate(state.store.as_ref(), &state.hasher, &b.realm, attempt, b.now).await,
+        Ok(_) | Err(LoginFailure::ActionsRequired { .. } | LoginFailure::UncheckedFactor { .. })
+    )
 }

@@ -26,10 +26,17 @@ impl IntoResponse for OAuthError {
                 description.replace('"', "'")
             )),
             OAuthError::MissingToken => Some(String::from("Bearer realm=\"portcullis\"")),
+            OAuthError::InsufficientScope(description) => Some(format!(
+                "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+                description.replace('"', "'")
+            )),
             _ => None,
         };
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(seconds) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

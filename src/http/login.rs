@@ -20,7 +20,7 @@ use crate::crypto::{sha256, SecretString};
 use crate::domain::{Client, User};
 use crate::oauth::authorize::{self, AuthorizationRequest, Prompt, RedirectError, ResponseMode, Validated};
 use crate::oauth::events::{Event, EventKind};
-use crate::oauth::login::{authenticate, LoginFailure};
+use crate::oauth::login::{authenticate, LoginAttempt, LoginFailure};
 use crate::oauth::request::FormParams;
 use crate::realm::RealmContext;
 use crate::session;
@@ -37,6 +37,8 @@ pub struct Browser {
     pub secure: bool,
     pub now: i64,
     pub ip: String,
+    /// The address limits count (proxy-aware; see `crate::ops::rate_limit::client_ip`).
+    pub address: String,
     pub user_agent: Option<String>,
     /// The CSRF token of the browser's login cookie, reused by every login form it opens so two
     /// tabs do not invalidate each other.
@@ -66,6 +68,7 @@ impl Browser {
             realm,
             now: state.clock.now(),
             ip: peer.ip().to_string(),
+            address: crate::ops::rate_limit::client_ip(headers, peer, state.settings.proxy_headers),
             user_agent: header_str(headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
             login_csrf: cookies::read(headers, LOGIN_COOKIE).filter(|c| c.len() == 22 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')),
         })
@@ -310,16 +313,12 @@ pub async fn authenticate_form(
         Target::Authorize(request) => Some(request.client_id.clone()),
         Target::Account => None,
     };
-    let user = match authenticate(state.store.as_ref(), &state.hasher, &b.realm, &username, password, b.now).await {
+    let attempt = LoginAttempt { login: &username, password, address: &b.address };
+    let user = match authenticate(state.store.as_ref(), &state.hasher, &b.realm, attempt, b.now).await {
         Ok(user) => user,
         Err(failure) => {
             b.event(&state, EventKind::LoginError, client_id.as_deref(), failure.user_id(), None, Some(failure.event_error()));
-            let message = match failure {
-                LoginFailure::Disabled { .. } => "Account is disabled, contact your administrator.",
-                LoginFailure::Unavailable => "The service is temporarily unavailable. Try again later.",
-                _ => "Invalid username or password.",
-            };
-            return login_form(&b, &state, pending.target, &username, Some(message), StatusCode::OK);
+            return login_refused(&b, &state, pending.target, &username, failure);
         }
     };
     let remember_me = b.realm.realm.settings.remember_me && form.get("rememberMe") == Some("on");
@@ -335,6 +334,7 @@ pub async fn authenticate_form(
         ip: Some(b.ip.clone()),
         user_agent: b.user_agent.clone(),
         expires_at: 0,
+        browser_session_id: None,
     };
     let settings = &b.realm.realm.settings;
     session.expires_at = session::deadline(settings, &session, None, Some(b.now));
@@ -361,6 +361,40 @@ pub async fn authenticate_form(
             after_login(&b, &state, &client, request, &session, &sso.csrf, &set_cookies).await
         }
     }
+}
+
+/// The page for a refused login: the form again with a message, or (where trying again cannot
+/// help) a page of its own, with `Retry-After` when waiting will.
+fn login_refused(b: &Browser, state: &AppState, target: Target, username: &str, failure: LoginFailure) -> Response {
+    let wait = |status: StatusCode, seconds: u64, message: String| {
+        let mut page = web::message(status, &b.display_name(), "Please wait", &message);
+        page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        page
+    };
+    let message = match failure {
+        LoginFailure::Throttled { retry_after } => {
+            let message = format!("Too many failed logins from your network. Wait {retry_after} seconds and try again.");
+            return wait(StatusCode::TOO_MANY_REQUESTS, retry_after, message);
+        }
+        LoginFailure::Busy { retry_after } => {
+            let message = format!("Too many people are signing in right now. Try again in {retry_after} seconds.");
+            return wait(StatusCode::SERVICE_UNAVAILABLE, retry_after, message);
+        }
+        LoginFailure::ActionsRequired { .. } => {
+            return b.error_page(StatusCode::FORBIDDEN,
+                "Your account is not fully set up: an administrator asked you to complete steps (such as choosing a \
+                 new password) that this server cannot run yet. Contact your administrator.");
+        }
+        LoginFailure::UncheckedFactor { .. } => {
+            return b.error_page(StatusCode::FORBIDDEN,
+                "Your account is protected by a second factor (such as a one-time code) that this server cannot \
+                 check yet, so your password alone cannot sign you in. Contact your administrator.");
+        }
+        LoginFailure::Disabled { .. } => "Account is disabled, contact your administrator.",
+        LoginFailure::Unavailable => "The service is temporarily unavailable. Try again later.",
+        LoginFailure::InvalidCredentials { .. } | LoginFailure::Locked { .. } => "Invalid username or password.",
+    };
+    login_form(b, state, target, username, Some(message), StatusCode::OK)
 }
 
 /// `POST .../login-actions/consent`: the consent form.

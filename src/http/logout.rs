@@ -1,8 +1,12 @@
 //! `GET|POST .../protocol/openid-connect/logout`. A POST carrying a `refresh_token` is the
 //! client-authenticated token logout (`http::token::logout`); everything else is OIDC
-//! RP-Initiated Logout 1.0: with a valid `id_token_hint` the session ends at once; without one, a
-//! confirmation form guards against logout CSRF. `post_logout_redirect_uri` must be registered
-//! for the client (Keycloak's `post.logout.redirect.uris`, `+` meaning the redirect URIs).
+//! RP-Initiated Logout 1.0, which ends the session the browser holds (its SSO cookie): at once
+//! with an `id_token_hint` of that session; after a confirmation form (against logout CSRF) with
+//! no hint, or a hint of another session (§2, §6: an attacker's own or a stale one). Without a
+//! browser session there is nothing to clear: no cookie is touched, and a hint's own online
+//! session is ended (a cross-site POST does not carry our SameSite cookie). Offline sessions
+//! survive. `post_logout_redirect_uri` must be registered for the client (Keycloak's
+//! `post.logout.redirect.uris`, `+` meaning the redirect URIs).
 
 use std::net::SocketAddr;
 
@@ -103,41 +107,48 @@ async fn rp_logout(
         }
     }
     let sso = b.sso_session(&state, &headers).await;
-    let session_id = match (&hint, &sso) {
-        (Some(hint), _) => hint.sid.clone(),
-        (None, Some((cookie, session, _))) => {
-            // no hint: only a confirmed POST from our own form may end the cookie's session
-            let confirmed = method == Method::POST && params.get("confirm") == Some("yes") && params.get("csrf") == Some(cookie.csrf.as_str());
-            if !confirmed {
-                let mut fields: Vec<(&str, String)> = vec![("confirm", "yes".into()), ("csrf", cookie.csrf.clone())];
-                for name in ["post_logout_redirect_uri", "state", "client_id"] {
-                    if let Some(value) = params.get(name) {
-                        fields.push((name, value.to_string()));
-                    }
+    let confirmed = |csrf: &str| method == Method::POST && params.get("confirm") == Some("yes") && params.get("csrf") == Some(csrf);
+    let hint_sid = hint.as_ref().and_then(|h| h.sid.clone());
+    let plan = match (&hint_sid, &sso) {
+        (Some(sid), Some((_, session, _))) if *sid == session.id => Plan::EndBrowserSession(session.id.clone()),
+        (_, Some((cookie, session, _))) if confirmed(&cookie.csrf) => Plan::EndBrowserSession(session.id.clone()),
+        (_, Some((cookie, _, _))) => {
+            let mut fields: Vec<(&str, String)> = vec![("confirm", "yes".into()), ("csrf", cookie.csrf.clone())];
+            for name in ["post_logout_redirect_uri", "state"] {
+                if let Some(value) = params.get(name) {
+                    fields.push((name, value.to_string()));
                 }
-                return page(StatusCode::OK, "message.html", context! {
-                    realm_name => b.display_name(),
-                    heading => "Sign out",
-                    message => "Do you want to sign out?",
-                    confirm_action => format!("/realms/{}/protocol/openid-connect/logout", b.name()),
-                    fields,
-                });
             }
-            Some(session.id.clone())
+            if let Some(client_id) = &client_id {
+                fields.push(("client_id", client_id.clone()));
+            }
+            return page(StatusCode::OK, "message.html", context! {
+                realm_name => b.display_name(),
+                heading => "Sign out",
+                message => "Do you want to sign out?",
+                confirm_action => format!("/realms/{}/protocol/openid-connect/logout", b.name()),
+                fields,
+            });
         }
-        (None, None) => None,
+        (Some(sid), None) => Plan::EndHintedSession(sid.clone()),
+        (None, None) => Plan::Nothing,
     };
-    if let Some(sid) = &session_id {
-        match state.store.delete_user_session(&b.realm.realm.id, sid).await {
-            Ok(true) => b.event(&state, EventKind::Logout, client_id.as_deref(), hint.as_ref().map(|h| h.sub.as_str()), Some(sid), None),
-            Ok(false) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "cannot end session");
-                return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
-            }
+    let ended = match &plan {
+        Plan::EndBrowserSession(sid) => state.store.delete_user_session(&b.realm.realm.id, sid).await.map(|done| done.then_some(sid)),
+        Plan::EndHintedSession(sid) => end_online_session(&state, &b, sid).await.map(|done| done.then_some(sid)),
+        Plan::Nothing => Ok(None),
+    };
+    match ended {
+        Ok(Some(sid)) => {
+            let user = sso.as_ref().map(|(_, _, u)| u.id.as_str()).or(hint.as_ref().map(|h| h.sub.as_str()));
+            b.event(&state, EventKind::Logout, client_id.as_deref(), user, Some(sid), None);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "cannot end session");
+            return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
         }
     }
-    let clear = cookies::clear(SSO_COOKIE, b.name(), b.secure);
     let mut response = match redirect {
         Some(uri) => {
             let mut location = uri.to_string();
@@ -148,10 +159,35 @@ async fn rp_logout(
             }
             web::secure_page((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
         }
+        None if matches!(plan, Plan::Nothing) => {
+            web::message(StatusCode::OK, &b.display_name(), "You are signed out", "You are already signed out.")
+        }
         None => web::message(StatusCode::OK, &b.display_name(), "You are signed out", "You are signed out."),
     };
-    if let Ok(value) = clear.parse() {
-        response.headers_mut().append(header::SET_COOKIE, value);
+    // only the browser whose session ended loses its cookie
+    if matches!(plan, Plan::EndBrowserSession(_)) {
+        if let Ok(value) = cookies::clear(SSO_COOKIE, b.name(), b.secure).parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
     response
+}
+
+/// What an RP-initiated logout ends.
+enum Plan {
+    /// The session of the browser's SSO cookie (its cookie is cleared).
+    EndBrowserSession(String),
+    /// No browser session came with the request: the online session the ID token hint names.
+    EndHintedSession(String),
+    /// No session at all: nothing to end, no cookie to clear.
+    Nothing,
+}
+
+/// Ends the online session `sid` names; an offline session of that id is left alone (a password
+/// grant's offline session is its own `sid`), since logout never ends offline sessions.
+async fn end_online_session(state: &AppState, b: &Browser, sid: &str) -> Result<bool, crate::store::StoreError> {
+    match state.store.user_session(&b.realm.realm.id, sid).await? {
+        Some(session) if !session.offline => state.store.delete_user_session(&b.realm.realm.id, sid).await,
+        _ => Ok(false),
+    }
 }

@@ -19,6 +19,7 @@ use crate::oauth::client_auth::authenticate;
 use crate::oauth::grants::{self, GrantContext};
 use crate::oauth::request::{require_form_content_type, FormParams};
 use crate::oauth::{introspect, logout, revoke, OAuthError};
+use crate::ops::rate_limit::client_ip;
 use crate::realm::RealmContext;
 
 pub fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
@@ -41,6 +42,8 @@ pub struct ClientRequest {
     pub form: FormParams,
     pub issuer: String,
     pub ip: String,
+    /// The address limits count (see `GrantContext::address`).
+    pub address: String,
     pub user_agent: Option<String>,
 }
 
@@ -63,6 +66,7 @@ impl ClientRequest {
             client,
             form,
             ip: peer.ip().to_string(),
+            address: client_ip(headers, peer, state.settings.proxy_headers),
             user_agent: header_str(headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
         })
     }
@@ -79,6 +83,7 @@ impl ClientRequest {
             now: state.clock.now(),
             ip: Some(self.ip.clone()),
             user_agent: self.user_agent.clone(),
+            address: self.address.clone(),
         }
     }
 }

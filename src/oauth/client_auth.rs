@@ -15,20 +15,41 @@ use crate::realm::RealmContext;
 
 const INVALID_CLIENT: &str = "Invalid client or Invalid client credentials";
 
-/// Credentials from an `Authorization: Basic` header: both parts are form-encoded (§2.3.1).
+/// Credentials from an `Authorization: Basic` header, each part in the two forms clients send:
+/// RFC 6749 §2.3.1 form-encodes id and secret, but authlib, requests' `HTTPBasicAuth` and most
+/// HTTP libraries send them raw, and Keycloak accepts the raw form (issue 13 item 23).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicCredentials {
+    pub id: String,
+    pub secret: String,
+    /// The parts as sent, when form-decoding changed them.
+    pub raw_id: Option<String>,
+    pub raw_secret: Option<String>,
+}
+
 /// Public for the fuzz target `fuzz/fuzz_targets/form_basic.rs`.
 pub fn basic_credentials(header: &str) -> Option<(String, String)> {
+    basic(header).map(|c| (c.id, c.secret))
+}
+
+fn basic(header: &str) -> Option<BasicCredentials> {
     // RFC 7235 §2.1: the scheme name is case-insensitive
     let encoded = header.get(..6).filter(|scheme| scheme.eq_ignore_ascii_case("basic ")).map(|_| &header[6..])?;
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
+    let (raw_id, raw_secret) = decoded.split_once(':')?;
     // A raw `&` is a character of the credential, not a separator: unescaped, `secret&junk`
     // decoded as `secret` and passed (found by fuzz/fuzz_targets/form_basic.rs).
     let unescape = |s: &str| {
         let s = s.replace('&', "%26");
         form_urlencoded::parse(format!("v={s}").as_bytes()).next().map(|(_, v)| v.into_owned())
     };
-    Some((unescape(id)?, unescape(secret)?))
+    let (id, secret) = (unescape(raw_id)?, unescape(raw_secret)?);
+    Some(BasicCredentials {
+        raw_id: (id != raw_id).then(|| raw_id.to_string()),
+        raw_secret: (secret != raw_secret).then(|| raw_secret.to_string()),
+        id,
+        secret,
+    })
 }
 
 /// Identifies and authenticates the calling client.
@@ -39,44 +60,54 @@ pub fn authenticate(
     master: &MasterKey,
 ) -> Result<Arc<Client>, OAuthError> {
     let basic = match authorization {
-        Some(header) if header.to_ascii_lowercase().starts_with("basic ") => Some(
-            basic_credentials(header)
-                .ok_or_else(|| invalid_client(true, "Invalid Authorization header"))?,
-        ),
+        Some(header) if header.to_ascii_lowercase().starts_with("basic ") => {
+            Some(basic(header).ok_or_else(|| invalid_client(true, "Invalid Authorization header"))?)
+        }
         _ => None,
     };
     let uses_basic = basic.is_some();
-    let (client_id, secret) = match basic {
-        Some((id, secret)) => {
-            if form.get("client_id").is_some_and(|body_id| body_id != id) {
+    let (client, presented) = match basic {
+        Some(credentials) => {
+            let named = |id: &str| form.get("client_id").is_none_or(|body_id| body_id == id);
+            if !named(&credentials.id) && !credentials.raw_id.as_deref().is_some_and(named) {
                 return Err(OAuthError::InvalidRequest("client_id in the body differs from the Authorization header".into()));
             }
             if form.get("client_secret").is_some() {
                 return Err(OAuthError::InvalidRequest("more than one client authentication method used".into()));
             }
-            (id, Some(secret))
+            let client = realm
+                .client(&credentials.id)
+                .or_else(|| credentials.raw_id.as_deref().and_then(|raw| realm.client(raw)))
+                .ok_or_else(|| invalid_client(true, INVALID_CLIENT))?;
+            let mut presented = vec![credentials.secret];
+            presented.extend(credentials.raw_secret);
+            (client, presented)
         }
         None => {
             let id = form
                 .get("client_id")
                 .ok_or_else(|| invalid_client(false, "Missing parameter: client_id"))?;
-            (id.to_string(), form.get("client_secret").map(str::to_string))
+            let client = realm.client(id).ok_or_else(|| invalid_client(false, INVALID_CLIENT))?;
+            (client, form.get("client_secret").map(str::to_string).into_iter().collect())
         }
     };
-    let client = realm.client(&client_id).ok_or_else(|| invalid_client(uses_basic, INVALID_CLIENT))?;
     if !client.enabled {
         return Err(invalid_client(uses_basic, INVALID_CLIENT));
     }
     if client.public_client {
         return Ok(client);
     }
-    let presented = secret.ok_or_else(|| invalid_client(uses_basic, INVALID_CLIENT))?;
+    if presented.is_empty() {
+        return Err(invalid_client(uses_basic, INVALID_CLIENT));
+    }
     let expected = client
         .secret_sealed
         .as_ref()
         .and_then(|sealed| master.open(sealed, &client.secret_aad()).ok())
         .ok_or_else(|| invalid_client(uses_basic, INVALID_CLIENT))?;
-    if constant_time_eq(presented.as_bytes(), &expected) {
+    // every candidate is compared, so the time does not tell which form matched
+    let matched = presented.iter().fold(false, |any, candidate| any | constant_time_eq(candidate.as_bytes(), &expected));
+    if matched {
         Ok(client)
     } else {
         Err(invalid_client(uses_basic, INVALID_CLIENT))
@@ -96,6 +127,14 @@ mod tests {
         let header = format!("Basic {}", STANDARD.encode("my%20app:s%3Acret"));
         assert_eq!(basic_credentials(&header), Some(("my app".into(), "s:cret".into())));
         assert_eq!(basic_credentials("Basic !!!"), None);
+    }
+
+    #[test]
+    fn the_raw_form_is_kept_beside_the_decoded_one_when_they_differ() {
+        let header = format!("Basic {}", STANDARD.encode("app:a+b%2Fc"));
+        let credentials = basic(&header).unwrap();
+        assert_eq!((credentials.id.as_str(), credentials.raw_id), ("app", None));
+        assert_eq!((credentials.secret.as_str(), credentials.raw_secret.as_deref()), ("a b/c", Some("a+b%2Fc")));
     }
 
     #[test]

@@ -9,6 +9,9 @@ pub enum OAuthError {
     InvalidRequest(String),
     /// RFC 6749 §5.2: client authentication failed (unknown client, no or wrong credentials).
     InvalidClient { description: String, basic_auth: bool },
+    /// `invalid_client` with 400, as Keycloak answers an authenticated client that may not do
+    /// this at all (a `consentRequired` client asking for the password grant).
+    ClientRefused(String),
     /// RFC 6749 §5.2: the grant or refresh token is invalid, expired, revoked or not this client's.
     InvalidGrant { description: String, status: u16 },
     /// RFC 6749 §5.2: the client may not use this grant type.
@@ -21,6 +24,8 @@ pub enum OAuthError {
     InvalidToken(String),
     /// RFC 6750 §3.1: no bearer token was sent (401 with a bare challenge).
     MissingToken,
+    /// RFC 6750 §3.1: the token lacks a scope the resource needs (403 with a challenge).
+    InsufficientScope(String),
     /// RFC 7009 §2.2.1: the server cannot revoke this token type.
     UnsupportedTokenType(String),
     /// Realm unknown or disabled (Keycloak answers 404 "Realm does not exist").
@@ -29,6 +34,11 @@ pub enum OAuthError {
     ServerError,
     /// The database is unreachable: 503, retry later.
     TemporarilyUnavailable,
+    /// Too many failed attempts from the client's address: 429 with `Retry-After` (RFC 6585 §4;
+    /// the code is RFC 8628's `slow_down`, as the token endpoint's rate limit answers).
+    SlowDown { retry_after: u64 },
+    /// The server refuses new work for now (its password-check queue is full): 503 with `Retry-After`.
+    Overloaded { retry_after: u64 },
 }
 
 #[derive(Debug, Serialize)]
@@ -46,17 +56,19 @@ impl OAuthError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidRequest(_) => "invalid_request",
-            Self::InvalidClient { .. } => "invalid_client",
+            Self::InvalidClient { .. } | Self::ClientRefused(_) => "invalid_client",
             Self::InvalidGrant { .. } => "invalid_grant",
             Self::UnauthorizedClient(_) => "unauthorized_client",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidToken(_) => "invalid_token",
             Self::MissingToken => "invalid_request",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::UnsupportedTokenType(_) => "unsupported_token_type",
             Self::RealmNotFound => "Realm does not exist",
             Self::ServerError => "server_error",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::TemporarilyUnavailable | Self::Overloaded { .. } => "temporarily_unavailable",
+            Self::SlowDown { .. } => "slow_down",
         }
     }
 
@@ -64,16 +76,20 @@ impl OAuthError {
         match self {
             Self::InvalidRequest(d)
             | Self::InvalidClient { description: d, .. }
+            | Self::ClientRefused(d)
             | Self::InvalidGrant { description: d, .. }
             | Self::UnauthorizedClient(d)
             | Self::UnsupportedGrantType(d)
             | Self::InvalidScope(d)
             | Self::InvalidToken(d)
+            | Self::InsufficientScope(d)
             | Self::UnsupportedTokenType(d) => Some(d),
             Self::MissingToken => Some("Token not provided"),
             Self::RealmNotFound => None,
             Self::ServerError => Some("Internal server error"),
             Self::TemporarilyUnavailable => Some("The service is temporarily unavailable, try again later"),
+            Self::SlowDown { .. } => Some("Too many failed attempts from your address, try again later"),
+            Self::Overloaded { .. } => Some("Too many logins in progress, try again later"),
         }
     }
 
@@ -82,9 +98,19 @@ impl OAuthError {
             Self::InvalidClient { .. } | Self::InvalidToken(_) | Self::MissingToken => 401,
             Self::InvalidGrant { status, .. } => *status,
             Self::RealmNotFound => 404,
+            Self::InsufficientScope(_) => 403,
             Self::ServerError => 500,
-            Self::TemporarilyUnavailable => 503,
+            Self::TemporarilyUnavailable | Self::Overloaded { .. } => 503,
+            Self::SlowDown { .. } => 429,
             _ => 400,
+        }
+    }
+
+    /// Seconds for a `Retry-After` header, for the answers that carry one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::SlowDown { retry_after } | Self::Overloaded { retry_after } => Some(*retry_after),
+            _ => None,
         }
     }
 

@@ -69,6 +69,8 @@ pub struct Issue<'a> {
     pub user: &'a User,
     pub roles: &'a EffectiveRoles,
     pub session: Option<&'a UserSessionRecord>,
+    /// The refresh-token family the tokens belong to (the access token's `fam`).
+    pub family_id: Option<&'a str>,
     pub scope: &'a Scope,
     pub now: UnixTime,
     pub nonce: Option<&'a str>,
@@ -139,7 +141,7 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
         tracing::error!(error = %e, "signing failed");
         OAuthError::ServerError
     };
-    let sid = issue.session.map(|s| s.id.clone());
+    let sid = issue.session.map(|s| s.sid().to_string());
     let exp = access_token_expiry(&issue);
     let auth_time = issue.session.map(|s| s.auth_time);
     let audience: Vec<String> =
@@ -156,6 +158,7 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
         azp: issue.client.client_id.clone(),
         sid: sid.clone(),
         session_state: sid.clone(),
+        fam: issue.family_id.map(str::to_string),
         acr: Some("1".into()),
         allowed_origins: issue.client.web_origins.iter().filter(|o| o.as_str() != "+" && o.as_str() != "*").cloned().collect(),
         realm_access: super::tokens::claims::RoleList { roles: issue.roles.realm.clone() },

@@ -1,11 +1,13 @@
 //! Checking a username and password, shared by the password grant and the login form: the
 //! lookup (by username, or email when the realm allows), the argon2id check on the bounded pool
-//! (a dummy hash for unknown users, so timing reveals nothing) and the disabled-account rule.
+//! (a dummy hash for unknown users, so timing reveals nothing; budgeted per client address), the
+//! disabled-account rule, and, once the password is right, what Portcullis cannot do yet: a user
+//! with required actions or a second factor it cannot check is refused, never let through.
 
 use super::OAuthError;
-use crate::crypto::password::{PasswordHasher, StoredPassword};
+use crate::crypto::password::{PasswordHasher, Refused, StoredPassword};
 use crate::crypto::SecretString;
-use crate::domain::User;
+use crate::domain::{User, CHECKED_CREDENTIAL_TYPES};
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
 use crate::realm::RealmContext;
 use crate::clock::UnixTime;
@@ -21,14 +23,30 @@ pub enum LoginFailure {
     /// Brute-force detection locked the account; answered like bad credentials.
     Locked { user_id: String },
     Unavailable,
+    /// The client address used up its budget of failed password checks; nothing was hashed.
+    Throttled { retry_after: u64 },
+    /// The password-check queue is full; nothing was hashed.
+    Busy { retry_after: u64 },
+    /// The password is right, but the user has required actions pending (a temporary password,
+    /// an admin's request), which Portcullis cannot run yet (Keycloak: "Account is not fully set up").
+    ActionsRequired { user_id: String, actions: Vec<String> },
+    /// The password is right, but the user also holds a second factor (`otp`, `webauthn`, ...)
+    /// that Portcullis cannot check yet: the password alone is not enough.
+    UncheckedFactor { user_id: String, kinds: Vec<String> },
 }
+
+/// What the password grant answers a user who is not fully set up (Keycloak's text).
+pub const NOT_FULLY_SET_UP: &str = "Account is not fully set up";
 
 impl LoginFailure {
     pub fn user_id(&self) -> Option<&str> {
         match self {
             Self::InvalidCredentials { user_id } => user_id.as_deref(),
-            Self::Disabled { user_id } | Self::Locked { user_id } => Some(user_id),
-            Self::Unavailable => None,
+            Self::Disabled { user_id }
+            | Self::Locked { user_id }
+            | Self::ActionsRequired { user_id, .. }
+            | Self::UncheckedFactor { user_id, .. } => Some(user_id),
+            Self::Unavailable | Self::Throttled { .. } | Self::Busy { .. } => None,
         }
     }
 
@@ -39,7 +57,10 @@ impl LoginFailure {
             Self::InvalidCredentials { .. } => "invalid_user_credentials",
             Self::Disabled { .. } => "user_disabled",
             Self::Locked { .. } => "user_temporarily_disabled",
-            Self::Unavailable => "unavailable",
+            Self::Unavailable | Self::Busy { .. } => "unavailable",
+            Self::Throttled { .. } => "too_many_attempts",
+            Self::ActionsRequired { .. } => "resolve_required_actions",
+            Self::UncheckedFactor { .. } => "invalid_user_credentials",
         }
     }
 
@@ -51,6 +72,13 @@ impl LoginFailure {
             }
             Self::Disabled { .. } => OAuthError::invalid_grant("Account disabled"),
             Self::Unavailable => OAuthError::TemporarilyUnavailable,
+            Self::Throttled { retry_after } => OAuthError::SlowDown { retry_after },
+            Self::Busy { retry_after } => OAuthError::Overloaded { retry_after },
+            Self::ActionsRequired { .. } => OAuthError::invalid_grant(NOT_FULLY_SET_UP),
+            Self::UncheckedFactor { kinds, .. } => OAuthError::invalid_grant(format!(
+                "{NOT_FULLY_SET_UP}: the user has a second factor ({}) that this server cannot check",
+                kinds.join(", ")
+            )),
         }
     }
 }
@@ -64,22 +92,58 @@ async fn find_user(store: &dyn Store, realm: &RealmContext, login: &str) -> Resu
     store.user_by_email(realm_id, login).await.map_err(|_| LoginFailure::Unavailable)
 }
 
-/// Checks the credentials, applying the realm's brute-force detection when it is on.
+/// Who is logging in, from where (the address the per-address password budget counts; see
+/// `crate::ops::rate_limit::client_ip`).
+pub struct LoginAttempt<'a> {
+    pub login: &'a str,
+    pub password: SecretString,
+    pub address: &'a str,
+}
+
+/// Checks the credentials, applying the realm's brute-force detection when it is on, then
+/// refuses a user whose login Portcullis cannot complete (required actions, unchecked factors).
 pub async fn authenticate(
     store: &dyn Store,
     hasher: &PasswordHasher,
     realm: &RealmContext,
-    login: &str,
-    password: SecretString,
+    attempt: LoginAttempt<'_>,
     now: UnixTime,
 ) -> Result<User, LoginFailure> {
-    let result = check_password(store, hasher, realm, login, password, now).await;
+    let (user, credentials) = check_brute_force(store, hasher, realm, attempt, now).await?;
+    if !user.required_actions.is_empty() {
+        tracing::info!(realm = %realm.realm.name, user = %user.id, actions = ?user.required_actions,
+            "login refused: required actions pending, which Portcullis cannot run yet");
+        return Err(LoginFailure::ActionsRequired { user_id: user.id, actions: user.required_actions });
+    }
+    let mut kinds: Vec<String> = credentials
+        .into_iter()
+        .map(|c| c.kind)
+        .filter(|kind| !CHECKED_CREDENTIAL_TYPES.contains(&kind.as_str()))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    if !kinds.is_empty() {
+        tracing::warn!(realm = %realm.realm.name, user = %user.id, kinds = ?kinds,
+            "login refused: the user has a second factor Portcullis cannot check yet (remove it to let the password alone suffice)");
+        return Err(LoginFailure::UncheckedFactor { user_id: user.id, kinds });
+    }
+    Ok(user)
+}
+
+async fn check_brute_force(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    realm: &RealmContext,
+    attempt: LoginAttempt<'_>,
+    now: UnixTime,
+) -> Result<(User, Vec<crate::domain::Credential>), LoginFailure> {
+    let result = check_password(store, hasher, realm, attempt, now).await;
     let settings = &realm.realm.settings;
     if !settings.brute_force_protected {
         return result;
     }
     let user_id = match &result {
-        Ok(user) => user.id.clone(),
+        Ok((user, _)) => user.id.clone(),
         Err(LoginFailure::InvalidCredentials { user_id: Some(id) }) => id.clone(),
         Err(_) => return result,
     };
@@ -88,11 +152,11 @@ pub async fn authenticate(
         return Err(LoginFailure::Locked { user_id });
     }
     match result {
-        Ok(user) => {
+        Ok(found) => {
             if state.failures > 0 {
                 store.set_login_failures(&user_id, &LoginFailureRecord::default()).await.map_err(|_| LoginFailure::Unavailable)?;
             }
-            Ok(user)
+            Ok(found)
         }
         Err(failure) => {
             let next = brute_force::record_failure(settings, &state, now);
@@ -106,15 +170,16 @@ async fn check_password(
     store: &dyn Store,
     hasher: &PasswordHasher,
     realm: &RealmContext,
-    login: &str,
-    password: SecretString,
+    attempt: LoginAttempt<'_>,
     now: UnixTime,
-) -> Result<User, LoginFailure> {
+) -> Result<(User, Vec<crate::domain::Credential>), LoginFailure> {
+    let LoginAttempt { login, password, address } = attempt;
     let user = find_user(store, realm, login).await?.filter(|u| u.service_account_client_id.is_none());
-    let credential = match &user {
-        Some(user) => store.password_credential(&user.id).await.map_err(|_| LoginFailure::Unavailable)?,
-        None => None,
+    let credentials = match &user {
+        Some(user) => store.credentials_of_user(&user.id).await.map_err(|_| LoginFailure::Unavailable)?,
+        None => Vec::new(),
     };
+    let credential = credentials.iter().find(|c| c.kind == "password").cloned();
     let imported = credential.as_ref().is_some_and(|c| c.credential_data != ARGON2_PHC_CREDENTIAL_DATA);
     let stored = credential.map(|c| {
         if c.credential_data == ARGON2_PHC_CREDENTIAL_DATA {
@@ -123,12 +188,22 @@ async fn check_password(
             StoredPassword::Keycloak { secret_data: c.secret_data, credential_data: c.credential_data }
         }
     });
-    let matches = hasher.verify(password.clone(), stored).await;
+    let matches = match hasher.verify_login(address, now, password.clone(), stored).await {
+        Ok(matches) => matches,
+        Err(Refused::Throttled { retry_after }) => {
+            tracing::info!(address, "password check refused: too many failures from this address");
+            return Err(LoginFailure::Throttled { retry_after });
+        }
+        Err(Refused::Busy { retry_after }) => {
+            tracing::warn!("password check refused: the hashing queue is full");
+            return Err(LoginFailure::Busy { retry_after });
+        }
+    };
     if let (true, true, Some(user)) = (matches, imported, &user) {
         rehash(store, hasher, &user.id, password, now).await;
     }
     match user {
-        Some(user) if matches && user.enabled => Ok(user),
+        Some(user) if matches && user.enabled => Ok((user, credentials)),
         Some(user) if matches => Err(LoginFailure::Disabled { user_id: user.id }),
         Some(user) => Err(LoginFailure::InvalidCredentials { user_id: Some(user.id) }),
         None => Err(LoginFailure::InvalidCredentials { user_id: None }),

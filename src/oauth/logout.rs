@@ -24,6 +24,7 @@ pub async fn logout(ctx: &GrantContext<'_>, form: &FormParams) -> Result<(), OAu
         // A rotated-away token of a live family still names its own session, which it may end.
         .session_of_refresh_token(&refresh::jti_hash(&claims.jti), None)
         .await?
+        .map(|found| found.session)
         .filter(|s| s.realm_id == ctx.realm.realm.id)
         .ok_or_else(|| {
             ctx.event(EventKind::LogoutError, Some(&claims.sub), Some(&claims.sid), Some("session_expired"));

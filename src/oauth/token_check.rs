@@ -1,7 +1,8 @@
 //! Is this token alive right now? The checks shared by introspection, userinfo and revocation:
-//! signature and expiry first (no database), then not-before, revocation and session liveness
-//! (one or two lookups). Each failure says why, for the log and the event; clients only ever see
-//! "inactive" or `invalid_token`.
+//! signature and expiry first (no database), then not-before and the token's client (the realm
+//! cache), then in one lookup the grant it came from (revoked?), its session (alive?), its user
+//! (enabled?) and its own revocation. Each failure says why, for the log and the event; clients
+//! only ever see "inactive" or `invalid_token`.
 
 use super::tokens::claims::{AccessClaims, RefreshClaims};
 use super::tokens::{access, refresh};
@@ -10,7 +11,7 @@ use crate::clock::UnixTime;
 use crate::crypto::sha256;
 use crate::realm::RealmContext;
 use crate::session;
-use crate::store::Store;
+use crate::store::{AccessTokenLookup, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inactive {
@@ -19,6 +20,10 @@ pub enum Inactive {
     Stale,
     Revoked,
     SessionEnded,
+    /// The user was deleted or disabled (a service-account user too).
+    UserDisabled,
+    /// The client the token was issued to was deleted or disabled.
+    ClientDisabled,
 }
 
 impl Inactive {
@@ -29,6 +34,8 @@ impl Inactive {
             Self::Stale => "stale_token",
             Self::Revoked => "token_revoked",
             Self::SessionEnded => "session_expired",
+            Self::UserDisabled => "user_disabled",
+            Self::ClientDisabled => "client_disabled",
         }
     }
 }
@@ -54,20 +61,36 @@ pub async fn live_access_token(
     if claims.iat < realm.realm.not_before {
         return Ok(Err(Inactive::Stale));
     }
+    if !client_enabled(realm, &claims.azp) {
+        return Ok(Err(Inactive::ClientDisabled));
+    }
     let jti = sha256(claims.jti.as_bytes());
-    match &claims.sid {
-        Some(sid) => match store.access_token_session(&realm.realm.id, sid, &jti).await? {
-            Some((_, true)) => return Ok(Err(Inactive::Revoked)),
-            Some((session, false)) if session::is_alive(&realm.realm.settings, &session, None, now) => {}
-            _ => return Ok(Err(Inactive::SessionEnded)),
-        },
-        None => {
-            if store.is_access_token_revoked(&jti).await? {
-                return Ok(Err(Inactive::Revoked));
-            }
-        }
+    let lookup = AccessTokenLookup {
+        realm_id: &realm.realm.id,
+        family_id: claims.fam.as_deref(),
+        session_id: claims.sid.as_deref(),
+        user_id: &claims.sub,
+        jti: &jti,
+    };
+    let state = store.access_token_state(&lookup).await?;
+    if state.jti_revoked || state.family_revoked {
+        return Ok(Err(Inactive::Revoked));
+    }
+    let session_bound = claims.fam.is_some() || claims.sid.is_some();
+    match &state.session {
+        Some(session) if !session::is_alive(&realm.realm.settings, session, None, now) => return Ok(Err(Inactive::SessionEnded)),
+        None if session_bound => return Ok(Err(Inactive::SessionEnded)),
+        _ => {}
+    }
+    if !state.user_enabled {
+        return Ok(Err(Inactive::UserDisabled));
     }
     Ok(Ok(claims))
+}
+
+/// Keycloak refuses the tokens of a client that was deleted or disabled.
+fn client_enabled(realm: &RealmContext, client_id: &str) -> bool {
+    realm.client(client_id).is_some_and(|c| c.enabled)
 }
 
 /// Checks a refresh or offline token: HMAC, issuer, expiry, not-before, family and session.
@@ -88,14 +111,18 @@ pub async fn live_refresh_token(
     if claims.iat < realm.realm.not_before {
         return Ok(Err(Inactive::Stale));
     }
+    if !client_enabled(realm, &claims.azp) {
+        return Ok(Err(Inactive::ClientDisabled));
+    }
     // Rotating realms: a token already used up is not live, since its next use is a reuse.
     let settings = &realm.realm.settings;
     let max_reuse = settings.revoke_refresh_token.then_some(settings.refresh_token_max_reuse.max(0));
-    let alive = store
-        .session_of_refresh_token(&refresh::jti_hash(&claims.jti), max_reuse)
-        .await?
-        .is_some_and(|s| session::is_alive(&realm.realm.settings, &s, None, now));
-    Ok(if alive { Ok(claims) } else { Err(Inactive::SessionEnded) })
+    let found = store.session_of_refresh_token(&refresh::jti_hash(&claims.jti), max_reuse).await?;
+    Ok(match found {
+        Some(live) if !live.user_enabled => Err(Inactive::UserDisabled),
+        Some(live) if session::is_alive(&realm.realm.settings, &live.session, None, now) => Ok(claims),
+        _ => Err(Inactive::SessionEnded),
+    })
 }
 
 /// Tries the token as an access token, then as a refresh token (RFC 7662 §2.1 lets the server

@@ -1,5 +1,6 @@
 //! The UserInfo endpoint (OIDC Core §5.3): the profile of the user a live access token was issued
-//! to. Any failure is RFC 6750's `invalid_token`.
+//! to. A dead token is RFC 6750's `invalid_token`; one without the `openid` scope is
+//! `insufficient_scope` (403), as Keycloak answers.
 
 use serde_json::Value;
 
@@ -27,6 +28,12 @@ pub async fn userinfo(
             return Err(OAuthError::InvalidToken("Token verification failed".into()));
         }
     };
+    // OIDC Core §5.3: userinfo is an OpenID Connect resource (Keycloak: 403 "Missing openid scope")
+    if !claims.scope.split_whitespace().any(|s| s == "openid") {
+        let event = Event { client_id: Some(claims.azp.clone()), error: Some("access_denied".into()), ..Event::default() };
+        events.emit(realm, EventKind::UserInfoRequestError, now, event);
+        return Err(OAuthError::InsufficientScope("Missing openid scope".into()));
+    }
     let user = store
         .user_by_id(&realm.realm.id, &claims.sub)
         .await?

@@ -112,6 +112,16 @@ impl Limiter {
         }
     }
 
+    /// Gives back the token `check` took for `key` (the attempt turned out not to count).
+    pub fn refund(&self, key: &str, now: UnixTime) {
+        let shard = &self.shards[shard_of(key)];
+        let mut buckets = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(bucket) = buckets.get_mut(key) {
+            bucket.tokens = (bucket.refilled(self.rate, now) + 1.0).min(f64::from(self.rate.burst));
+            bucket.updated = bucket.updated.max(now);
+        }
+    }
+
     /// Buckets held, for tests and metrics.
     pub fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len()).sum()

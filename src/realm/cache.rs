@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::domain::{Client, Realm, Role};
 use crate::oauth::tokens::{KeyMaterialError, KeyRing};
+use crate::realm::defaults::OFFLINE_ACCESS_ROLE;
 use crate::store::{Store, StoreError};
 
 /// How long a cached realm is trusted before it is re-read.
@@ -26,6 +27,9 @@ pub struct RealmContext {
     pub clients: HashMap<String, Arc<Client>>,
     /// Realm and client roles by id, with composites.
     pub roles: HashMap<String, Role>,
+    /// Ids of the roles that grant `offline_access` (that role, and every composite holding it
+    /// at any depth): a user mapped to none of them may not hold offline tokens.
+    pub offline_access_roles: Vec<String>,
     loaded_at: Instant,
 }
 
@@ -40,6 +44,23 @@ impl RealmContext {
 
     pub fn realm_role(&self, name: &str) -> Option<&Role> {
         self.roles.values().find(|r| !r.client_role && r.name == name)
+    }
+}
+
+/// The ids of `target` and of every role that includes it through composites.
+fn roles_granting(roles: &HashMap<String, Role>, target: &str) -> Vec<String> {
+    let mut granting: Vec<String> = vec![target.to_string()];
+    // grow the set until no role adds itself: composite graphs are small and may have cycles
+    loop {
+        let before = granting.len();
+        for role in roles.values() {
+            if !granting.contains(&role.id) && role.composites.iter().any(|c| granting.contains(c)) {
+                granting.push(role.id.clone());
+            }
+        }
+        if granting.len() == before {
+            return granting;
+        }
     }
 }
 
@@ -90,11 +111,15 @@ impl RealmCache {
         let keys = KeyRing::load(&records, &self.master, self.clock.now())?;
         let clients = self.store.list_clients(&realm.id).await?;
         let roles = self.store.realm_roles(&realm.id).await?;
+        let roles: HashMap<String, Role> = roles.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let offline = roles.values().find(|r| !r.client_role && r.name == OFFLINE_ACCESS_ROLE).map(|r| r.id.clone());
+        let offline_access_roles = offline.map(|id| roles_granting(&roles, &id)).unwrap_or_default();
         let ctx = Arc::new(RealmContext {
             realm,
             keys,
             clients: clients.into_iter().map(|c| (c.client_id.clone(), Arc::new(c))).collect(),
-            roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
+            roles,
+            offline_access_roles,
             loaded_at: Instant::now(),
         });
         let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -196,6 +196,7 @@ impl<'a> Refs<'a> {
             credentials: (!credentials.is_empty()).then_some(credentials),
             realm_roles: (!realm_roles.is_empty()).then_some(realm_roles),
             client_roles: (!client_roles.is_empty()).then_some(client_roles),
+            required_actions: Some(user.required_actions.clone()),
         })
     }
 }
@@ -228,7 +229,9 @@ mod tests {
          "clientRoles": {"api": ["read"]},
          "credentials": [{"type": "password", "value": "carol-plain-password"}]},
         {"username": "dave", "enabled": false,
-         "credentials": [{"type": "password", "secretData": "{\"value\":\"x\"}", "credentialData": "{}"}]}
+         "credentials": [{"type": "password",
+            "secretData": "{\"value\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"salt\":\"c2FsdA==\"}",
+            "credentialData": "{\"hashIterations\":27500,\"algorithm\":\"pbkdf2-sha256\"}"}]}
       ]
     }"#;
 

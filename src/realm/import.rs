@@ -9,11 +9,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use crate::clock::UnixTime;
+use crate::crypto::hash_bounds::Phc;
+use crate::crypto::keycloak_hash::{self, Unusable};
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::random::random_token;
 use crate::crypto::MasterKey;
 use crate::domain::realm::validate_realm_name;
-use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User};
+use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User, CHECKED_CREDENTIAL_TYPES};
 use crate::oauth::tokens::keys::generate_realm_keys;
 use crate::realm::defaults::{default_roles_name, ensure_default_roles, new_realm};
 use crate::realm::representation::{CompositesRepresentation, CredentialRepresentation, RealmRepresentation};
@@ -485,7 +487,7 @@ impl Builder<'_> {
                     )),
                 }
             }
-            let user = User {
+            let mut user = User {
                 id,
                 realm_id: self.realm_id.clone(),
                 username,
@@ -496,13 +498,18 @@ impl Builder<'_> {
                 email_verified: rep.email_verified.unwrap_or(false),
                 service_account_client_id,
                 created_at: rep.created_timestamp.map_or(ctx.now, |ms| ms / 1000),
+                required_actions: rep.required_actions.clone().unwrap_or_default(),
             };
             for (j, credential) in rep.credentials.iter().flatten().enumerate() {
                 let at = format!("{path}.credentials[{j}]");
                 if let Some(c) = self.credential(ctx, &user, credential, &at).await? {
+                    if c.kind == "password" && credential.temporary == Some(true) {
+                        user.set_temporary_password(true);
+                    }
                     bundle.credentials.push(c);
                 }
             }
+            self.warn_unrunnable(&user, &bundle.credentials);
             let (role_ids, missing) =
                 index.resolve(rep.realm_roles.iter().flatten(), rep.client_roles.iter().flatten());
             for name in missing {
@@ -537,6 +544,7 @@ impl Builder<'_> {
                 email_verified: false,
                 service_account_client_id: Some(client.id.clone()),
                 created_at: ctx.now,
+                required_actions: Vec::new(),
             };
             if let Some(role_id) = default_role {
                 bundle.role_mappings.push((user.id.clone(), role_id.clone()));
@@ -556,9 +564,6 @@ impl Builder<'_> {
     ) -> Result<Option<Credential>, ImportError> {
         let kind = rep.kind.clone().unwrap_or_else(|| "password".into());
         let who = &user.username;
-        if rep.temporary == Some(true) {
-            self.warn(format!("user {who:?}: temporary {kind} imported as permanent (no required actions)"));
-        }
         let (secret_data, credential_data) = if let Some(value) = &rep.value {
             if kind != "password" {
                 self.warn(format!("user {who:?}: a plain {kind:?} credential cannot be imported; skipped"));
@@ -587,6 +592,9 @@ impl Builder<'_> {
             self.warn(format!("user {who:?}: a {kind:?} credential has no value or hash; skipped"));
             return Ok(None);
         };
+        if kind == "password" {
+            self.check_password_hash(who, &secret_data, &credential_data, path)?;
+        }
         Ok(Some(Credential {
             id: new_id(),
             user_id: user.id.clone(),
@@ -595,6 +603,64 @@ impl Builder<'_> {
             credential_data,
             created_at: rep.created_date.map_or(ctx.now, |ms| ms / 1000),
         }))
+    }
+}
+
+impl Builder<'_> {
+    /// Says loudly that a user will be refused at login: Portcullis cannot yet run the required
+    /// actions or check the second factors a Keycloak export carries, and never drops them.
+    fn warn_unrunnable(&mut self, user: &User, credentials: &[Credential]) {
+        let who = &user.username;
+        if !user.required_actions.is_empty() {
+            self.warn(format!(
+                "user {who:?} has required actions {:?} (a temporary password sets UPDATE_PASSWORD), which \
+                 Portcullis cannot run yet: logins of this user are refused until an admin clears them \
+                 (PUT .../users/{{id}} with \"requiredActions\": [] and, for a password, reset-password with \
+                 \"temporary\": false)",
+                user.required_actions
+            ));
+        }
+        let mut factors: Vec<&str> = credentials
+            .iter()
+            .filter(|c| c.user_id == user.id && !CHECKED_CREDENTIAL_TYPES.contains(&c.kind.as_str()))
+            .map(|c| c.kind.as_str())
+            .collect();
+        factors.dedup();
+        if !factors.is_empty() {
+            self.warn(format!(
+                "user {who:?} has {factors:?} credentials, a second factor Portcullis cannot check yet: logins of \
+                 this user are refused (never let through on the password alone) until an admin removes them \
+                 (DELETE .../users/{{id}}/credentials/{{credentialId}})"
+            ));
+        }
+    }
+
+    /// Refuses a stored hash whose parameters are past `hash_bounds` (one login attempt would
+    /// cost the server gigabytes or minutes: issue 13 item 1), and warns about one that can
+    /// never verify here (the user must get a new password).
+    fn check_password_hash(
+        &mut self,
+        who: &str,
+        secret_data: &str,
+        credential_data: &str,
+        path: &str,
+    ) -> Result<(), ImportError> {
+        let refuse = |why: &str| {
+            self.scope.error(path, format!("user {who:?}: {why}; refused, since verifying it would cost the server too much"))
+        };
+        if credential_data == ARGON2_PHC_CREDENTIAL_DATA {
+            return Phc::parse(secret_data).map(|_| ()).map_err(|why| refuse(&why));
+        }
+        match keycloak_hash::check(secret_data, credential_data) {
+            Ok(()) => Ok(()),
+            Err(Unusable::OutOfBounds(why)) => Err(refuse(&why)),
+            Err(unusable) => {
+                self.warn(format!(
+                    "user {who:?}: {unusable}: this user cannot log in with a password until an admin sets a new one"
+                ));
+                Ok(())
+            }
+        }
     }
 }
 

@@ -255,6 +255,9 @@ pub struct UserRepresentation {
     /// Client role names mapped to the user, keyed by `clientId`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_roles: Option<BTreeMap<String, Vec<String>>>,
+    /// Keycloak's required actions (`UPDATE_PASSWORD`, ...); a user with any is refused at login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_actions: Option<Vec<String>>,
 }
 
 /// A credential in any of the three forms Keycloak accepts: a plain `value` (hashed on import),

@@ -114,6 +114,7 @@ mod tests {
             ip: None,
             user_agent: None,
             expires_at: 0,
+            browser_session_id: None,
         }
     }
 

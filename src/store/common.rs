@@ -145,11 +145,22 @@ pub(crate) struct UserRow {
     email_verified: bool,
     service_account_client_id: Option<String>,
     created_at: i64,
+    required_actions: String,
+}
+
+/// A JSON array of strings as stored in a TEXT column; anything else reads as empty (and is
+/// logged), since a column written by this code cannot hold anything else.
+pub(crate) fn string_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a stored string list is not a JSON array of strings");
+        Vec::new()
+    })
 }
 
 impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
         User {
+            required_actions: string_list(&row.required_actions),
             id: row.id,
             realm_id: row.realm_id,
             username: row.username,
@@ -199,7 +210,7 @@ pub(crate) struct RoleRow {
 }
 
 pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, attributes, created_at";
-pub(crate) const USER_COLUMNS: &str = "id, realm_id, username, email, first_name, last_name, enabled, email_verified, service_account_client_id, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, realm_id, username, email, first_name, last_name, enabled, email_verified, service_account_client_id, created_at, required_actions";
 
 /// Implements the storage traits whose SQL is the same in both dialects for a store type with a
 /// `pool: sqlx::Pool<$db>` field.
@@ -321,8 +332,8 @@ macro_rules! impl_common_store {
             async fn insert_user(tx: &mut Tx<'_>, user: &User) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO users (id, realm_id, username, email, first_name, last_name, \
-                     enabled, email_verified, service_account_client_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     enabled, email_verified, service_account_client_id, created_at, required_actions) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&user.id)
                 .bind(&user.realm_id)
@@ -334,6 +345,7 @@ macro_rules! impl_common_store {
                 .bind(user.email_verified)
                 .bind(&user.service_account_client_id)
                 .bind(user.created_at)
+                .bind(to_json(&user.required_actions))
                 .execute(&mut **tx)
                 .await
                 .map_err(map_unique)?;
@@ -691,14 +703,27 @@ macro_rules! impl_common_store {
             }
 
             async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError> {
-                let row: Option<CredentialRow> = sqlx::query_as(
+                Ok(self.credentials_of_user(user_id).await?.into_iter().find(|c| c.kind == "password"))
+            }
+
+            async fn credentials_of_user(&self, user_id: &str) -> Result<Vec<Credential>, StoreError> {
+                let rows: Vec<CredentialRow> = sqlx::query_as(
                     "SELECT id, user_id, type, secret_data, credential_data, created_at FROM credentials \
-                     WHERE user_id = $1 AND type = 'password' ORDER BY created_at DESC, id LIMIT 1",
+                     WHERE user_id = $1 ORDER BY created_at DESC, id",
                 )
                 .bind(user_id)
-                .fetch_optional(&self.pool)
+                .fetch_all(&self.pool)
                 .await?;
-                Ok(row.map(Credential::from))
+                Ok(rows.into_iter().map(Credential::from).collect())
+            }
+
+            async fn delete_credential(&self, user_id: &str, credential_id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM credentials WHERE id = $1 AND user_id = $2")
+                    .bind(credential_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn create_user(
@@ -726,6 +751,22 @@ macro_rules! impl_common_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::insert_credential(&mut tx, credential).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_password(&self, credential: &Credential, required_actions: &[String]) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'")
+                    .bind(&credential.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::insert_credential(&mut tx, credential).await?;
+                sqlx::query("UPDATE users SET required_actions = $1 WHERE id = $2")
+                    .bind(to_json(&required_actions))
+                    .bind(&credential.user_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
             }

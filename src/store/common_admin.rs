@@ -197,7 +197,7 @@ macro_rules! impl_admin_store {
                 async fn update_user(&self, user: &User) -> Result<bool, StoreError> {
                     let done = sqlx::query(
                         "UPDATE users SET username = $1, email = $2, first_name = $3, last_name = $4, enabled = $5, \
-                         email_verified = $6 WHERE id = $7 AND realm_id = $8",
+                         email_verified = $6, required_actions = $7 WHERE id = $8 AND realm_id = $9",
                     )
                     .bind(&user.username)
                     .bind(&user.email)
@@ -205,6 +205,7 @@ macro_rules! impl_admin_store {
                     .bind(&user.last_name)
                     .bind(user.enabled)
                     .bind(user.email_verified)
+                    .bind(crate::store::common::to_json(&user.required_actions))
                     .bind(&user.id)
                     .bind(&user.realm_id)
                     .execute(&self.pool)

@@ -20,6 +20,7 @@ pub(crate) struct SessionRow {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub expires_at: i64,
+    pub browser_session_id: Option<String>,
 }
 
 impl From<SessionRow> for UserSessionRecord {
@@ -36,6 +37,7 @@ impl From<SessionRow> for UserSessionRecord {
             ip: r.ip,
             user_agent: r.user_agent,
             expires_at: r.expires_at,
+            browser_session_id: r.browser_session_id,
         }
     }
 }
@@ -129,7 +131,7 @@ impl From<EventRow> for EventRecord {
     }
 }
 
-pub(crate) const SESSION_COLUMNS: &str = "s.id, s.realm_id, s.user_id, s.offline, s.started_at, s.last_access_at, s.auth_time, s.remember_me, s.ip, s.user_agent, s.expires_at";
+pub(crate) const SESSION_COLUMNS: &str = "s.id, s.realm_id, s.user_id, s.offline, s.started_at, s.last_access_at, s.auth_time, s.remember_me, s.ip, s.user_agent, s.expires_at, s.browser_session_id";
 
 macro_rules! impl_session_store {
     ($store:ty, $db:ty, $lock:literal, $role_ids:expr) => {
@@ -145,12 +147,12 @@ macro_rules! impl_session_store {
             async fn insert_session(tx: &mut Tx<'_>, s: &UserSessionRecord) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO user_sessions (id, realm_id, user_id, offline, started_at, last_access_at, \
-                     auth_time, remember_me, ip, user_agent, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     auth_time, remember_me, ip, user_agent, expires_at, browser_session_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&s.id).bind(&s.realm_id).bind(&s.user_id).bind(s.offline).bind(s.started_at)
                 .bind(s.last_access_at).bind(s.auth_time).bind(s.remember_me).bind(&s.ip)
-                .bind(&s.user_agent).bind(s.expires_at)
+                .bind(&s.user_agent).bind(s.expires_at).bind(&s.browser_session_id)
                 .execute(&mut **tx)
                 .await
                 .map_err(map_unique)?;
@@ -245,8 +247,11 @@ macro_rules! impl_session_store {
                 let Some(expires_at) = alive(&session, &client_session) else {
                     return Ok(RotateOutcome::SessionInactive);
                 };
+                let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
+                if !request.permits(&role_ids) {
+                    return Ok(RotateOutcome::NotPermitted);
+                }
                 if let Some((successor_hash, successor_sealed, successor_issued_at)) = replay {
-                    let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
                     tx.commit().await?;
                     let grant = RotatedGrant { session, client_session, family_id: row.family_id, scope: row.scope, user, role_ids };
                     return Ok(RotateOutcome::Replayed(Box::new(ReplayedGrant {
@@ -300,7 +305,6 @@ macro_rules! impl_session_store {
                     .bind(&client_session.id)
                     .execute(&mut *tx)
                     .await?;
-                let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
                 tx.commit().await?;
                 session.last_access_at = request.now;
                 session.expires_at = expires_at;
@@ -604,6 +608,9 @@ macro_rules! impl_session_store {
                     let mut session: UserSessionRecord = row.session.into();
                     let mut client_session = row.client_session.into_record(session.id.clone());
                     if let (Some(expires_at), Some(role_ids)) = (alive(&session, &client_session), rotation::parse_role_ids(role_ids)) {
+                        if !request.permits(&role_ids) {
+                            return Ok(RotateOutcome::NotPermitted);
+                        }
                         let write = RotationWrite {
                             now: request.now,
                             presented: &request.presented[..],
@@ -678,19 +685,26 @@ macro_rules! impl_session_store {
                 &self,
                 token: &TokenHash,
                 max_reuse: Option<i64>,
-            ) -> Result<Option<UserSessionRecord>, StoreError> {
-                let row: Option<SessionRow> = sqlx::query_as(&format!(
-                    "SELECT {SESSION_COLUMNS} FROM refresh_tokens t \
+            ) -> Result<Option<crate::store::RefreshTokenSession>, StoreError> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    session: SessionRow,
+                    user_enabled: bool,
+                }
+                let row: Option<Row> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS}, u.enabled AS user_enabled FROM refresh_tokens t \
                      JOIN token_families f ON f.id = t.family_id AND f.revoked_at IS NULL \
                      JOIN client_sessions cs ON cs.id = f.client_session_id \
                      JOIN user_sessions s ON s.id = cs.user_session_id \
+                     JOIN users u ON u.id = s.user_id \
                      WHERE t.token_hash = $1 AND ($2 IS NULL OR t.reuse_count <= $2)"
                 ))
                 .bind(&token[..])
                 .bind(max_reuse)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(Into::into))
+                Ok(row.map(|r| crate::store::RefreshTokenSession { session: r.session.into(), user_enabled: r.user_enabled }))
             }
 
             async fn user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError> {
@@ -755,18 +769,28 @@ macro_rules! impl_session_store {
                 Ok(())
             }
 
-            async fn consume_auth_code(&self, code_hash: &TokenHash, now: UnixTime) -> Result<CodeOutcome, StoreError> {
+            async fn consume_auth_code(
+                &self,
+                realm_id: &str,
+                client_id: &str,
+                code_hash: &TokenHash,
+                now: UnixTime,
+            ) -> Result<CodeOutcome, StoreError> {
                 let mut tx = self.begin_write().await?;
                 // The database decides the one winner: a conditional update, never a read-then-write.
+                // Only the realm and client the code was issued to can find it (RFC 6749 §4.1.3).
                 #[allow(clippy::type_complexity)]
                 let fresh: Option<(String, String, String, String, String, Option<String>, Option<String>, Option<String>, i64, i64)> =
                     sqlx::query_as(
-                        "UPDATE auth_codes SET consumed_at = $1 WHERE code_hash = $2 AND consumed_at IS NULL \
+                        "UPDATE auth_codes SET consumed_at = $1 WHERE code_hash = $2 AND realm_id = $3 AND client_id = $4 \
+                         AND consumed_at IS NULL \
                          RETURNING realm_id, client_id, user_session_id, redirect_uri, scope, nonce, code_challenge, \
                          code_challenge_method, created_at, expires_at",
                     )
                     .bind(now)
                     .bind(&code_hash[..])
+                    .bind(realm_id)
+                    .bind(client_id)
                     .fetch_optional(&mut *tx)
                     .await?;
                 if let Some(r) = fresh {
@@ -789,10 +813,13 @@ macro_rules! impl_session_store {
                 // revoke whatever the first exchange already issued.
                 let replayed: Option<(String, Option<String>, Option<Vec<u8>>, Option<i64>)> = sqlx::query_as(
                     "UPDATE auth_codes SET replayed_at = COALESCE(replayed_at, $1) WHERE code_hash = $2 \
+                     AND realm_id = $3 AND client_id = $4 \
                      RETURNING realm_id, family_id, access_jti_hash, access_expires_at",
                 )
                 .bind(now)
                 .bind(&code_hash[..])
+                .bind(realm_id)
+                .bind(client_id)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((realm_id, family, jti, exp)) = replayed else { return Ok(CodeOutcome::Unknown) };
@@ -831,36 +858,27 @@ macro_rules! impl_session_store {
                 Ok(())
             }
 
-            async fn is_access_token_revoked(&self, jti: &TokenHash) -> Result<bool, StoreError> {
-                let row: Option<(i64,)> = sqlx::query_as("SELECT expires_at FROM revoked_access_tokens WHERE jti_hash = $1")
-                    .bind(&jti[..])
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.is_some())
-            }
-
-            async fn access_token_session(
+            async fn access_token_state(
                 &self,
-                realm_id: &str,
-                session_id: &str,
-                jti: &TokenHash,
-            ) -> Result<Option<(UserSessionRecord, bool)>, StoreError> {
-                #[derive(sqlx::FromRow)]
-                struct Row {
-                    #[sqlx(flatten)]
-                    session: SessionRow,
-                    revoked: bool,
-                }
-                static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                    format!(
-                        "SELECT {SESSION_COLUMNS}, \
-                         EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti_hash = $3) AS revoked \
-                         FROM user_sessions s WHERE s.id = $1 AND s.realm_id = $2"
-                    )
-                });
-                let row: Option<Row> =
-                    sqlx::query_as(SQL.as_str()).bind(session_id).bind(realm_id).bind(&jti[..]).fetch_optional(&self.pool).await?;
-                Ok(row.map(|r| (r.session.into(), r.revoked)))
+                lookup: &crate::store::AccessTokenLookup<'_>,
+            ) -> Result<crate::store::AccessTokenState, StoreError> {
+                use crate::store::access_tokens::{by_family_sql, by_session_sql, SessionStateRow, UserStateRow, BY_USER};
+                static BY_FAMILY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| by_family_sql(SESSION_COLUMNS));
+                static BY_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| by_session_sql(SESSION_COLUMNS));
+                let (sql, key) = match (lookup.family_id, lookup.session_id) {
+                    (Some(family), _) => (BY_FAMILY.as_str(), family),
+                    (None, Some(session)) => (BY_SESSION.as_str(), session),
+                    (None, None) => {
+                        let row: Option<UserStateRow> = sqlx::query_as(BY_USER)
+                            .bind(lookup.user_id).bind(lookup.realm_id).bind(&lookup.jti[..])
+                            .fetch_optional(&self.pool)
+                            .await?;
+                        return Ok(row.into());
+                    }
+                };
+                let row: Option<SessionStateRow> =
+                    sqlx::query_as(sql).bind(key).bind(lookup.realm_id).bind(&lookup.jti[..]).fetch_optional(&self.pool).await?;
+                Ok(row.into())
             }
 
             async fn insert_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! below this module; callers see records and contracts, never sqlx. Each method's doc states the
 //! contract both backends must meet; `tests/api/store_suite.rs` checks it against both.
 
+pub mod access_tokens;
 pub mod admin;
 mod common;
 mod common_admin;
@@ -16,6 +17,7 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::domain::{Client, Credential, Realm, Role, User};
 
+pub use access_tokens::{AccessTokenLookup, AccessTokenState};
 pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use admin::AdminStore;
@@ -189,6 +191,13 @@ pub trait UserStore {
     /// The user's newest password credential.
     async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError>;
 
+    /// Every credential of the user (passwords, OTP and any other type), newest first: in one
+    /// round trip what a login checks.
+    async fn credentials_of_user(&self, user_id: &str) -> Result<Vec<Credential>, StoreError>;
+
+    /// Deletes one credential of the user; false when the user has no such credential.
+    async fn delete_credential(&self, user_id: &str, credential_id: &str) -> Result<bool, StoreError>;
+
     /// Creates a user with credentials and role mappings in one transaction.
     /// `Conflict` when the username is taken in the realm.
     async fn create_user(
@@ -200,6 +209,10 @@ pub trait UserStore {
 
     /// Replaces the user's password credentials with `credential` in one transaction.
     async fn replace_password(&self, credential: &Credential) -> Result<(), StoreError>;
+
+    /// `replace_password`, and in the same transaction the user's required actions become
+    /// `required_actions` (a temporary password adds `UPDATE_PASSWORD`, a permanent one removes it).
+    async fn set_password(&self, credential: &Credential, required_actions: &[String]) -> Result<(), StoreError>;
 
     /// Roles of the realm (realm and client roles) with their composites.
     async fn realm_roles(&self, realm_id: &str) -> Result<Vec<Role>, StoreError>;

@@ -19,7 +19,7 @@ pub(crate) fn read_sql(session_columns: &str, lock: &str, role_ids: &str) -> Str
          u.id AS u_id, u.realm_id AS u_realm_id, u.username AS u_username, u.email AS u_email, \
          u.first_name AS u_first_name, u.last_name AS u_last_name, u.enabled AS u_enabled, \
          u.email_verified AS u_email_verified, u.service_account_client_id AS u_service_account_client_id, \
-         u.created_at AS u_created_at, \
+         u.created_at AS u_created_at, u.required_actions AS u_required_actions, \
          (SELECT {role_ids} FROM user_role_mappings m WHERE m.user_id = u.id) AS role_ids \
          FROM refresh_tokens t \
          JOIN token_families f ON f.id = t.family_id \
@@ -78,6 +78,7 @@ pub(crate) struct RotationUserRow {
     u_email_verified: bool,
     u_service_account_client_id: Option<String>,
     u_created_at: i64,
+    u_required_actions: String,
 }
 
 impl From<RotationUserRow> for User {
@@ -93,6 +94,7 @@ impl From<RotationUserRow> for User {
             email_verified: r.u_email_verified,
             service_account_client_id: r.u_service_account_client_id,
             created_at: r.u_created_at,
+            required_actions: super::common::string_list(&r.u_required_actions),
         }
     }
 }

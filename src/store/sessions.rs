@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 
+use super::access_tokens::{AccessTokenLookup, AccessTokenState};
 use super::StoreError;
 use crate::clock::UnixTime;
 use crate::domain::User;
@@ -27,6 +28,17 @@ pub struct UserSessionRecord {
     /// Upper bound of the session's life, for cleanup only; liveness is computed from the
     /// timestamps at read time.
     pub expires_at: UnixTime,
+    /// For an offline session created from a browser login: that browser (SSO) session's id,
+    /// which its tokens carry as `sid` (Keycloak keys the offline session by it).
+    pub browser_session_id: Option<String>,
+}
+
+impl UserSessionRecord {
+    /// The id tokens name this session by (`sid`, `session_state`): the browser session's for an
+    /// offline session born from one, else its own. Admin and storage calls use `id`.
+    pub fn sid(&self) -> &str {
+        self.browser_session_id.as_deref().unwrap_or(&self.id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +89,19 @@ pub struct RotateRequest {
     pub rotate: bool,
     /// `refreshTokenMaxReuse`: a token may be presented this many times beyond its first use.
     pub max_reuse: i64,
+    /// With `Some`, the user must be mapped directly to one of these role ids (an offline
+    /// grant: the roles that grant `offline_access`); otherwise `NotPermitted`, nothing written.
+    pub requires_any_role: Option<Vec<String>>,
+}
+
+impl RotateRequest {
+    /// Whether a user mapped to `role_ids` may have this rotation.
+    pub fn permits(&self, role_ids: &[String]) -> bool {
+        match &self.requires_any_role {
+            None => true,
+            Some(required) => role_ids.iter().any(|r| required.contains(r)),
+        }
+    }
 }
 
 /// Lost-response recovery for one rotation (realm setting `refreshTokenReuseIntervalSeconds`).
@@ -118,6 +143,8 @@ pub enum RotateOutcome {
     SessionInactive,
     /// Lost-response recovery: see `ReplayedGrant`.
     Replayed(Box<ReplayedGrant>),
+    /// The user no longer holds a role the grant needs (`requires_any_role`): nothing was written.
+    NotPermitted,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +209,13 @@ pub struct EventFilter {
     pub to: Option<UnixTime>,
     pub first: i64,
     pub max: i64,
+}
+
+/// The session a refresh token belongs to, and whether its user is enabled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshTokenSession {
+    pub session: UserSessionRecord,
+    pub user_enabled: bool,
 }
 
 /// A user session with the internal ids of the clients that joined it.
@@ -289,7 +323,7 @@ pub trait SessionStore {
         &self,
         token: &TokenHash,
         max_reuse: Option<i64>,
-    ) -> Result<Option<UserSessionRecord>, StoreError>;
+    ) -> Result<Option<RefreshTokenSession>, StoreError>;
 
     async fn user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError>;
 
@@ -301,22 +335,26 @@ pub trait SessionStore {
 
     async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError>;
 
-    /// Consumes a code. A second use revokes the family and access token issued from the first.
-    async fn consume_auth_code(&self, code_hash: &TokenHash, now: UnixTime) -> Result<CodeOutcome, StoreError>;
+    /// Consumes a code issued in this realm to this client (internal id). A second use revokes
+    /// the family and access token issued from the first. A code of another client or realm is
+    /// `Unknown` and changes nothing, so no other client can spend or burn it.
+    async fn consume_auth_code(
+        &self,
+        realm_id: &str,
+        client_id: &str,
+        code_hash: &TokenHash,
+        now: UnixTime,
+    ) -> Result<CodeOutcome, StoreError>;
 
     /// Records an access token as revoked until it expires.
     async fn revoke_access_token(&self, realm_id: &str, jti: &TokenHash, expires_at: UnixTime) -> Result<(), StoreError>;
 
-    async fn is_access_token_revoked(&self, jti: &TokenHash) -> Result<bool, StoreError>;
-
-    /// In one round trip, what a session-bound access token's liveness depends on: the
-    /// session it names (`None`: gone, or of another realm) and whether its jti was revoked.
-    async fn access_token_session(
-        &self,
-        realm_id: &str,
-        session_id: &str,
-        jti: &TokenHash,
-    ) -> Result<Option<(UserSessionRecord, bool)>, StoreError>;
+    /// In one round trip, what an access token's liveness depends on (see `AccessTokenLookup`):
+    /// by its grant when it names one (that grant's session, whether the grant was revoked), else
+    /// by its session, else by its user alone; always whether the user is enabled and whether the
+    /// token's jti was revoked. A grant, session or user that is gone or of another realm reads
+    /// as `session: None` / `user_enabled: false`.
+    async fn access_token_state(&self, lookup: &AccessTokenLookup<'_>) -> Result<AccessTokenState, StoreError>;
 
     async fn insert_events(&self, events: &[EventRecord]) -> Result<(), StoreError>;
 

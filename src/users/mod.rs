@@ -1,12 +1,13 @@
 //! User operations shared by the admin API, the account page and the CLI. Today: setting a
 //! password, which (by the realm switch `revokeSessionsOnPasswordChange`, on by default) ends
 //! every session of the user, offline ones included: a password change often answers a
-//! compromise, and a stolen offline token would otherwise outlive it.
+//! compromise, and a stolen offline token would otherwise outlive it. A temporary password adds
+//! the `UPDATE_PASSWORD` required action and a permanent one removes it, as in Keycloak.
 
 use crate::clock::UnixTime;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::SecretString;
-use crate::domain::{new_id, Credential, Realm};
+use crate::domain::{new_id, Credential, Realm, User};
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
 use crate::store::{Store, StoreError};
 
@@ -20,17 +21,25 @@ pub enum PasswordError {
     Store(#[from] StoreError),
 }
 
-/// Sets the user's password and returns how many sessions were ended. `keep` names the session
-/// the change was made from (the account page), which stays.
+/// The password to set, and whether the user must replace it at the next login.
+pub struct NewPassword {
+    pub value: SecretString,
+    pub temporary: bool,
+}
+
+/// Sets the user's password (and its required action) and returns how many sessions were ended.
+/// `keep` names the session the change was made from (the account page), which stays.
 pub async fn set_password(
     store: &dyn Store,
     hasher: &PasswordHasher,
     realm: &Realm,
-    user_id: &str,
-    password: SecretString,
+    user: &User,
+    password: NewPassword,
     now: UnixTime,
     keep: Option<&str>,
 ) -> Result<u64, PasswordError> {
+    let NewPassword { value: password, temporary } = password;
+    let user_id = user.id.as_str();
     if password.expose().is_empty() {
         return Err(PasswordError::Empty);
     }
@@ -43,7 +52,9 @@ pub async fn set_password(
         credential_data: ARGON2_PHC_CREDENTIAL_DATA.into(),
         created_at: now,
     };
-    store.replace_password(&credential).await?;
+    let mut updated = user.clone();
+    updated.set_temporary_password(temporary);
+    store.set_password(&credential, &updated.required_actions).await?;
     if !realm.settings.revoke_sessions_on_password_change {
         return Ok(0);
     }

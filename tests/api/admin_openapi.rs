@@ -32,6 +32,8 @@ const PROMISED: &[&str] = &[
     "PUT /admin/realms/{realm}/users/{id}",
     "DELETE /admin/realms/{realm}/users/{id}",
     "PUT /admin/realms/{realm}/users/{id}/reset-password",
+    "GET /admin/realms/{realm}/users/{id}/credentials",
+    "DELETE /admin/realms/{realm}/users/{id}/credentials/{credential}",
     "GET /admin/realms/{realm}/users/{id}/sessions",
     "GET /admin/realms/{realm}/users/{id}/offline-sessions/{client}",
     "POST /admin/realms/{realm}/users/{id}/logout",

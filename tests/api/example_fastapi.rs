@@ -89,6 +89,20 @@ impl OrdersApi {
     fn logged(&self, needle: &str) -> bool {
         self.log.lock().unwrap().iter().any(|line| line.contains(needle))
     }
+
+    /// `logged`, allowing the line a few seconds to arrive: the API writes it around its answer,
+    /// and a reader thread copies it here, so it may land just after the response (a race that
+    /// failed this test once).
+    async fn logs_within(&self, needle: &str, limit: Duration) -> bool {
+        let started = Instant::now();
+        while !self.logged(needle) {
+            if started.elapsed() > limit {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        true
+    }
 }
 
 impl Drop for OrdersApi {
@@ -144,7 +158,7 @@ async fn journey(python: &Path, portcullis: &str, data_dir: &Path) {
         .and_then(|n| n.parse::<u32>().ok())
         .unwrap_or_else(|| panic!("client.py's last line should read `N passed, 0 failed`, got {summary:?}"));
     assert!(passed >= 11, "only {passed} steps ran:\n{output}");
-    assert!(api.logged("JWKS fetched (initial fetch"), "the API fetched the JWKS once");
+    assert!(api.logs_within("JWKS fetched (initial fetch", Duration::from_secs(5)).await, "the API fetched the JWKS once");
 
     // a key rotation under the running API: the next token's unknown kid makes it refetch
     let http = reqwest::Client::new();
@@ -169,7 +183,7 @@ async fn journey(python: &Path, portcullis: &str, data_dir: &Path) {
     let response = http.get(format!("{}/api/orders", api.base)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), 200, "a token signed with the new key is accepted");
     assert!(
-        api.logged(&format!("JWKS fetched (unknown kid {})", kid(&token))),
+        api.logs_within(&format!("JWKS fetched (unknown kid {})", kid(&token)), Duration::from_secs(5)).await,
         "the API refetched the JWKS for the new kid"
     );
 }

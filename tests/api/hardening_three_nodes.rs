@@ -80,7 +80,7 @@ async fn form(http: &reqwest::Client, url: &str, fields: &[(&str, &str)]) -> (u1
 
 async fn carol(http: &reqwest::Client, node: &str) -> Value {
     let (status, tokens) = form(http, &format!("{node}{OIDC}/token"), &[("grant_type", "password"), ("client_id", "backend"),
-        ("client_secret", SECRET), ("username", "carol"), ("password", PASSWORD)]).await;
+        ("client_secret", SECRET), ("username", "carol"), ("password", PASSWORD), ("scope", "openid")]).await;
     assert_eq!(status, 200, "password grant on {node}: {tokens}");
     tokens
 }

@@ -52,6 +52,7 @@ pub fn user(realm_id: &str, username: &str) -> User {
         email_verified: true,
         service_account_client_id: None,
         created_at: 10,
+        required_actions: Vec::new(),
     }
 }
 
@@ -196,19 +197,19 @@ backend_tests! {
     }
 }
 
-mod sessions {
+pub(crate) mod sessions {
     use portcullis::domain::new_id;
     use portcullis::store::{NewGrant, RotateOutcome, RotateRequest, UserSessionRecord};
 
     use super::*;
 
-    async fn realm_with_user(store: &Arc<dyn Store>) -> (String, String, String) {
+    pub(crate) async fn realm_with_user(store: &Arc<dyn Store>) -> (String, String, String) {
         let b = bundle("s");
         store.create_realms(&[b.clone()], false).await.unwrap();
         (b.realm.unwrap().id, b.clients[0].id.clone(), b.users[0].id.clone())
     }
 
-    fn session(realm_id: &str, user_id: &str, now: i64, expires_at: i64) -> UserSessionRecord {
+    pub(crate) fn session(realm_id: &str, user_id: &str, now: i64, expires_at: i64) -> UserSessionRecord {
         UserSessionRecord {
             id: new_id(),
             realm_id: realm_id.into(),
@@ -221,10 +222,23 @@ mod sessions {
             ip: Some("127.0.0.1".into()),
             user_agent: None,
             expires_at,
+            browser_session_id: None,
         }
     }
 
-    fn grant(s: UserSessionRecord, client_id: &str, hash: [u8; 32]) -> NewGrant {
+    async fn token_state(
+        store: &Arc<dyn Store>,
+        realm_id: &str,
+        user_id: &str,
+        family_id: Option<&str>,
+        session_id: Option<&str>,
+        jti: [u8; 32],
+    ) -> portcullis::store::AccessTokenState {
+        let lookup = portcullis::store::AccessTokenLookup { realm_id, family_id, session_id, user_id, jti: &jti };
+        store.access_token_state(&lookup).await.unwrap()
+    }
+
+    pub(crate) fn grant(s: UserSessionRecord, client_id: &str, hash: [u8; 32]) -> NewGrant {
         NewGrant {
             new_session: Some(s),
             existing_session_id: None,
@@ -238,7 +252,7 @@ mod sessions {
         }
     }
 
-    fn rotate(realm_id: &str, client_id: &str, presented: [u8; 32], successor: [u8; 32], max_reuse: i64) -> RotateRequest {
+    pub(crate) fn rotate(realm_id: &str, client_id: &str, presented: [u8; 32], successor: [u8; 32], max_reuse: i64) -> RotateRequest {
         RotateRequest {
             realm_id: realm_id.into(),
             client_id: client_id.into(),
@@ -247,6 +261,7 @@ mod sessions {
             now: 200,
             rotate: true,
             max_reuse,
+            requires_any_role: None,
         }
     }
 
@@ -311,21 +326,41 @@ mod sessions {
             assert!(rotated.role_ids.is_empty(), "{:?}", rotated.role_ids);
         }
 
-        async fn an_access_tokens_session_and_revocation_read_in_one_call(backend: Backend) {
+        async fn an_access_tokens_grant_session_user_and_revocation_read_in_one_call(backend: Backend) {
             let (store, _dir) = fresh_store(backend).await;
             let (realm_id, client_id, user_id) = realm_with_user(&store).await;
             let s = session(&realm_id, &user_id, 100, 9999);
-            store.start_grant(&grant(s.clone(), &client_id, [1; 32])).await.unwrap();
-            let (read, revoked) = store.access_token_session(&realm_id, &s.id, &[7; 32]).await.unwrap().expect("session");
-            assert_eq!((read.id.as_str(), read.user_id.as_str(), revoked), (s.id.as_str(), user_id.as_str(), false));
-            assert!(store.access_token_session("other-realm", &s.id, &[7; 32]).await.unwrap().is_none());
+            let g = grant(s.clone(), &client_id, [1; 32]);
+            store.start_grant(&g).await.unwrap();
+            let (realm, user, fam, sid) = (realm_id.as_str(), user_id.as_str(), Some(g.family_id.as_str()), Some(s.id.as_str()));
+            // by grant: its session, live and unrevoked
+            let by_family = token_state(&store, realm, user, fam, None, [7; 32]).await;
+            assert_eq!(by_family.session.as_ref().map(|x| x.id.as_str()), sid);
+            assert!(by_family.user_enabled && !by_family.family_revoked && !by_family.jti_revoked);
+            // by session (a token without `fam`) and by user alone (a token of no session)
+            assert_eq!(token_state(&store, realm, user, None, sid, [7; 32]).await.session.map(|x| x.id), Some(s.id.clone()));
+            let by_user = token_state(&store, realm, user, None, None, [7; 32]).await;
+            assert!(by_user.user_enabled && by_user.session.is_none());
+            // another realm finds nothing
+            let foreign = token_state(&store, "other-realm", user, fam, None, [7; 32]).await;
+            assert!(foreign.session.is_none() && !foreign.user_enabled);
+            assert!(!token_state(&store, "other-realm", user, None, None, [7; 32]).await.user_enabled);
+            // revoking the jti, then the grant
             store.revoke_access_token(&realm_id, &[7; 32], 9999).await.unwrap();
-            let (_, revoked) = store.access_token_session(&realm_id, &s.id, &[7; 32]).await.unwrap().expect("session");
-            assert!(revoked);
-            let (_, other) = store.access_token_session(&realm_id, &s.id, &[8; 32]).await.unwrap().expect("session");
-            assert!(!other, "only that jti is revoked");
+            assert!(token_state(&store, realm, user, fam, None, [7; 32]).await.jti_revoked);
+            assert!(!token_state(&store, realm, user, fam, None, [8; 32]).await.jti_revoked, "only that jti is revoked");
+            assert!(token_state(&store, realm, user, None, None, [7; 32]).await.jti_revoked);
+            assert!(store.revoke_refresh_family(&realm_id, &client_id, &[1; 32], 200).await.unwrap());
+            assert!(token_state(&store, realm, user, fam, None, [8; 32]).await.family_revoked, "a revoked grant shows in its access tokens");
+            // a disabled user, then a deleted session
+            let mut disabled = store.user_by_id(&realm_id, &user_id).await.unwrap().unwrap();
+            disabled.enabled = false;
+            assert!(store.update_user(&disabled).await.unwrap());
+            assert!(!token_state(&store, realm, user, fam, None, [8; 32]).await.user_enabled);
+            assert!(!token_state(&store, realm, user, None, None, [8; 32]).await.user_enabled);
             assert!(store.delete_user_session(&realm_id, &s.id).await.unwrap());
-            assert!(store.access_token_session(&realm_id, &s.id, &[8; 32]).await.unwrap().is_none());
+            assert!(token_state(&store, realm, user, fam, None, [8; 32]).await.session.is_none());
+            assert!(token_state(&store, realm, user, None, sid, [8; 32]).await.session.is_none());
         }
 
         async fn a_dead_session_or_a_foreign_client_stores_no_successor(backend: Backend) {

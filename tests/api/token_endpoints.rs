@@ -238,8 +238,9 @@ backend_tests! {
         let realm = app.store.realm_by_name("vault").await.unwrap().unwrap();
         let carol = app.store.user_by_username(&realm.id, "carol").await.unwrap().unwrap();
         let ended = portcullis::users::set_password(
-            app.store.as_ref(), &app.state.hasher, &realm, &carol.id,
-            portcullis::crypto::SecretString::new("a-new-password"), 0, None,
+            app.store.as_ref(), &app.state.hasher, &realm, &carol,
+            portcullis::users::NewPassword { value: portcullis::crypto::SecretString::new("a-new-password"), temporary: false },
+            0, None,
         ).await.unwrap();
         assert_eq!(ended, 2);
         for tokens in [&online, &offline] {

@@ -428,7 +428,7 @@ backend_tests! {
 
     async fn a_replayed_code_fails_and_revokes_the_tokens_of_its_first_exchange(backend: Backend) {
         let app = spawn_tokens(backend).await;
-        let sso = login(&app, "backend", ALICE, None).await;
+        let sso = login(&app, "backend", ALICE, Some("openid")).await;
         let code = insert_code(&app, "backend", str_of(&sso, "session_state"), "openid profile email", Some((s256(VERIFIER), "S256"))).await;
         let (status, first) = exchange(&app, "backend", &code, "https://app.example/cb", Some(VERIFIER)).await;
         assert_eq!(status, 200, "{first}");
@@ -532,8 +532,8 @@ backend_tests! {
         let refresh_hash = portcullis::crypto::sha256(b"jti of the in-flight grant");
         let now = app.clock.now();
 
-        let first = app.store.consume_auth_code(&code_hash, now).await.unwrap();
-        let replay = app.store.consume_auth_code(&code_hash, now).await.unwrap();
+        let first = app.store.consume_auth_code(&realm.id, &client.id, &code_hash, now).await.unwrap();
+        let replay = app.store.consume_auth_code(&realm.id, &client.id, &code_hash, now).await.unwrap();
         let grant = app.store.start_grant(&NewGrant {
             new_session: None,
             existing_session_id: Some(session.to_string()),

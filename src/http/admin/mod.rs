@@ -98,6 +98,12 @@ admin_api! {
     PUT "/admin/realms/{realm}/users/{id}/reset-password" => users::reset_password, "users",
         "Set the password; ends the user's sessions when revokeSessionsOnPasswordChange is on",
         body: Some("CredentialRepresentation"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/users/{id}/credentials" => users::credentials, "users",
+        "The user's credentials (id, type, createdDate, credentialData; never secretData)",
+        body: None, ok: 200, returns: Some("CredentialRepresentation[]"), query: [];
+    DELETE "/admin/realms/{realm}/users/{id}/credentials/{credential}" => users::delete_credential, "users",
+        "Remove one credential (e.g. an imported OTP credential that blocks the user's logins)",
+        body: None, ok: 204, returns: None, query: [];
     GET "/admin/realms/{realm}/users/{id}/sessions" => users::sessions, "users", "The user's live SSO sessions",
         body: None, ok: 200, returns: Some("UserSessionRepresentation[]"), query: [];
     GET "/admin/realms/{realm}/users/{id}/offline-sessions/{client}" => users::offline_sessions, "users",

@@ -67,6 +67,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         email_verified: true,
         service_account_client_id: Some("client".into()),
         created_at: 0,
+        required_actions: Vec::new(),
     };
     let client = Client {
         id: "client".into(),
@@ -99,6 +100,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         ip: Some("127.0.0.1".into()),
         user_agent: None,
         expires_at: 0,
+        browser_session_id: None,
     };
     let mut user_in = sample(&user_representation(&user, std::slice::from_ref(&client)));
     if let Value::Object(fields) = &mut user_in {

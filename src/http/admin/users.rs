@@ -89,6 +89,23 @@ pub async fn reset_password(
     Ok(no_content())
 }
 
+pub async fn credentials(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(users::credentials(&admin.ctx(&state), &realm, &id).await?).into_response())
+}
+
+pub async fn delete_credential(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, credential)): Path<(String, String, String)>,
+) -> Result<Response, AdminError> {
+    users::delete_credential(&admin.ctx(&state), &realm, &id, &credential).await?;
+    Ok(no_content())
+}
+
 pub async fn sessions(
     State(state): State<AppState>,
     admin: Admin,

@@ -24,7 +24,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         return Err(fail("invalid_code", "Code not valid"));
     }
     let code_hash = sha256(code.as_bytes());
-    let record = match ctx.store.consume_auth_code(&code_hash, ctx.now).await? {
+    let record = match ctx.store.consume_auth_code(&ctx.realm.realm.id, &ctx.client.id, &code_hash, ctx.now).await? {
         CodeOutcome::Fresh(record) => record,
         CodeOutcome::Replayed => {
             tracing::warn!(realm = %ctx.realm.realm.name, client = %ctx.client.client_id,
@@ -82,10 +82,15 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     let access_jti = new_access_jti();
     let access_exp = ctx.now + access_token_lifespan(ctx.realm, ctx.client);
     let (new_session, existing_session_id) = if scope.is_offline() {
-        (Some(ctx.new_session(&user, true, online.auth_time)), None)
+        // Keycloak keys the offline session by the browser session's id: its tokens name that
+        // session, so the app's RP-initiated logout ends the browser's session (issue 13 item 6).
+        let mut offline = ctx.new_session(&user, true, online.auth_time);
+        offline.browser_session_id = Some(online.id.clone());
+        (Some(offline), None)
     } else {
         (None, Some(online.id.clone()))
     };
+    let family_id = crate::domain::new_id();
     let started = ctx
         .store
         .start_grant(&NewGrant {
@@ -93,7 +98,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
             existing_session_id,
             joined_expires_at: session::deadline(settings, &online, None, Some(ctx.now)),
             client_id: ctx.client.id.clone(),
-            family_id: crate::domain::new_id(),
+            family_id: family_id.clone(),
             scope: scope.as_string(),
             now: ctx.now,
             refresh_hash: Some(refresh.hash()),
@@ -114,6 +119,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         user: &user,
         roles: &roles,
         session: Some(&started.session),
+        family_id: Some(&family_id),
         scope: &scope,
         now: ctx.now,
         nonce: record.nonce.as_deref(),

@@ -28,7 +28,8 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     let roles = crate::oauth::roles::effective_roles(ctx.realm, &role_ids);
     let wants_refresh =
         ctx.client.attributes.get("client_credentials.use_refresh_token").is_some_and(|v| v == "true");
-    let (session, refresh) = if wants_refresh {
+    let family_id = wants_refresh.then(crate::domain::new_id);
+    let (session, refresh) = if let Some(family_id) = &family_id {
         let refresh = PlannedRefresh::new(false);
         let started = ctx
             .store
@@ -37,7 +38,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
                 existing_session_id: None,
                 joined_expires_at: 0,
                 client_id: ctx.client.id.clone(),
-                family_id: crate::domain::new_id(),
+                family_id: family_id.clone(),
                 scope: scope.as_string(),
                 now: ctx.now,
                 refresh_hash: Some(refresh.hash()),
@@ -62,6 +63,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         user: &user,
         roles: &roles,
         session: session.as_ref(),
+        family_id: family_id.as_deref(),
         scope: &scope,
         now: ctx.now,
         nonce: None,

@@ -32,6 +32,9 @@ pub struct GrantContext<'a> {
     pub now: UnixTime,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The client address as rate limits and the password budget count it (proxy-aware, IPv6
+    /// per /64; see `crate::ops::rate_limit::client_ip`).
+    pub address: String,
 }
 
 impl GrantContext<'_> {
@@ -65,6 +68,7 @@ impl GrantContext<'_> {
             ip: self.ip.clone(),
             user_agent: self.user_agent.clone(),
             expires_at: 0,
+            browser_session_id: None,
         };
         record.expires_at = session::deadline(&self.realm.realm.settings, &record, None, Some(self.now));
         record

@@ -5,6 +5,7 @@
 use super::GrantContext;
 use crate::oauth::events::EventKind;
 use crate::oauth::issue::{issue, new_access_jti, Issue, PlannedRefresh, TokenResponse};
+use crate::oauth::login::LoginAttempt;
 use crate::oauth::request::FormParams;
 use crate::oauth::scope::Scope;
 use crate::oauth::OAuthError;
@@ -18,10 +19,16 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     if !ctx.client.direct_access_grants_enabled {
         return Err(OAuthError::UnauthorizedClient("Client not allowed for direct access grants".into()));
     }
+    // Keycloak: a client that must ask for consent cannot get it without a browser.
+    if ctx.client.consent_required {
+        ctx.event(EventKind::LoginError, None, None, Some("consent_denied"));
+        return Err(OAuthError::ClientRefused("Client requires user consent".into()));
+    }
     let username = form.require("username")?;
     let password = SecretString::new(form.require("password")?);
     let scope = Scope::grant(form.get("scope"))?;
-    let user = crate::oauth::login::authenticate(ctx.store.as_ref(), ctx.hasher, ctx.realm, username, password, ctx.now).await;
+    let attempt = LoginAttempt { login: username, password, address: &ctx.address };
+    let user = crate::oauth::login::authenticate(ctx.store.as_ref(), ctx.hasher, ctx.realm, attempt, ctx.now).await;
     let user = match user {
         Ok(user) => user,
         Err(failure) => {
@@ -36,6 +43,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     }
     let session = ctx.new_session(&user, scope.is_offline(), ctx.now);
     let refresh = PlannedRefresh::new(scope.is_offline());
+    let family_id = crate::domain::new_id();
     let started = ctx
         .store
         .start_grant(&NewGrant {
@@ -43,7 +51,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
             existing_session_id: None,
             joined_expires_at: 0,
             client_id: ctx.client.id.clone(),
-            family_id: crate::domain::new_id(),
+            family_id: family_id.clone(),
             scope: scope.as_string(),
             now: ctx.now,
             refresh_hash: Some(refresh.hash()),
@@ -59,6 +67,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         user: &user,
         roles: &roles,
         session: Some(&started.session),
+        family_id: Some(&family_id),
         scope: &scope,
         now: ctx.now,
         nonce: None,

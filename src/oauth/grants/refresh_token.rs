@@ -57,6 +57,8 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         now: ctx.now,
         rotate: settings.revoke_refresh_token,
         max_reuse: settings.refresh_token_max_reuse.max(0),
+        // an offline grant lives only while the user may hold offline tokens (issue 13 item 9)
+        requires_any_role: offline.then(|| ctx.realm.offline_access_roles.clone()),
     };
     let interval = (settings.revoke_refresh_token && settings.refresh_token_reuse_interval_seconds > 0).then(|| ReuseInterval {
         seconds: settings.refresh_token_reuse_interval_seconds,
@@ -88,6 +90,11 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
             return Err(fail("invalid_token", "Session not active"));
         }
         RotateOutcome::FamilyRevoked => return Err(fail("invalid_token", "Token is not active")),
+        RotateOutcome::NotPermitted => {
+            tracing::info!(realm = %ctx.realm.realm.name, client = %ctx.client.client_id,
+                "offline token refused: the user no longer holds offline_access");
+            return Err(fail("not_allowed", "Offline session invalid because offline access not granted anymore"));
+        }
         RotateOutcome::ReuseDetected { family_id } => {
             metrics::counter!(crate::ops::metrics::REFRESH_REUSE).increment(1);
             tracing::warn!(realm = %ctx.realm.realm.name, client = %ctx.client.client_id, family = %family_id,
@@ -107,6 +114,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         user: &rotated.user,
         roles: &roles,
         session: Some(&rotated.session),
+        family_id: Some(&rotated.family_id),
         scope: &scope,
         now: ctx.now,
         nonce: None,

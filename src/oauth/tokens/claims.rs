@@ -50,6 +50,11 @@ pub struct AccessClaims {
     pub sid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_state: Option<String>,
+    /// Ours: the refresh-token family (grant) the token was issued from, so that revoking the
+    /// grant or detecting a refresh-token reuse ends its access tokens at once (RFC 7009 §2.1,
+    /// RFC 9700 §4.14.2). Absent on tokens of no grant (client_credentials without a refresh token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
     #[serde(rename = "allowed-origins", default, skip_serializing_if = "Vec::is_empty")]

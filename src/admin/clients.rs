@@ -12,6 +12,7 @@ use super::{AdminContext, AdminError, Page, Permission};
 use crate::bootstrap::{ADMIN_CLI, MASTER_REALM};
 use crate::crypto::random::random_token;
 use crate::domain::{new_id, Client, Realm, User};
+use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::realm::defaults::default_roles_name;
 use crate::realm::import::MASKED_SECRET;
 use crate::realm::representation::{ClientRepresentation, CredentialRepresentation};
@@ -99,10 +100,12 @@ fn check_protocol(rep: &ClientRepresentation) -> Result<(), AdminError> {
     }
 }
 
+/// Redirect and post-logout redirect URIs must be registrable (no fragment, no code-running or
+/// file scheme: issue 13 item 12).
 fn check_uris(client: &Client) -> Result<(), AdminError> {
-    for uri in &client.redirect_uris {
-        if uri.trim().is_empty() || uri.contains('#') {
-            return Err(AdminError::bad_request("Invalid redirect URI: empty or with a fragment"));
+    for uri in client.redirect_uris.iter().map(String::as_str).chain(client.post_logout_redirect_uris()) {
+        if let Some(why) = unregistrable_redirect_uri(uri) {
+            return Err(AdminError::bad_request(format!("Invalid redirect URI: {why}")));
         }
     }
     Ok(())

@@ -32,6 +32,12 @@ impl Client {
         format!("client-secret:{}", self.id).into_bytes()
     }
 
+    /// The `post.logout.redirect.uris` attribute's URIs (`##`-separated; `+` means the redirect URIs).
+    pub fn post_logout_redirect_uris(&self) -> impl Iterator<Item = &str> + Clone {
+        let registered = self.attributes.get("post.logout.redirect.uris").map(String::as_str).unwrap_or("");
+        registered.split("##").filter(|r| !r.is_empty() && *r != "+")
+    }
+
     /// Per-client `access.token.lifespan` attribute, overriding the realm's when set.
     pub fn access_token_lifespan(&self) -> Option<i64> {
         self.attributes

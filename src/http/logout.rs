@@ -30,13 +30,8 @@ use crate::web::{self, page};
 /// Whether `uri` may receive the browser after logout.
 pub fn post_logout_uri_allowed(client: &Client, uri: &str) -> bool {
     let registered = client.attributes.get("post.logout.redirect.uris").map(String::as_str).unwrap_or("");
-    registered.split("##").filter(|r| !r.is_empty()).any(|r| {
-        if r == "+" {
-            redirect_uri_allowed(client, uri)
-        } else {
-            uri_matches_any([r], uri)
-        }
-    })
+    let plus = registered.split("##").any(|r| r == "+");
+    (plus && redirect_uri_allowed(client, uri)) || uri_matches_any(client.post_logout_redirect_uris(), uri)
 }
 
 pub async fn logout_get(

@@ -71,15 +71,66 @@ pub fn redirect_uri_allowed(client: &Client, uri: &str) -> bool {
     uri_matches_any(client.redirect_uris.iter().map(String::as_str), uri)
 }
 
+/// Schemes a redirect URI may never have: a browser sent there runs or reads something instead
+/// of reaching an application (issue 13 item 12).
+const FORBIDDEN_SCHEMES: &[&str] = &["javascript", "data", "vbscript", "file"];
+
+/// The scheme of a URI, lower-cased, when it has one.
+fn scheme_of(uri: &str) -> Option<String> {
+    let (scheme, _) = uri.split_once(':')?;
+    let valid = !scheme.is_empty()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then(|| scheme.to_ascii_lowercase())
+}
+
+/// Why a URI may not be registered as a redirect URI (or a post-logout one), or `None` when it
+/// may: not empty, no fragment (RFC 6749 §3.1.2), no scheme that runs code or reads files.
+/// Browsers ignore leading blanks and control characters, so they count as part of the scheme.
+pub fn unregistrable_redirect_uri(uri: &str) -> Option<String> {
+    if uri.trim().is_empty() {
+        return Some("A redirect URI must not be empty".into());
+    }
+    if uri.contains('#') {
+        return Some("A redirect URI must not contain a fragment".into());
+    }
+    let cleaned: String = uri.chars().filter(|c| !c.is_control() && !c.is_whitespace()).collect();
+    match scheme_of(&cleaned) {
+        Some(scheme) if FORBIDDEN_SCHEMES.contains(&scheme.as_str()) => {
+            Some(format!("A redirect URI must not use the {scheme}: scheme"))
+        }
+        _ => None,
+    }
+}
+
 /// Matches `uri` against registered URIs (exact, or a prefix ending in `*`). A wildcard match
-/// also requires a URI that parses, has no user info, fragment, backslash or control character,
-/// so `http://127.0.0.1:*` cannot be escaped with `http://127.0.0.1:@evil.example/`
-/// (Keycloak's CVE-2023-6291).
-pub fn uri_matches_any<'a>(registered: impl IntoIterator<Item = &'a str>, uri: &str) -> bool {
-    let mut registered = registered.into_iter();
-    registered.any(|r| match r.strip_suffix('*') {
-        Some(prefix) => uri.starts_with(prefix) && safe_for_prefix_match(uri),
-        None => r == uri,
+/// also requires a URI that parses, is http(s) (a custom scheme must be registered exactly, as
+/// in Keycloak 23+), and has no user info, fragment, backslash or control character, so
+/// `http://127.0.0.1:*` cannot be escaped with `http://127.0.0.1:@evil.example/` (Keycloak's
+/// CVE-2023-6291). A loopback URI matches whatever its port (RFC 8252 §7.3): Keycloak drops the
+/// port of 127.0.0.1, [::1] and localhost and matches again. No match is ever a forbidden scheme.
+pub fn uri_matches_any<'a>(registered: impl IntoIterator<Item = &'a str> + Clone, uri: &str) -> bool {
+    if unregistrable_redirect_uri(uri).is_some() {
+        return false;
+    }
+    let matches = |candidate: &str| {
+        registered.clone().into_iter().any(|r| match r.strip_suffix('*') {
+            Some(prefix) => candidate.starts_with(prefix) && safe_for_prefix_match(candidate),
+            None => r == candidate,
+        })
+    };
+    matches(uri) || without_loopback_port(uri).is_some_and(|portless| matches(&portless))
+}
+
+/// `http://127.0.0.1:49152/cb` as `http://127.0.0.1/cb` (also `[::1]` and `localhost`), or
+/// `None` when the URI is no loopback URI with a port.
+fn without_loopback_port(uri: &str) -> Option<String> {
+    ["http://127.0.0.1:", "http://[::1]:", "http://localhost:"].iter().find_map(|prefix| {
+        let rest = uri.strip_prefix(prefix)?;
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let after = &rest[digits..];
+        let ends_authority = after.is_empty() || after.starts_with(['/', '?']);
+        (digits > 0 && ends_authority).then(|| format!("{}{after}", &prefix[..prefix.len() - 1]))
     })
 }
 
@@ -88,7 +139,12 @@ fn safe_for_prefix_match(uri: &str) -> bool {
         return false;
     }
     match url::Url::parse(uri) {
-        Ok(parsed) => parsed.username().is_empty() && parsed.password().is_none() && parsed.fragment().is_none(),
+        Ok(parsed) => {
+            matches!(parsed.scheme(), "http" | "https")
+                && parsed.username().is_empty()
+                && parsed.password().is_none()
+                && parsed.fragment().is_none()
+        }
         Err(_) => false,
     }
 }
@@ -246,6 +302,33 @@ mod tests {
         assert!(!redirect_uri_allowed(&c, "https://app.example/cbx"));
         assert!(redirect_uri_allowed(&c, "https://spa.example/any/path?x=1"));
         assert!(!redirect_uri_allowed(&c, "https://spa.example.evil.com/"));
+    }
+
+    #[test]
+    fn code_running_schemes_never_match_and_a_wildcard_matches_only_http() {
+        let c = client(&["*", "myapp:/*", "myapp:/callback", "javascript:alert(1)"]);
+        for uri in ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:x", "data:text/html,x",
+                    "vbscript:x", "file:///etc/passwd"] {
+            assert!(!redirect_uri_allowed(&c, uri), "{uri}");
+        }
+        assert!(redirect_uri_allowed(&c, "https://any.example/cb"), "a lone * still matches http(s)");
+        assert!(!redirect_uri_allowed(&c, "myapp:/other"), "no wildcard for a custom scheme");
+        assert!(redirect_uri_allowed(&c, "myapp:/callback"), "registered exactly, it matches");
+        assert_eq!(unregistrable_redirect_uri("javascript:alert(1)").as_deref(), Some("A redirect URI must not use the javascript: scheme"));
+        assert!(unregistrable_redirect_uri(" DATA:text/html,x").is_some());
+        assert!(unregistrable_redirect_uri("com.example.app:/oauth2redirect").is_none());
+    }
+
+    #[test]
+    fn a_loopback_uri_matches_whatever_its_port() {
+        let c = client(&["http://127.0.0.1/cb", "http://[::1]/cb", "http://localhost/cb"]);
+        assert!(redirect_uri_allowed(&c, "http://127.0.0.1:49152/cb"));
+        assert!(redirect_uri_allowed(&c, "http://[::1]:8080/cb"));
+        assert!(redirect_uri_allowed(&c, "http://localhost:3000/cb"));
+        assert!(!redirect_uri_allowed(&c, "http://127.0.0.1:49152/other"));
+        assert!(!redirect_uri_allowed(&c, "http://127.0.0.1:80@evil.example/cb"));
+        assert!(!redirect_uri_allowed(&c, "https://127.0.0.1:443/cb"), "only plain http loopback (RFC 8252 §7.3)");
+        assert!(!redirect_uri_allowed(&client(&["https://app.example/cb"]), "https://app.example:8443/cb"), "other hosts keep their port");
     }
 
     #[test]

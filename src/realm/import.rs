@@ -16,6 +16,7 @@ use crate::crypto::random::random_token;
 use crate::crypto::MasterKey;
 use crate::domain::realm::validate_realm_name;
 use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User, CHECKED_CREDENTIAL_TYPES};
+use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::oauth::tokens::keys::generate_realm_keys;
 use crate::realm::defaults::{default_roles_name, ensure_default_roles, new_realm};
 use crate::realm::representation::{CompositesRepresentation, CredentialRepresentation, RealmRepresentation};
@@ -74,9 +75,32 @@ impl ParsedRealm {
     }
 }
 
+/// Whether JSON text holds a NUL character: raw (invalid JSON anyway) or escaped as `\u0000`
+/// inside a string, which is valid JSON but no text a name or setting may hold (Postgres refuses
+/// it, SQLite would store it; issue 13 item 15). An escaped backslash is skipped, so `\\u0000`
+/// is six plain characters.
+pub fn json_holds_nul(text: &[u8]) -> bool {
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            0 => return true,
+            b'\\' if text[i + 1..].starts_with(b"u0000") => return true,
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The message for a body or file refused by `json_holds_nul`.
+pub const NUL_REFUSED: &str = "NUL characters (\\u0000) are not allowed";
+
 /// Parses a realm file: one realm object, or an array of them. A type error names its JSON path;
 /// unknown fields are ignored with one warning per distinct path (array indices collapsed).
 pub fn parse_realm_json(file_label: &str, text: &str) -> Result<Vec<ParsedRealm>, ImportError> {
+    if json_holds_nul(text.as_bytes()) {
+        return Err(ImportError { file: file_label.to_string(), path: ".".into(), message: NUL_REFUSED.into() });
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let many = text.trim_start().starts_with('[');
     let mut ignored: Vec<Vec<Segment>> = Vec::new();
@@ -351,6 +375,14 @@ impl Builder<'_> {
                 attributes: rep.attributes.clone().unwrap_or_default(),
                 created_at: ctx.now,
             };
+            for (j, uri) in client.redirect_uris.iter().enumerate() {
+                if let Some(why) = unregistrable_redirect_uri(uri) {
+                    return Err(self.scope.error(&format!("{path}.redirectUris[{j}]"), why));
+                }
+            }
+            if let Some(why) = client.post_logout_redirect_uris().find_map(unregistrable_redirect_uri) {
+                return Err(self.scope.error(&format!("{path}.attributes.post.logout.redirect.uris"), why));
+            }
             let given = rep.secret.as_ref().map(|s| s.expose()).filter(|s| !s.is_empty());
             let client_id = &client.client_id;
             let secret = match given {
@@ -731,6 +763,18 @@ mod tests {
         assert_eq!(account.service_account_client_id.as_deref(), Some(worker.id.as_str()));
         let default = bundle.roles.iter().find(|r| r.name == "default-roles-demo-realm").unwrap();
         assert!(bundle.role_mappings.contains(&(account.id.clone(), default.id.clone())));
+    }
+
+    #[test]
+    fn a_nul_anywhere_in_the_json_is_found_and_an_escaped_backslash_is_not_one() {
+        assert!(json_holds_nul(br#"{"realm":"a\u0000b"}"#));
+        assert!(json_holds_nul(b"{\"realm\":\"a\0b\"}"));
+        assert!(json_holds_nul(br#"{"a\u0000":1}"#), "keys too");
+        assert!(!json_holds_nul(br#"{"realm":"a\\u0000b"}"#), "an escaped backslash then text");
+        assert!(json_holds_nul(br#"{"realm":"a\\\u0000b"}"#));
+        assert!(!json_holds_nul(br#"{"realm":"\"quoted\" \u0041"}"#));
+        assert!(!json_holds_nul(b"trailing backslash \\"));
+        assert_eq!(error_of(r#"{"realm":"demo","displayName":"x\u0000"}"#).message, NUL_REFUSED);
     }
 
     #[test]

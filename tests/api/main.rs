@@ -40,6 +40,7 @@ mod processes;
 mod python_client;
 mod secrets_at_rest;
 mod security_hashes;
+mod security_inputs;
 mod security_logout;
 mod security_migration;
 mod security_tokens;

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::admin::{auth, AdminContext, AdminError, Caller, Page};
 use crate::app::AppState;
 use crate::http::base_url::BaseUrl;
+use crate::realm::import::{json_holds_nul, NUL_REFUSED};
 
 /// An authenticated admin request: who calls, and the public base URL for `Location` headers.
 pub struct Admin {
@@ -69,11 +70,14 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// A JSON request body. Unknown fields are ignored; a malformed body or a wrong type is a 400
-/// naming where, without quoting the value (it may be a password).
+/// A JSON request body. Unknown fields are ignored; a malformed body, a wrong type or a NUL
+/// character is a 400 naming where, without quoting the value (it may be a password).
 pub struct Body<T>(pub T);
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
+    if json_holds_nul(bytes) {
+        return Err(AdminError::bad_request(NUL_REFUSED));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();

@@ -51,7 +51,8 @@ with tempfile.TemporaryDirectory() as data:
     realm_file = os.path.join(data, "realm.json")
     with open(realm_file, "w") as f:
         json.dump(realm, f)
-    env = dict(os.environ, PORTCULLIS_RATE_LIMIT_TOKEN_PER_IP="0", PORTCULLIS_RATE_LIMIT_TOKEN_PER_CLIENT="0")
+    env = dict(os.environ, PORTCULLIS_RATE_LIMIT_TOKEN_PER_IP="0", PORTCULLIS_RATE_LIMIT_TOKEN_PER_CLIENT="0",
+               PORTCULLIS_RATE_LIMIT_PASSWORD_FAILURES_PER_IP="0")
     server = subprocess.Popen(["target/release/portcullis", "start-dev", "--data-dir", data, "--http-port", str(PORT),
                                "--log-level", "error", "--import-realm", realm_file], env=env,
                               stdout=subprocess.DEVNULL)

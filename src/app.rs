@@ -254,6 +254,10 @@ pub fn router(state: AppState) -> Router {
     let limits = Arc::new(RateLimits::new(&state.settings, state.clock.clone()));
     Router::new()
         .route("/realms/{realm}/.well-known/openid-configuration", get(http::discovery::well_known))
+        // RFC 8414 §3.1 (well-known segment inserted before the issuer's path) and Keycloak's
+        // appended form: the same document
+        .route("/.well-known/oauth-authorization-server/realms/{realm}", get(http::discovery::well_known))
+        .route("/realms/{realm}/.well-known/oauth-authorization-server", get(http::discovery::well_known))
         .route(&format!("{oidc}/certs"), get(http::discovery::certs))
         .route(
             &format!("{oidc}/token"),

@@ -1,5 +1,7 @@
-//! OAuth errors as HTTP responses: RFC 6749 §5.2 JSON, `no-store`, and `WWW-Authenticate` where
-//! RFC 6749 §5.2 (Basic client auth) and RFC 6750 §3 (bearer tokens) ask for it.
+//! OAuth errors as HTTP responses: RFC 6749 §5.2 JSON, `no-store`, and a `WWW-Authenticate`
+//! challenge on every 401, as RFC 9110 §15.5.2 requires: `Bearer` (RFC 6750 §3) where a bearer
+//! token was wanted, else `Basic`, the client authentication a refused client can retry with
+//! (RFC 6749 §5.2), whether it sent its credentials in a header, in the body or not at all.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,16 +22,22 @@ impl IntoResponse for OAuthError {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         let challenge = match &self {
-            OAuthError::InvalidClient { basic_auth: true, .. } => Some(String::from("Basic realm=\"portcullis\"")),
-            OAuthError::InvalidToken(description) => Some(format!(
-                "Bearer error=\"invalid_token\", error_description=\"{}\"",
-                description.replace('"', "'")
-            )),
-            OAuthError::MissingToken => Some(String::from("Bearer realm=\"portcullis\"")),
+            OAuthError::InvalidToken(description) => Some(
+                HeaderValue::from_str(&format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                    description.replace('"', "'")
+                ))
+                .unwrap_or(HeaderValue::from_static("Bearer error=\"invalid_token\"")),
+            ),
+            OAuthError::MissingToken => Some(HeaderValue::from_static("Bearer realm=\"portcullis\"")),
             _ => None,
         };
-        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        if let Some(value) = challenge {
             headers.insert(header::WWW_AUTHENTICATE, value);
+        } else if status == StatusCode::UNAUTHORIZED {
+            // invalid_client however the client authenticated, and Keycloak's 401 invalid_grant
+            // for wrong user credentials
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"portcullis\""));
         }
         response
     }

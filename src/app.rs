@@ -287,6 +287,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::ops::metrics::track_http))
         .layer(middleware::from_fn(refuse_nul_in_uri))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), http::hsts::strict_transport_security))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -8,6 +8,7 @@ pub mod cors;
 pub mod discovery;
 pub mod error;
 pub mod health;
+pub mod hsts;
 pub mod login;
 pub mod logout;
 pub mod timeout;

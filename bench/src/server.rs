@@ -85,7 +85,8 @@ fn start(binary: &str, db_url: Option<&str>, dir: &std::path::Path, realm_file: 
         }
         Some(url) => {
             command
-                .args(["start", "--db-url", url, "--http-host", "127.0.0.1", "--data-dir"])
+                // the base URL is whatever address the bench connects to
+                .args(["start", "--db-url", url, "--http-host", "127.0.0.1", "--hostname-strict", "false", "--data-dir"])
                 .arg(dir)
                 .env("PORTCULLIS_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
                 .env("PORTCULLIS_BOOTSTRAP_ADMIN_PASSWORD", "bench-admin-password");

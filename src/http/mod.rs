@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod base_url;
+pub mod connection;
 pub mod cors;
 pub mod discovery;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod health;
 pub mod hsts;
 pub mod login;
 pub mod logout;
+pub mod serve;
 pub mod timeout;
 pub mod token;
 pub mod userinfo;

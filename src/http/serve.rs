@@ -83,11 +83,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
-    ensure_open_file_limit(limits.max_connections);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let max_connections = within_open_file_limit(limits.max_connections);
+    let slots = Arc::new(Semaphore::new(max_connections));
     // hysteresis: "full" ends only once a few slots are free, so a server held at its cap does
     // not wake every connection task on every accept
-    let headroom = (limits.max_connections / 16).max(1);
+    let headroom = (max_connections / 16).max(1);
     let (phase_tx, phase) = watch::channel(Phase::Serving);
     let (full_tx, full) = watch::channel(false);
     let shared = Arc::new(Shared { builder: builder(limits.deadlines), router, tls, deadlines: limits.deadlines, phase, full });
@@ -109,7 +109,7 @@ pub async fn serve(
                 // a client is waiting (this one, and maybe more in the backlog): idle
                 // connections give up their slots
                 full_tx.send_if_modified(|full| !std::mem::replace(full, true));
-                tracing::debug!(max = limits.max_connections, "at the connection cap: accepting when a slot frees");
+                tracing::debug!(max = max_connections, "at the connection cap: accepting when a slot frees");
                 tokio::select! {
                     permit = slots.clone().acquire_owned() => match permit {
                         Ok(permit) => permit,
@@ -128,7 +128,7 @@ pub async fn serve(
     }
     drop(listener);
     let _ = phase_tx.send(Phase::Draining);
-    let everyone_gone = slots.acquire_many(u32::try_from(limits.max_connections).unwrap_or(u32::MAX));
+    let everyone_gone = slots.acquire_many(u32::try_from(max_connections).unwrap_or(u32::MAX));
     if tokio::time::timeout(grace, everyone_gone).await.is_err() {
         tracing::warn!("in-flight requests did not finish within the shutdown timeout");
     }
@@ -145,10 +145,11 @@ async fn accept_failed(e: std::io::Error) {
     }
 }
 
-/// Every connection is a file descriptor: raise the soft open-file limit to cover the cap (and
-/// the database pool, logs and listener) when the hard limit allows, else say so at start-up,
-/// rather than failing accepts and database connects at the first busy hour.
-fn ensure_open_file_limit(max_connections: usize) {
+/// Every connection is a file descriptor, and running out of them fails accepts and database
+/// connects alike. Raises the soft open-file limit to cover the cap and the other files (the
+/// database pool, logs, the listener) when the hard limit allows; when it does not, lowers the
+/// cap to fit, and says so at start-up.
+fn within_open_file_limit(max_connections: usize) -> usize {
     #[cfg(unix)]
     {
         const OTHER_FILES: libc::rlim_t = 256;
@@ -156,19 +157,25 @@ fn ensure_open_file_limit(max_connections: usize) {
         let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         // SAFETY: getrlimit only writes the struct we pass, which lives for the call.
         if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 || limit.rlim_cur >= wanted {
-            return;
+            return max_connections;
         }
         let raised = libc::rlimit { rlim_cur: wanted.min(limit.rlim_max), rlim_max: limit.rlim_max };
-        // SAFETY: setrlimit only reads the struct we pass; lowering nothing, it cannot hurt others.
+        // SAFETY: setrlimit only reads the struct we pass; it raises the soft limit only.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
             limit.rlim_cur = raised.rlim_cur;
         }
         if limit.rlim_cur < wanted {
+            let reserve = OTHER_FILES.min(limit.rlim_cur / 4);
+            let fits = usize::try_from(limit.rlim_cur - reserve).unwrap_or(usize::MAX).clamp(1, max_connections);
             tracing::warn!(
                 open_files = limit.rlim_cur,
-                max_connections,
-                "the open-file limit is below http-max-connections plus {OTHER_FILES}: raise it (ulimit -n, LimitNOFILE=) or lower http-max-connections"
+                configured = max_connections,
+                serving = fits,
+                "the open-file limit cannot hold http-max-connections plus {OTHER_FILES} other files: \
+                 serving at most {fits} connections; raise the limit (ulimit -n, LimitNOFILE=) for more"
             );
+            return fits;
         }
     }
+    max_connections
 }

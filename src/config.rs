@@ -30,7 +30,7 @@ pub const KEYS: &[Key] = &[
     Key { name: "https-certificate-key-file", default: "(none)", help: "PEM private key for the certificate" },
     Key { name: "http-header-read-timeout", default: "10", help: "seconds a new connection gets for its TLS handshake and first request headers before it is closed; bounds slow-header (slowloris) clients, which would otherwise hold a connection forever" },
     Key { name: "http-idle-timeout", default: "75", help: "seconds a keep-alive connection may sit with no request in flight before it is closed; longer than the 60 s idle timeout of common proxies and load balancers, so they never reuse a connection we are closing" },
-    Key { name: "http-max-connections", default: "4096", help: "most connections open at once (each costs a file descriptor and memory); past it new connections wait in the kernel's backlog and idle keep-alive connections are closed to make room" },
+    Key { name: "http-max-connections", default: "4096", help: "most connections open at once (each costs a file descriptor and memory; lowered at start to fit the open-file limit); past it new connections wait in the kernel's backlog and idle keep-alive connections are closed to make room" },
     Key { name: "log-format", default: "text", help: "text or json" },
     Key { name: "log-level", default: "info", help: "tracing filter, e.g. info or portcullis=debug" },
     Key { name: "db-url", default: "sqlite://<data-dir>/portcullis.db (start-dev only)", help: "postgres://... or sqlite://..." },

@@ -1,5 +1,6 @@
-//! The HTTP edge: axum handlers that extract, call one domain function and map its error. The
-//! router lives in `crate::app`; nothing here touches SQL.
+//! The HTTP edge: axum handlers that extract, call one domain function and map its error, and
+//! `serve`/`connection`, which accept and bound the connections they answer on. The router lives
+//! in `crate::app`; nothing here touches SQL.
 
 pub mod account;
 pub mod admin;

@@ -104,6 +104,8 @@ pub struct App {
     state: AppState,
     listener: std::net::TcpListener,
     address: SocketAddr,
+    /// Set when serving HTTPS (`https-certificate-file`).
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl App {
@@ -145,6 +147,10 @@ impl App {
                 }
             }
         }
+        let tls = match &settings.tls {
+            Some((cert, key)) => Some(http::serve::tls_acceptor(cert, key).map_err(StartError::Tls)?),
+            None => None,
+        };
         let address = SocketAddr::new(settings.http_host, settings.http_port);
         let listener = std::net::TcpListener::bind(address).map_err(|source| StartError::Bind { address, source })?;
         listener.set_nonblocking(true).map_err(|source| StartError::Bind { address, source })?;
@@ -162,7 +168,7 @@ impl App {
             metrics: crate::ops::metrics::handle(),
             timeouts: Arc::new(RequestTimeouts::new(settings_timeout)),
         };
-        Ok(App { state, listener, address })
+        Ok(App { state, listener, address, tls })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -176,7 +182,7 @@ impl App {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish (bounded by
     /// `shutdown-timeout`) and closes the database pool.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
-        let App { state, listener, address } = self;
+        let App { state, listener, address, tls } = self;
         let settings = state.settings.clone();
         let store = state.store.clone();
         let cleanup = crate::ops::cleanup::spawn(
@@ -197,50 +203,22 @@ impl App {
                 }
             })
         });
-        let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let grace = Duration::from_secs(settings.shutdown_timeout);
-        let scheme = if settings.tls.is_some() { "https" } else { "http" };
-        tracing::info!(%address, "listening on {scheme}://{address}");
-        let result = match &settings.tls {
-            None => {
-                let listener = tokio::net::TcpListener::from_std(listener)
-                    .map_err(|source| StartError::Bind { address, source })?;
-                let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-                let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-                    shutdown.await;
-                    let _ = signalled_tx.send(());
-                });
-                tokio::select! {
-                    result = server => result.map_err(|source| StartError::Bind { address, source }),
-                    () = async {
-                        if signalled_rx.await.is_ok() {
-                            tokio::time::sleep(grace).await;
-                        } else {
-                            std::future::pending::<()>().await;
-                        }
-                    } => {
-                        tracing::warn!("in-flight requests did not finish within the shutdown timeout");
-                        Ok(())
-                    }
-                }
+        let limits = http::serve::Limits {
+            deadlines: http::connection::Deadlines {
+                header_read: settings.http_header_read_timeout,
+                idle: settings.http_idle_timeout,
+            },
+            max_connections: settings.http_max_connections,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let result = match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => {
+                tracing::info!(%address, "listening on {scheme}://{address}");
+                http::serve::serve(listener, tls, router(state), limits, shutdown, grace).await;
+                Ok(())
             }
-            Some((cert, key)) => {
-                install_crypto_provider();
-                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                    .await
-                    .map_err(StartError::Tls)?;
-                let handle = axum_server::Handle::new();
-                let stopper = handle.clone();
-                tokio::spawn(async move {
-                    shutdown.await;
-                    stopper.graceful_shutdown(Some(grace));
-                });
-                axum_server::from_tcp_rustls(listener, config)
-                    .handle(handle)
-                    .serve(service)
-                    .await
-                    .map_err(|source| StartError::Bind { address, source })
-            }
+            Err(source) => Err(StartError::Bind { address, source }),
         };
         cleanup.abort();
         if let Some(feed) = realm_feed {
@@ -258,6 +236,10 @@ pub fn router(state: AppState) -> Router {
     let limits = Arc::new(RateLimits::new(&state.settings, state.clock.clone()));
     Router::new()
         .route("/realms/{realm}/.well-known/openid-configuration", get(http::discovery::well_known))
+        // RFC 8414 §3.1 (well-known segment inserted before the issuer's path) and Keycloak's
+        // appended form: the same document
+        .route("/.well-known/oauth-authorization-server/realms/{realm}", get(http::discovery::well_known))
+        .route("/realms/{realm}/.well-known/oauth-authorization-server", get(http::discovery::well_known))
         .route(&format!("{oidc}/certs"), get(http::discovery::certs))
         .route(
             &format!("{oidc}/token"),
@@ -287,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::ops::metrics::track_http))
         .layer(middleware::from_fn(refuse_nul_in_uri))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), http::hsts::strict_transport_security))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

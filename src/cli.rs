@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::Layer;
+use crate::config::{help, Layer};
 
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about = "OAuth2 / OpenID Connect server with Keycloak's URLs and JSON")]
@@ -117,55 +117,64 @@ pub enum KeysCommand {
     },
 }
 
-/// One flag per setting of `config::KEYS`, plus the config file.
+/// One flag per setting of `config::KEYS`, plus the config file; `--help` shows each key's
+/// description and default from `KEYS`.
 #[derive(Debug, Args, Default)]
 pub struct SettingFlags {
     /// TOML config file (see config/portcullis.toml).
     #[arg(long, env = "PORTCULLIS_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    #[arg(long)]
+    #[arg(long, help = help("http-host"))]
     pub http_host: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("http-port"))]
     pub http_port: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("hostname"))]
     pub hostname: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("hostname-strict"))]
+    pub hostname_strict: Option<String>,
+    #[arg(long, help = help("proxy-headers"))]
     pub proxy_headers: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("https-certificate-file"))]
     pub https_certificate_file: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("https-certificate-key-file"))]
     pub https_certificate_key_file: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("http-header-read-timeout"))]
+    pub http_header_read_timeout: Option<String>,
+    #[arg(long, help = help("http-idle-timeout"))]
+    pub http_idle_timeout: Option<String>,
+    #[arg(long, help = help("http-max-connections"))]
+    pub http_max_connections: Option<String>,
+    #[arg(long, help = help("log-format"))]
     pub log_format: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("log-level"))]
     pub log_level: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("db-url"))]
     pub db_url: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("db-pool-size"))]
     pub db_pool_size: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("db-acquire-timeout"))]
     pub db_acquire_timeout: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("request-timeout"))]
     pub request_timeout: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("data-dir"))]
     pub data_dir: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("master-key-file"))]
     pub master_key_file: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("event-retention"))]
     pub event_retention: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("cleanup-interval"))]
     pub cleanup_interval: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("shutdown-timeout"))]
     pub shutdown_timeout: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("rate-limit-token-per-client"))]
     pub rate_limit_token_per_client: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("rate-limit-token-per-ip"))]
     pub rate_limit_token_per_ip: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("rate-limit-login-per-ip"))]
     pub rate_limit_login_per_ip: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("rate-limit-password-failures-per-ip"))]
     pub rate_limit_password_failures_per_ip: Option<String>,
-    #[arg(long)]
+    #[arg(long, help = help("password-hash-queue"))]
     pub password_hash_queue: Option<String>,
 }
 
@@ -177,9 +186,13 @@ impl SettingFlags {
             ("http-host", &self.http_host),
             ("http-port", &self.http_port),
             ("hostname", &self.hostname),
+            ("hostname-strict", &self.hostname_strict),
             ("proxy-headers", &self.proxy_headers),
             ("https-certificate-file", &self.https_certificate_file),
             ("https-certificate-key-file", &self.https_certificate_key_file),
+            ("http-header-read-timeout", &self.http_header_read_timeout),
+            ("http-idle-timeout", &self.http_idle_timeout),
+            ("http-max-connections", &self.http_max_connections),
             ("log-format", &self.log_format),
             ("log-level", &self.log_level),
             ("db-url", &self.db_url),
@@ -201,5 +214,31 @@ impl SettingFlags {
             .into_iter()
             .filter_map(|(key, value)| value.as_ref().map(|v| (key.to_string(), v.clone())))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::config::KEYS;
+
+    /// Secrets have no flag on purpose (see `SettingFlags::layer`).
+    const NO_FLAG: &[&str] = &["master-key", "bootstrap-admin-username", "bootstrap-admin-password"];
+
+    #[test]
+    fn every_setting_but_the_secrets_is_a_flag_whose_help_comes_from_keys() {
+        let command = Cli::command();
+        let start = command.find_subcommand("start").expect("start exists");
+        let flags: Vec<_> = start.get_arguments().filter_map(|a| Some((a.get_long()?, a))).collect();
+        for key in KEYS.iter().filter(|k| !NO_FLAG.contains(&k.name)) {
+            let (_, arg) = flags.iter().find(|(long, _)| *long == key.name).unwrap_or_else(|| panic!("no --{}", key.name));
+            let shown = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(shown.starts_with(key.help) && shown.contains(key.default), "--{}: {shown}", key.name);
+        }
+        for (long, _) in flags.iter().filter(|(long, _)| !matches!(*long, "config" | "import-realm")) {
+            assert!(KEYS.iter().any(|k| k.name == *long), "--{long} is not in config::KEYS");
+        }
     }
 }

@@ -24,9 +24,13 @@ pub const KEYS: &[Key] = &[
     Key { name: "http-host", default: "0.0.0.0 (start-dev: 127.0.0.1)", help: "address to bind" },
     Key { name: "http-port", default: "8080", help: "port to bind (0 picks a free one)" },
     Key { name: "hostname", default: "(from the request)", help: "public base URL, e.g. https://auth.example.com; fixes the issuer" },
+    Key { name: "hostname-strict", default: "true (start-dev: false)", help: "refuse to start without hostname, as Keycloak's production mode does: otherwise each request's Host header chooses the issuer and every URL in discovery; false allows it (behind a proxy you control)" },
     Key { name: "proxy-headers", default: "none", help: "trust Forwarded (forwarded) or X-Forwarded-* (xforwarded) headers from a reverse proxy" },
     Key { name: "https-certificate-file", default: "(none)", help: "PEM certificate chain; with the key file, serve HTTPS" },
     Key { name: "https-certificate-key-file", default: "(none)", help: "PEM private key for the certificate" },
+    Key { name: "http-header-read-timeout", default: "10", help: "seconds a new connection gets for its TLS handshake and first request headers before it is closed; bounds slow-header (slowloris) clients, which would otherwise hold a connection forever" },
+    Key { name: "http-idle-timeout", default: "75", help: "seconds a keep-alive connection may sit with no request in flight before it is closed; longer than the 60 s idle timeout of common proxies and load balancers, so they never reuse a connection we are closing" },
+    Key { name: "http-max-connections", default: "4096", help: "most connections open at once (each costs a file descriptor and memory; lowered at start to fit the open-file limit); past it new connections wait in the kernel's backlog and idle keep-alive connections are closed to make room" },
     Key { name: "log-format", default: "text", help: "text or json" },
     Key { name: "log-level", default: "info", help: "tracing filter, e.g. info or portcullis=debug" },
     Key { name: "db-url", default: "sqlite://<data-dir>/portcullis.db (start-dev only)", help: "postgres://... or sqlite://..." },
@@ -50,6 +54,11 @@ pub const KEYS: &[Key] = &[
 
 /// A day: anything longer is a typo (milliseconds?), not a time limit.
 const MAX_REQUEST_TIMEOUT_SECS: u64 = 86_400;
+/// Far above what one process can hold open; a larger cap is a typo.
+const MAX_HTTP_CONNECTIONS: usize = 1_000_000;
+/// Keycloak's start-up error, word for word, so that searching for it finds both servers' docs.
+pub const HOSTNAME_NOT_CONFIGURED: &str =
+    "hostname is not configured; either configure hostname, or set hostname-strict to false";
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
@@ -105,8 +114,14 @@ pub struct Settings {
     pub http_port: u16,
     /// Public base URL without a trailing slash.
     pub hostname: Option<String>,
+    /// Whether serving without `hostname` is refused (checked in `resolve`).
+    pub hostname_strict: bool,
     pub proxy_headers: ProxyHeaders,
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Connection deadlines and cap of `crate::http::serve`.
+    pub http_header_read_timeout: Duration,
+    pub http_idle_timeout: Duration,
+    pub http_max_connections: usize,
     pub log_format: LogFormat,
     pub log_level: String,
     pub db_url: String,
@@ -183,6 +198,12 @@ impl Settings {
         };
         let http_port = parse_num::<u16>(get("http-port"), "http-port", 8080)?;
         let hostname = get("hostname").map(|v| parse_hostname(v)).transpose()?;
+        let hostname_strict = match get("hostname-strict") {
+            None => mode == Mode::Production,
+            Some("true") => true,
+            Some("false") => false,
+            Some(v) => return Err(invalid("hostname-strict", v, "expected true or false")),
+        };
         let proxy_headers = match get("proxy-headers") {
             None | Some("none") => ProxyHeaders::None,
             Some("forwarded") => ProxyHeaders::Forwarded,
@@ -212,6 +233,13 @@ impl Settings {
                 })
             }
         };
+        let http_header_read_timeout = parse_seconds(get("http-header-read-timeout"), "http-header-read-timeout", 10)?;
+        let http_idle_timeout = parse_seconds(get("http-idle-timeout"), "http-idle-timeout", 75)?;
+        let http_max_connections = parse_num::<usize>(get("http-max-connections"), "http-max-connections", 4096)?;
+        if !(1..=MAX_HTTP_CONNECTIONS).contains(&http_max_connections) {
+            let reason = format!("must be between 1 and {MAX_HTTP_CONNECTIONS}");
+            return Err(invalid("http-max-connections", &http_max_connections.to_string(), reason));
+        }
         let log_format = match get("log-format") {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -285,13 +313,21 @@ impl Settings {
             }
             _ => None,
         };
+        // Last, so that a missing database or master key is reported first. Tools serve nothing.
+        if hostname_strict && hostname.is_none() && mode != Mode::Tool {
+            return Err(ConfigError::Missing { key: "hostname".into(), reason: HOSTNAME_NOT_CONFIGURED.into() });
+        }
         Ok(Settings {
             mode,
             http_host,
             http_port,
             hostname,
+            hostname_strict,
             proxy_headers,
             tls,
+            http_header_read_timeout,
+            http_idle_timeout,
+            http_max_connections,
             log_format,
             log_level,
             db_url,
@@ -327,6 +363,21 @@ fn parse_num<T: std::str::FromStr>(value: Option<&str>, key: &str, default: T) -
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| invalid(key, v, "not a valid non-negative number in range")),
     }
+}
+
+/// A time limit in whole seconds: at least 1 (a zero deadline would close every connection at
+/// once), at most a day.
+fn parse_seconds(value: Option<&str>, key: &str, default: u64) -> Result<Duration, ConfigError> {
+    let seconds = parse_num::<u64>(value, key, default)?;
+    if !(1..=MAX_REQUEST_TIMEOUT_SECS).contains(&seconds) {
+        return Err(invalid(key, &seconds.to_string(), format!("must be between 1 and {MAX_REQUEST_TIMEOUT_SECS} seconds")));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// The `--help` line of a setting: its meaning and default from [`KEYS`].
+pub fn help(name: &str) -> String {
+    KEYS.iter().find(|k| k.name == name).map(|k| format!("{} [default: {}]", k.help, k.default)).unwrap_or_default()
 }
 
 fn parse_rate(value: Option<&str>, key: &str, default: &str) -> Result<Option<Rate>, ConfigError> {
@@ -409,6 +460,34 @@ mod tests {
         for bad in ["-1", "soon", "86401"] {
             let err = Settings::resolve(Mode::Dev, &[layer(&[("request-timeout", bad)])]).unwrap_err();
             assert!(err.to_string().contains("'request-timeout'"), "{err}");
+        }
+    }
+
+    #[test]
+    fn start_needs_a_hostname_unless_told_not_to_be_strict_and_start_dev_does_not() {
+        let key = crate::crypto::MasterKey::generate().to_base64();
+        let base = [("db-url", "sqlite://x.db"), ("master-key", key.as_str())];
+        let err = Settings::resolve(Mode::Production, &[layer(&base)]).unwrap_err();
+        assert_eq!(err, ConfigError::Missing { key: "hostname".into(), reason: HOSTNAME_NOT_CONFIGURED.into() });
+        let lax = Settings::resolve(Mode::Production, &[layer(&base), layer(&[("hostname-strict", "false")])]).unwrap();
+        assert!(!lax.hostname_strict && lax.hostname.is_none());
+        let fixed = Settings::resolve(Mode::Production, &[layer(&base), layer(&[("hostname", "https://a.example")])]).unwrap();
+        assert!(fixed.hostname_strict);
+        assert!(!Settings::resolve(Mode::Dev, &[]).unwrap().hostname_strict);
+        assert!(Settings::resolve(Mode::Tool, &[layer(&base)]).is_ok(), "tools serve nothing");
+        let err = Settings::resolve(Mode::Dev, &[layer(&[("hostname-strict", "yes")])]).unwrap_err();
+        assert!(err.to_string().contains("'hostname-strict'"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_zero() {
+        let s = Settings::resolve(Mode::Dev, &[]).unwrap();
+        assert_eq!(s.http_header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.http_idle_timeout, Duration::from_secs(75));
+        assert_eq!(s.http_max_connections, 4096);
+        for (key, bad) in [("http-header-read-timeout", "0"), ("http-idle-timeout", "86401"), ("http-max-connections", "0")] {
+            let err = Settings::resolve(Mode::Dev, &[layer(&[(key, bad)])]).unwrap_err();
+            assert!(err.to_string().contains(&format!("'{key}'")), "{err}");
         }
     }
 

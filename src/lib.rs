@@ -18,7 +18,8 @@ pub mod config;
 pub mod crypto;
 /// Realms, clients, users and roles as the server reasons about them.
 pub mod domain;
-/// Axum handlers: extract, call the domain, map the error.
+/// Axum handlers: extract, call the domain, map the error; and the accept loop that serves
+/// them (TLS, connection deadlines and cap).
 pub mod http;
 /// OAuth/OIDC protocol logic without HTTP types: tokens, keys, discovery, errors.
 pub mod oauth;

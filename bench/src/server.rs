@@ -85,7 +85,8 @@ fn start(binary: &str, db_url: Option<&str>, dir: &std::path::Path, realm_file: 
         }
         Some(url) => {
             command
-                .args(["start", "--db-url", url, "--http-host", "127.0.0.1", "--data-dir"])
+                // the base URL is whatever address the bench connects to
+                .args(["start", "--db-url", url, "--http-host", "127.0.0.1", "--hostname-strict", "false", "--data-dir"])
                 .arg(dir)
                 .env("PORTCULLIS_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
                 .env("PORTCULLIS_BOOTSTRAP_ADMIN_PASSWORD", "bench-admin-password");
@@ -99,6 +100,9 @@ fn start(binary: &str, db_url: Option<&str>, dir: &std::path::Path, realm_file: 
         .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_CLIENT", "0")
         .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_IP", "0")
         .env("PORTCULLIS_RATE_LIMIT_LOGIN_PER_IP", "0")
+        .env("PORTCULLIS_RATE_LIMIT_PASSWORD_FAILURES_PER_IP", "0")
+        // the password scenario measures throughput at up to 128 concurrent logins: let them queue
+        .env("PORTCULLIS_PASSWORD_HASH_QUEUE", "100000")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     let started = Instant::now();

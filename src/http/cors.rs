@@ -2,8 +2,10 @@
 //! single-page apps), with Keycloak's rules: a response carries `Access-Control-Allow-Origin` (the
 //! request's origin, echoed, with credentials allowed) only when that origin is one of the calling
 //! client's `webOrigins`, where `+` means the origins of its redirect URIs and `*` any origin.
-//! Discovery and JWKS are public documents and answer every origin. Other routes are untouched:
-//! this is not a general CORS layer, and it never decides whether a request succeeds.
+//! Discovery (both OpenID and RFC 8414 paths) and JWKS are public documents and answer every
+//! origin. Allowed responses expose `WWW-Authenticate`, so a single-page app can read why a
+//! 401 refused it. Other routes are untouched: this is not a general CORS layer, and it never
+//! decides whether a request succeeds.
 
 use std::collections::HashMap;
 
@@ -24,11 +26,13 @@ const ALLOW_HEADERS: &str = "Origin, Accept, X-Requested-With, Content-Type, Acc
                              Access-Control-Request-Headers, Authorization";
 /// Seconds a browser may cache a preflight answer (Keycloak's value).
 const MAX_AGE: &str = "3600";
+/// Response headers a script may read beyond the CORS-safelisted ones: the 401 challenge.
+const EXPOSE_HEADERS: &str = "WWW-Authenticate";
 
 /// How an endpoint decides which origins may read its responses.
 #[derive(Clone, Copy)]
 enum Policy {
-    /// Discovery and JWKS: every origin.
+    /// Discovery, authorization server metadata and JWKS: every origin.
     Public,
     /// Token, introspection, revocation, logout: the web origins of the client named by the
     /// request (`Authorization: Basic`, or `client_id` in the form or query).
@@ -40,9 +44,13 @@ enum Policy {
 fn policy(route: &str) -> Option<(Policy, &'static str)> {
     let oidc = route.strip_prefix("/realms/{realm}/protocol/openid-connect/");
     match (route, oidc) {
-        ("/realms/{realm}/.well-known/openid-configuration", _) | (_, Some("certs")) => {
-            Some((Policy::Public, "GET, OPTIONS"))
-        }
+        (
+            "/realms/{realm}/.well-known/openid-configuration"
+            | "/realms/{realm}/.well-known/oauth-authorization-server"
+            | "/.well-known/oauth-authorization-server/realms/{realm}",
+            _,
+        )
+        | (_, Some("certs")) => Some((Policy::Public, "GET, OPTIONS")),
         (_, Some("token" | "token/introspect" | "revoke")) => Some((Policy::Client, "POST, OPTIONS")),
         (_, Some("logout")) => Some((Policy::Client, "GET, POST, OPTIONS")),
         (_, Some("userinfo")) => Some((Policy::Bearer, "GET, POST, OPTIONS")),
@@ -108,6 +116,9 @@ pub async fn cors(State(state): State<AppState>, mut request: Request, next: Nex
     let mut response = next.run(request).await;
     if allowed {
         allow(response.headers_mut(), &origin);
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
     }
     response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
     response
@@ -290,6 +301,8 @@ mod tests {
             Some((Policy::Bearer, _))
         ));
         assert!(matches!(policy("/realms/{realm}/protocol/openid-connect/certs"), Some((Policy::Public, _))));
+        assert!(matches!(policy("/.well-known/oauth-authorization-server/realms/{realm}"), Some((Policy::Public, _))));
+        assert!(matches!(policy("/realms/{realm}/.well-known/oauth-authorization-server"), Some((Policy::Public, _))));
         assert!(policy("/realms/{realm}/protocol/openid-connect/auth").is_none());
         assert!(policy("/admin/realms/{realm}").is_none());
     }

@@ -1,4 +1,7 @@
-//! Discovery and JWKS: `/.well-known/openid-configuration` and `/protocol/openid-connect/certs`.
+//! Discovery and JWKS: the provider metadata at `/realms/{realm}/.well-known/openid-configuration`
+//! and at RFC 8414's two paths for an issuer with a path (§3.1's inserted
+//! `/.well-known/oauth-authorization-server/realms/{realm}`, and Keycloak's appended
+//! `/realms/{realm}/.well-known/oauth-authorization-server`), and `/protocol/openid-connect/certs`.
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -11,6 +14,7 @@ use crate::app::AppState;
 use crate::oauth::discovery::openid_configuration;
 use crate::oauth::OAuthError;
 
+/// The realm's metadata; its `issuer` is the realm's issuer whichever path asked (RFC 8414 §3.3).
 pub async fn well_known(
     State(state): State<AppState>,
     base: BaseUrl,

@@ -1,5 +1,9 @@
-//! OAuth errors as HTTP responses: RFC 6749 §5.2 JSON, `no-store`, and `WWW-Authenticate` where
-//! RFC 6749 §5.2 (Basic client auth) and RFC 6750 §3 (bearer tokens) ask for it.
+//! OAuth errors as HTTP responses: RFC 6749 §5.2 JSON, `no-store`, `Retry-After` where waiting
+//! helps, and a `WWW-Authenticate` challenge (RFC 9110 §15.5.2): `Bearer` (RFC 6750 §3) where a
+//! bearer token was wanted, `Basic` on every `invalid_client` (RFC 6749 §5.2), whether the client
+//! sent its credentials in a header, in the body or not at all. The one 401 without a challenge is
+//! Keycloak's `invalid_grant` for a wrong user password: `Basic` there would make a browser show
+//! its own password dialog to a single-page app that posted a login form.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,19 +24,26 @@ impl IntoResponse for OAuthError {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         let challenge = match &self {
-            OAuthError::InvalidClient { basic_auth: true, .. } => Some(String::from("Basic realm=\"portcullis\"")),
-            OAuthError::InvalidToken(description) => Some(format!(
-                "Bearer error=\"invalid_token\", error_description=\"{}\"",
-                description.replace('"', "'")
-            )),
-            OAuthError::MissingToken => Some(String::from("Bearer realm=\"portcullis\"")),
-            OAuthError::InsufficientScope(description) => Some(format!(
-                "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
-                description.replace('"', "'")
-            )),
+            OAuthError::InvalidToken(description) => Some(
+                HeaderValue::from_str(&format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                    description.replace('"', "'")
+                ))
+                .unwrap_or(HeaderValue::from_static("Bearer error=\"invalid_token\"")),
+            ),
+            OAuthError::MissingToken => Some(HeaderValue::from_static("Bearer realm=\"portcullis\"")),
+            OAuthError::InsufficientScope(description) => Some(
+                HeaderValue::from_str(&format!(
+                    "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+                    description.replace('"', "'")
+                ))
+                .unwrap_or(HeaderValue::from_static("Bearer error=\"insufficient_scope\"")),
+            ),
+            // invalid_client however the client authenticated (or did not)
+            OAuthError::InvalidClient(_) => Some(HeaderValue::from_static("Basic realm=\"portcullis\"")),
             _ => None,
         };
-        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        if let Some(value) = challenge {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
         if let Some(seconds) = self.retry_after() {

@@ -1,15 +1,19 @@
-//! The HTTP edge: axum handlers that extract, call one domain function and map its error. The
-//! router lives in `crate::app`; nothing here touches SQL.
+//! The HTTP edge: axum handlers that extract, call one domain function and map its error, and
+//! `serve`/`connection`, which accept and bound the connections they answer on. The router lives
+//! in `crate::app`; nothing here touches SQL.
 
 pub mod account;
 pub mod admin;
 pub mod base_url;
+pub mod connection;
 pub mod cors;
 pub mod discovery;
 pub mod error;
 pub mod health;
+pub mod hsts;
 pub mod login;
 pub mod logout;
+pub mod serve;
 pub mod timeout;
 pub mod token;
 pub mod userinfo;

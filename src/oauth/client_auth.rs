@@ -61,11 +61,10 @@ pub fn authenticate(
 ) -> Result<Arc<Client>, OAuthError> {
     let basic = match authorization {
         Some(header) if header.to_ascii_lowercase().starts_with("basic ") => {
-            Some(basic(header).ok_or_else(|| invalid_client(true, "Invalid Authorization header"))?)
+            Some(basic(header).ok_or_else(|| invalid_client("Invalid Authorization header"))?)
         }
         _ => None,
     };
-    let uses_basic = basic.is_some();
     let (client, presented) = match basic {
         Some(credentials) => {
             let named = |id: &str| form.get("client_id").is_none_or(|body_id| body_id == id);
@@ -78,7 +77,7 @@ pub fn authenticate(
             let client = realm
                 .client(&credentials.id)
                 .or_else(|| credentials.raw_id.as_deref().and_then(|raw| realm.client(raw)))
-                .ok_or_else(|| invalid_client(true, INVALID_CLIENT))?;
+                .ok_or_else(|| invalid_client(INVALID_CLIENT))?;
             let mut presented = vec![credentials.secret];
             presented.extend(credentials.raw_secret);
             (client, presented)
@@ -86,36 +85,36 @@ pub fn authenticate(
         None => {
             let id = form
                 .get("client_id")
-                .ok_or_else(|| invalid_client(false, "Missing parameter: client_id"))?;
-            let client = realm.client(id).ok_or_else(|| invalid_client(false, INVALID_CLIENT))?;
+                .ok_or_else(|| invalid_client("Missing parameter: client_id"))?;
+            let client = realm.client(id).ok_or_else(|| invalid_client(INVALID_CLIENT))?;
             (client, form.get("client_secret").map(str::to_string).into_iter().collect())
         }
     };
     if !client.enabled {
-        return Err(invalid_client(uses_basic, INVALID_CLIENT));
+        return Err(invalid_client(INVALID_CLIENT));
     }
     if client.public_client {
         return Ok(client);
     }
     if presented.is_empty() {
-        return Err(invalid_client(uses_basic, INVALID_CLIENT));
+        return Err(invalid_client(INVALID_CLIENT));
     }
     let expected = client
         .secret_sealed
         .as_ref()
         .and_then(|sealed| master.open(sealed, &client.secret_aad()).ok())
-        .ok_or_else(|| invalid_client(uses_basic, INVALID_CLIENT))?;
+        .ok_or_else(|| invalid_client(INVALID_CLIENT))?;
     // every candidate is compared, so the time does not tell which form matched
     let matched = presented.iter().fold(false, |any, candidate| any | constant_time_eq(candidate.as_bytes(), &expected));
     if matched {
         Ok(client)
     } else {
-        Err(invalid_client(uses_basic, INVALID_CLIENT))
+        Err(invalid_client(INVALID_CLIENT))
     }
 }
 
-fn invalid_client(basic_auth: bool, description: &str) -> OAuthError {
-    OAuthError::InvalidClient { description: description.to_string(), basic_auth }
+fn invalid_client(description: &str) -> OAuthError {
+    OAuthError::InvalidClient(description.to_string())
 }
 
 #[cfg(test)]

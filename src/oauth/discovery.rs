@@ -1,5 +1,8 @@
-//! The OpenID Provider metadata document (OpenID Connect Discovery 1.0 §3, RFC 8414) for a realm,
-//! listing every endpoint at Keycloak's paths (DESIGN.md §1).
+//! The OpenID Provider metadata document (OpenID Connect Discovery 1.0 §3, RFC 8414 §2) for a
+//! realm, listing every endpoint at Keycloak's paths (DESIGN.md §1). Like Keycloak, the same
+//! document answers at the OpenID and the RFC 8414 well-known paths. It advertises only what
+//! works: no JWT client authentication (`*_auth_signing_alg_values_supported`), no request
+//! objects, no front- or back-channel logout.
 
 use serde_json::{json, Value};
 
@@ -29,7 +32,6 @@ pub fn openid_configuration(issuer: &str) -> Value {
         "id_token_signing_alg_values_supported": signing,
         "userinfo_signing_alg_values_supported": ["none"],
         "introspection_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_signing_alg_values_supported": signing,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["plain", "S256"],

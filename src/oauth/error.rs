@@ -8,7 +8,7 @@ pub enum OAuthError {
     /// RFC 6749 §5.2: the request is missing a parameter, repeats one or is otherwise malformed.
     InvalidRequest(String),
     /// RFC 6749 §5.2: client authentication failed (unknown client, no or wrong credentials).
-    InvalidClient { description: String, basic_auth: bool },
+    InvalidClient(String),
     /// `invalid_client` with 400, as Keycloak answers an authenticated client that may not do
     /// this at all (a `consentRequired` client asking for the password grant).
     ClientRefused(String),
@@ -56,7 +56,7 @@ impl OAuthError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidRequest(_) => "invalid_request",
-            Self::InvalidClient { .. } | Self::ClientRefused(_) => "invalid_client",
+            Self::InvalidClient(_) | Self::ClientRefused(_) => "invalid_client",
             Self::InvalidGrant { .. } => "invalid_grant",
             Self::UnauthorizedClient(_) => "unauthorized_client",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
@@ -75,7 +75,7 @@ impl OAuthError {
     pub fn description(&self) -> Option<&str> {
         match self {
             Self::InvalidRequest(d)
-            | Self::InvalidClient { description: d, .. }
+            | Self::InvalidClient(d)
             | Self::ClientRefused(d)
             | Self::InvalidGrant { description: d, .. }
             | Self::UnauthorizedClient(d)
@@ -95,7 +95,7 @@ impl OAuthError {
 
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidClient { .. } | Self::InvalidToken(_) | Self::MissingToken => 401,
+            Self::InvalidClient(_) | Self::InvalidToken(_) | Self::MissingToken => 401,
             Self::InvalidGrant { status, .. } => *status,
             Self::RealmNotFound => 404,
             Self::InsufficientScope(_) => 403,

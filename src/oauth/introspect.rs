@@ -12,10 +12,7 @@ use super::OAuthError;
 
 pub async fn introspect(ctx: &GrantContext<'_>, form: &FormParams) -> Result<Value, OAuthError> {
     if ctx.client.public_client {
-        return Err(OAuthError::InvalidClient {
-            description: "Public client not allowed to introspect token".into(),
-            basic_auth: false,
-        });
+        return Err(OAuthError::InvalidClient("Public client not allowed to introspect token".into()));
     }
     let token = form.require("token")?;
     let answer = match live_token(ctx.store.as_ref(), ctx.realm, ctx.issuer, token, ctx.now).await? {

@@ -10,16 +10,17 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Json, RequestExt};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use crate::clock::{Clock, UnixTime};
 use crate::config::{ProxyHeaders, Settings};
+use crate::domain::realm::validate_realm_name;
 
 /// Requests answered 429, by endpoint (`token`, `login`) and bucket (`client`, `ip`).
 pub const RATE_LIMITED: &str = "portcullis_rate_limited_total";
@@ -234,9 +235,14 @@ fn requested_client_id(headers: &HeaderMap, body: &[u8]) -> Option<String> {
         .map(|id| id.chars().take(MAX_KEY_ID).collect())
 }
 
-/// The realm segment of `/realms/{realm}/...`, raw (it only names a bucket).
-fn realm_segment(path: &str) -> &str {
-    path.strip_prefix("/realms/").and_then(|rest| rest.split('/').next()).unwrap_or("")
+/// Stands for every realm name that cannot exist: no valid name contains `/`.
+const JUNK_REALM: &str = "/";
+
+/// The realm part of a client's bucket key: the realm name as the handler will look it up
+/// (percent-decoded by the router, so `/realms/%6Daster` is `master`'s bucket), or one shared
+/// key for every name that cannot be a realm (a new junk name must not buy a fresh bucket).
+fn bucket_realm(decoded: Option<&str>) -> &str {
+    decoded.filter(|name| validate_realm_name(name).is_ok()).unwrap_or(JUNK_REALM)
 }
 
 fn count(endpoint: &'static str, bucket: &'static str) {
@@ -264,7 +270,7 @@ fn token_refusal(seconds: u64) -> Response {
 pub async fn token_endpoint(
     State(limits): State<Arc<RateLimits>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let now = limits.clock.now();
@@ -277,13 +283,18 @@ pub async fn token_endpoint(
         }
     }
     let Some(limiter) = &limits.token_per_client else { return next.run(request).await };
+    let realm = request
+        .extract_parts::<Path<HashMap<String, String>>>()
+        .await
+        .ok()
+        .and_then(|Path(mut params)| params.remove("realm"));
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES).await else {
         let body = serde_json::json!({ "error": "invalid_request", "error_description": "Request body too large" });
         return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
     };
     if let Some(client_id) = requested_client_id(&parts.headers, &bytes) {
-        let key = format!("{}\u{0}{client_id}", realm_segment(parts.uri.path()));
+        let key = format!("{}\u{0}{client_id}", bucket_realm(realm.as_deref()));
         if let Err(wait) = limiter.check(&key, now) {
             count("token", "client");
             tracing::info!(client = %client_id, "token request rate limited (per client)");
@@ -398,6 +409,15 @@ mod tests {
         let mut garbage = HeaderMap::new();
         garbage.insert("x-forwarded-for", "not-an-ip".parse().unwrap());
         assert_eq!(client_ip(&garbage, peer, ProxyHeaders::XForwarded), "10.0.0.1");
+    }
+
+    #[test]
+    fn a_bucket_is_keyed_on_a_valid_realm_name_and_junk_names_share_one() {
+        assert_eq!(bucket_realm(Some("master")), "master");
+        assert_eq!(bucket_realm(Some("a b")), JUNK_REALM);
+        assert_eq!(bucket_realm(Some("..")), JUNK_REALM);
+        assert_eq!(bucket_realm(Some(&"x".repeat(300))), JUNK_REALM);
+        assert_eq!(bucket_realm(None), JUNK_REALM);
     }
 
     #[test]

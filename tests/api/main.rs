@@ -32,6 +32,7 @@ mod hardening_requests;
 mod hardening_reuse_interval;
 mod hardening_three_nodes;
 mod hardening_tokens;
+mod hardening_transport;
 mod import;
 mod keycloak_passwords;
 mod keys;

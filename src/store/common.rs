@@ -369,6 +369,15 @@ macro_rules! impl_common_store {
                 Ok(())
             }
 
+            /// The user's password credentials replaced by `credential`.
+            async fn swap_password(tx: &mut Tx<'_>, credential: &Credential) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'")
+                    .bind(&credential.user_id)
+                    .execute(&mut **tx)
+                    .await?;
+                Self::insert_credential(tx, credential).await
+            }
+
             async fn insert_bundle(tx: &mut Tx<'_>, bundle: &RealmBundle, replace: bool) -> Result<(), StoreError> {
                 let realm = bundle
                     .realm
@@ -746,22 +755,14 @@ macro_rules! impl_common_store {
 
             async fn replace_password(&self, credential: &Credential) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'")
-                    .bind(&credential.user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                Self::insert_credential(&mut tx, credential).await?;
+                Self::swap_password(&mut tx, credential).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn set_password(&self, credential: &Credential, required_actions: &[String]) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'")
-                    .bind(&credential.user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                Self::insert_credential(&mut tx, credential).await?;
+                Self::swap_password(&mut tx, credential).await?;
                 sqlx::query("UPDATE users SET required_actions = $1 WHERE id = $2")
                     .bind(to_json(&required_actions))
                     .bind(&credential.user_id)

@@ -1,6 +1,9 @@
-//! The admin API's one error type. Messages of `BadRequest`, `NotFound` and `Conflict` go to the
-//! client as Keycloak's `{"errorMessage": ...}` and are written so they never hold a secret;
-//! `Internal` and `Unavailable` carry the cause for the log only (see `http::admin::error`).
+//! The admin API's one error type, in Keycloak's dialects (see `http::admin::error`): a
+//! validation refusal (`BadRequest`, Keycloak's `ErrorResponse.error`) and `Conflict` answer
+//! `{"errorMessage": ...}`; what Keycloak throws as a JAX-RS exception (`NotFound`,
+//! `BadRequestException`) and what Jackson refuses (`Unparsable`, `UnrecognizedField`) answer
+//! `{"error": ..., "error_description": ...}`. Messages never hold a secret; `Internal` and
+//! `Unavailable` carry the cause for the log only.
 
 use crate::store::StoreError;
 
@@ -12,10 +15,21 @@ pub enum AdminError {
     /// A live token whose user may not do this: 403.
     #[error("forbidden")]
     Forbidden,
+    /// Keycloak's `ErrorResponse.error(message, 400)`: `{"errorMessage": message}`.
     #[error("{0}")]
     BadRequest(String),
+    /// Keycloak's `BadRequestException(message)`: `{"error": message, "error_description": ...}`.
+    #[error("{0}")]
+    BadRequestException(String),
+    /// Keycloak's `NotFoundException(message)`: 404 `{"error": message, "error_description": ...}`.
     #[error("{0}")]
     NotFound(String),
+    /// A body that is not JSON, or not of the representation's shape (Jackson's refusal).
+    #[error("unparsable JSON body: {0}")]
+    Unparsable(String),
+    /// A JSON field the Keycloak representation does not have.
+    #[error("Unrecognized field \"{field}\" (class {class}), not marked as ignorable")]
+    UnrecognizedField { field: String, class: &'static str },
     #[error("{0}")]
     Conflict(String),
     /// The database cannot be reached: 503.

@@ -32,8 +32,14 @@ impl Reply {
         location.rsplit('/').next().unwrap().to_string()
     }
 
+    /// The message of an error body in either of Keycloak's dialects: `{"errorMessage": ...}`
+    /// (validation, conflicts) or `{"error": ..., "error_description": ...}` (not found, JAX-RS
+    /// exceptions, unparsable bodies).
     pub fn error_message(&self) -> &str {
-        self.body["errorMessage"].as_str().unwrap_or_else(|| panic!("no errorMessage in {self:?}"))
+        self.body["errorMessage"]
+            .as_str()
+            .or_else(|| self.body["error"].as_str())
+            .unwrap_or_else(|| panic!("no errorMessage or error in {self:?}"))
     }
 }
 

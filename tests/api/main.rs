@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin_auth;
 mod admin_clients;
+mod admin_dialect;
 mod admin_events;
 mod admin_openapi;
 mod admin_python;

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::admin::{auth, AdminContext, AdminError, Caller, Page};
 use crate::app::AppState;
@@ -70,8 +71,9 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// A JSON request body. Unknown fields are ignored; a malformed body, a wrong type or a NUL
-/// character is a 400 naming where, without quoting the value (it may be a password).
+/// A JSON request body. A malformed body, a wrong type or a NUL character is a 400 in Keycloak's
+/// shape; the place goes to the log, never the value (it may be a password). Unknown fields are
+/// ignored: use `Strict` for a Keycloak representation, which refuses them as Keycloak does.
 pub struct Body<T>(pub T);
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
@@ -82,25 +84,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                let at = e.path().to_string();
-                let at = if at == "." { "the top level".to_string() } else { at };
-                AdminError::bad_request(format!("Invalid JSON body: unexpected value at {at}"))
-            }
-            _ => AdminError::bad_request(format!(
-                "Invalid JSON body: malformed at line {} column {}",
-                inner.line(),
-                inner.column()
-            )),
+            serde_json::error::Category::Data => AdminError::Unparsable(format!("unexpected value at {}", e.path())),
+            _ => AdminError::Unparsable(format!("malformed at line {} column {}", inner.line(), inner.column())),
         }
     })?;
-    de.end().map_err(|e| {
-        AdminError::bad_request(format!(
-            "Invalid JSON body: trailing characters at line {} column {}",
-            e.line(),
-            e.column()
-        ))
-    })?;
+    de.end().map_err(|e| AdminError::Unparsable(format!("trailing characters at line {} column {}", e.line(), e.column())))?;
     Ok(value)
 }
 
@@ -110,6 +98,73 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         parse_json(&bytes).map(Body).map_err(IntoResponse::into_response)
+    }
+}
+
+/// A Keycloak representation whose JSON field names are all known (from Keycloak's own class),
+/// so that a body naming any other field is refused as Keycloak's Jackson refuses it:
+/// `400 {"error":"Unrecognized field \"x\" (class ...), not marked as ignorable"}`. Fields
+/// Keycloak has and Portcullis does not model must still be kept, never dropped.
+pub trait KnownFields {
+    /// Keycloak's Java class, as its error message names it.
+    const CLASS: &'static str;
+    /// Every JSON field of that class.
+    const FIELDS: &'static [&'static str];
+
+    /// The first field of `object` (a JSON object of this representation) Keycloak would not
+    /// know. Representations that nest others check those too.
+    fn unknown_field(object: &serde_json::Map<String, Value>) -> Option<(String, &'static str)> {
+        object.keys().find(|k| !Self::FIELDS.contains(&k.as_str())).map(|k| (k.clone(), Self::CLASS))
+    }
+}
+
+/// Checks a body (one representation, or an array of them) against `T`'s known fields.
+pub fn check_known_fields<T: KnownFields>(value: &Value) -> Result<(), AdminError> {
+    let unknown = match value {
+        Value::Object(object) => T::unknown_field(object),
+        Value::Array(items) => items.iter().filter_map(Value::as_object).find_map(T::unknown_field),
+        _ => None,
+    };
+    match unknown {
+        Some((field, class)) => Err(AdminError::UnrecognizedField { field, class }),
+        None => Ok(()),
+    }
+}
+
+/// A JSON body of a Keycloak representation (or an array of them, `Strict<Vec<T>>`), checked
+/// against its known fields before it is parsed.
+pub struct Strict<T>(pub T);
+
+/// What `Strict` checks an element against: the representation itself, or the elements of a list.
+pub trait Checked {
+    fn check(value: &Value) -> Result<(), AdminError>;
+}
+
+impl<T: KnownFields> Checked for T {
+    fn check(value: &Value) -> Result<(), AdminError> {
+        check_known_fields::<T>(value)
+    }
+}
+
+impl<T: KnownFields> Checked for Vec<T> {
+    fn check(value: &Value) -> Result<(), AdminError> {
+        check_known_fields::<T>(value)
+    }
+}
+
+/// `parse_json` for a representation `Strict` checks.
+pub fn parse_strict<T: DeserializeOwned + Checked>(bytes: &[u8]) -> Result<T, AdminError> {
+    let value: Value = parse_json(bytes)?;
+    T::check(&value)?;
+    serde_path_to_error::deserialize(value).map_err(|e| AdminError::Unparsable(format!("unexpected value at {}", e.path())))
+}
+
+impl<T: DeserializeOwned + Checked> FromRequest<AppState> for Strict<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        parse_strict(&bytes).map(Strict).map_err(IntoResponse::into_response)
     }
 }
 
@@ -208,15 +263,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_bad_body_names_the_place_not_the_value() {
-        let error =
-            parse_json::<crate::realm::representation::CredentialRepresentation>(br#"{"value": 12345678}"#)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-        assert!(error.contains("value") && !error.contains("12345678"), "{error}");
-        assert!(parse_json::<serde_json::Value>(b"{").is_err());
+    fn a_bad_body_is_keycloaks_unknown_error_and_never_quotes_the_value() {
+        let error = parse_json::<crate::realm::representation::CredentialRepresentation>(br#"{"value": 12345678}"#)
+            .err()
+            .expect("a number is no password");
+        assert!(matches!(&error, AdminError::Unparsable(why) if why.contains("value") && !why.contains("12345678")), "{error:?}");
+        assert!(matches!(parse_json::<serde_json::Value>(b"{"), Err(AdminError::Unparsable(_))));
         assert!(parse_json::<crate::realm::representation::UserRepresentation>(br#"{"unknown": 1}"#).is_ok());
+    }
+
+    struct Probe;
+    impl KnownFields for Probe {
+        const CLASS: &'static str = "org.keycloak.representations.idm.ProbeRepresentation";
+        const FIELDS: &'static [&'static str] = &["name", "attributes"];
+    }
+
+    #[test]
+    fn a_strict_body_names_the_first_unknown_field_as_keycloak_does() {
+        let error = check_known_fields::<Probe>(&serde_json::json!({"name": "x", "wrong": 1})).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Unrecognized field \"wrong\" (class org.keycloak.representations.idm.ProbeRepresentation), not marked as ignorable"
+        );
+        assert!(check_known_fields::<Probe>(&serde_json::json!([{"name": "a"}, {"bad": 2}])).is_err(), "arrays too");
+        assert!(check_known_fields::<Probe>(&serde_json::json!({"name": "x", "attributes": {"any": ["thing"]}})).is_ok());
     }
 
     #[test]

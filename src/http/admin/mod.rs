@@ -53,10 +53,16 @@ macro_rules! admin_api {
             },
         )*];
 
-        /// Every `/admin/...` route. Answers are never cached: some carry secrets.
+        /// Every `/admin/...` route, with and without a trailing slash (Keycloak's JAX-RS serves
+        /// both; the official admin client sends `POST /admin/realms/`). A known path asked with
+        /// another method answers Keycloak's JSON 405. Answers are never cached: some carry secrets.
         pub fn router() -> Router<AppState> {
             Router::new()
-                $( .route($path, on(MethodFilter::$method, $handler)) )*
+                $(
+                    .route($path, on(MethodFilter::$method, $handler))
+                    .route(concat!($path, "/"), on(MethodFilter::$method, $handler))
+                )*
+                .method_not_allowed_fallback(error::method_not_allowed)
                 .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         }
     };

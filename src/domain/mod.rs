@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod realm;
+pub mod scopes;
 pub mod user;
 
 pub use client::Client;

@@ -12,6 +12,7 @@ pub mod introspect;
 pub mod issue;
 pub mod login;
 pub mod logout;
+pub mod mappers;
 pub mod pkce;
 pub mod request;
 pub mod revoke;

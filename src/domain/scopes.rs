@@ -68,3 +68,41 @@ impl ClientScope {
         self.attributes.get("consent.screen.text").map(String::as_str).filter(|t| !t.is_empty()).unwrap_or(&self.name)
     }
 }
+
+/// Where a protocol mapper lives: on a client scope or directly on a client (internal ids).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MapperContainer {
+    ClientScope(String),
+    Client(String),
+}
+
+/// What holds a scope mapping (Keycloak's `ScopeContainerModel`): a client or a client scope
+/// (internal ids). With `fullScopeAllowed` off, a client's tokens carry only the roles its
+/// own scope mappings and those of its client scopes allow (and the client's own roles).
+pub type ScopeHolder = MapperContainer;
+
+/// A client's link to a client scope: a default scope (always applied) or an optional one
+/// (applied when the `scope` parameter names it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientScopeLink {
+    /// The client's internal id.
+    pub client_id: String,
+    pub scope_id: String,
+    pub default_scope: bool,
+}
+
+/// The realm's whole scope model, as the store reads it in one call (`ScopeStore::realm_scopes`)
+/// for the realm cache and export, and as realm creation and import write it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RealmScopes {
+    /// Each with its protocol mappers (mappers ordered by name).
+    pub client_scopes: Vec<ClientScope>,
+    /// Mappers defined on clients: (client internal id, mapper).
+    pub client_mappers: Vec<(String, ProtocolMapper)>,
+    /// The realm's default client scopes (`defaultDefaultClientScopes` when true,
+    /// `defaultOptionalClientScopes` when false) that new clients get: (scope id, default).
+    pub realm_defaults: Vec<(String, bool)>,
+    pub client_links: Vec<ClientScopeLink>,
+    /// (holder, role id).
+    pub scope_mappings: Vec<(ScopeHolder, String)>,
+}

@@ -1,6 +1,10 @@
-//! Request rate limits (issue 7 item 4): token buckets per client and per client IP on the token
-//! endpoint, and per IP on the login form, answering 429 with `Retry-After`. They sit in front of
-//! the realm's brute-force detection (which counts failures per user), not instead of it.
+//! Request rate limits (issue 7 item 4, issue 16 item 3): token buckets per client and per client
+//! IP on the token endpoint, and per IP on the login form, answering 429 with `Retry-After`. On the
+//! token endpoint the buckets count only failed requests (a 4xx answer: bad client credentials,
+//! invalid grants, wrong passwords), so legitimate traffic with valid credentials is never
+//! throttled however fast it comes; an address or client whose failures emptied its bucket is
+//! refused until it refills. They sit in front of the realm's brute-force detection (which counts
+//! failures per user), not instead of it.
 //! Buckets live in this process's memory: with N nodes behind a balancer a client gets up to N
 //! times the configured rate. Memory is bounded: full buckets are dropped, and past a cap the
 //! least recently used go first. Time comes from the injectable clock in whole seconds.
@@ -104,13 +108,35 @@ impl Limiter {
         bucket.tokens = bucket.refilled(self.rate, now);
         bucket.updated = bucket.updated.max(now);
         bucket.seen = now;
-        if bucket.tokens >= 1.0 {
+        let tokens = bucket.tokens;
+        if tokens >= 1.0 {
             bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = ((1.0 - bucket.tokens) / self.rate.per_second).ceil();
-            Err(if wait.is_finite() { (wait as u64).max(1) } else { u64::MAX })
         }
+        self.wait_for(tokens)
+    }
+
+    /// Whether `key` has a token left, without taking it: `Ok(())`, or `Err(seconds)` to wait. A key
+    /// never charged has a full bucket and costs no memory.
+    pub fn peek(&self, key: &str, now: UnixTime) -> Result<(), u64> {
+        let shard = &self.shards[shard_of(key)];
+        let buckets = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match buckets.get(key) {
+            Some(bucket) => self.wait_for(bucket.refilled(self.rate, now)),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes one token for `key` after the fact (a failure happened), never below empty.
+    pub fn charge(&self, key: &str, now: UnixTime) {
+        let _ = self.check(key, now);
+    }
+
+    fn wait_for(&self, tokens: f64) -> Result<(), u64> {
+        if tokens >= 1.0 {
+            return Ok(());
+        }
+        let wait = ((1.0 - tokens) / self.rate.per_second).ceil();
+        Err(if wait.is_finite() { (wait as u64).max(1) } else { u64::MAX })
     }
 
     /// Gives back the token `check` took for `key` (the attempt turned out not to count).
@@ -265,8 +291,15 @@ fn token_refusal(seconds: u64) -> Response {
     retry_after((StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response(), seconds)
 }
 
-/// Middleware for `POST .../protocol/openid-connect/token`: the IP bucket first (no body
-/// read), then the named client's bucket.
+/// Whether a token endpoint answer counts against its buckets: a refusal of the request (4xx),
+/// not a success, not a 429 of our own, not a server fault (5xx: the request was not at fault).
+fn is_failure(status: StatusCode) -> bool {
+    status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
+}
+
+/// Middleware for `POST .../protocol/openid-connect/token`: a request is refused while the
+/// address's or the named client's bucket is empty (the IP first, with no body read); its answer
+/// charges both buckets only when it is a failure.
 pub async fn token_endpoint(
     State(limits): State<Arc<RateLimits>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -274,34 +307,51 @@ pub async fn token_endpoint(
     next: Next,
 ) -> Response {
     let now = limits.clock.now();
-    if let Some(limiter) = &limits.token_per_ip {
-        let ip = client_ip(request.headers(), peer, limits.proxy_headers);
-        if let Err(wait) = limiter.check(&ip, now) {
+    let ip = limits.token_per_ip.as_ref().map(|limiter| (limiter, client_ip(request.headers(), peer, limits.proxy_headers)));
+    if let Some((limiter, ip)) = &ip {
+        if let Err(wait) = limiter.peek(ip, now) {
             count("token", "ip");
-            tracing::info!(ip, "token request rate limited (per IP)");
+            tracing::info!(ip, "token request refused: too many failed requests from this address");
             return token_refusal(wait);
         }
     }
-    let Some(limiter) = &limits.token_per_client else { return next.run(request).await };
-    let realm = request
-        .extract_parts::<Path<HashMap<String, String>>>()
-        .await
-        .ok()
-        .and_then(|Path(mut params)| params.remove("realm"));
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES).await else {
-        let body = serde_json::json!({ "error": "invalid_request", "error_description": "Request body too large" });
-        return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
-    };
-    if let Some(client_id) = requested_client_id(&parts.headers, &bytes) {
-        let key = format!("{}\u{0}{client_id}", bucket_realm(realm.as_deref()));
-        if let Err(wait) = limiter.check(&key, now) {
-            count("token", "client");
-            tracing::info!(client = %client_id, "token request rate limited (per client)");
-            return token_refusal(wait);
+    let mut client = None;
+    if let Some(limiter) = &limits.token_per_client {
+        let realm = request
+            .extract_parts::<Path<HashMap<String, String>>>()
+            .await
+            .ok()
+            .and_then(|Path(mut params)| params.remove("realm"));
+        let (parts, body) = request.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES).await else {
+            if let Some((limiter, ip)) = &ip {
+                limiter.charge(ip, now);
+            }
+            let body = serde_json::json!({ "error": "invalid_request", "error_description": "Request body too large" });
+            return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
+        };
+        if let Some(client_id) = requested_client_id(&parts.headers, &bytes) {
+            let key = format!("{}\u{0}{client_id}", bucket_realm(realm.as_deref()));
+            if let Err(wait) = limiter.peek(&key, now) {
+                count("token", "client");
+                tracing::info!(client = %client_id, "token request refused: too many failed requests for this client");
+                return token_refusal(wait);
+            }
+            client = Some((limiter, key));
+        }
+        request = Request::from_parts(parts, Body::from(bytes));
+    }
+    let response = next.run(request).await;
+    if is_failure(response.status()) {
+        let now = limits.clock.now();
+        if let Some((limiter, ip)) = &ip {
+            limiter.charge(ip, now);
+        }
+        if let Some((limiter, key)) = &client {
+            limiter.charge(key, now);
         }
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    response
 }
 
 /// Middleware for `POST .../login-actions/authenticate`: per IP, a readable page when refused.
@@ -354,6 +404,26 @@ mod tests {
         assert_eq!(limiter.check("k", 1001), Err(1));
         assert!((0..3).all(|_| limiter.check("k", 1100).is_ok()), "refill stops at the burst");
         assert!(limiter.check("k", 1100).is_err());
+    }
+
+    #[test]
+    fn peeking_takes_nothing_and_charging_empties_the_bucket() {
+        let limiter = Limiter::new(rate(1.0, 2), 100);
+        assert!((0..10).all(|_| limiter.peek("k", 0).is_ok()));
+        assert!(limiter.is_empty(), "peeking at an unknown key keeps no bucket");
+        limiter.charge("k", 0);
+        assert!(limiter.peek("k", 0).is_ok());
+        limiter.charge("k", 0);
+        limiter.charge("k", 0);
+        assert_eq!(limiter.peek("k", 0), Err(1));
+        assert!(limiter.peek("k", 1).is_ok());
+    }
+
+    #[test]
+    fn only_refusals_count_as_failures() {
+        assert!(is_failure(StatusCode::BAD_REQUEST) && is_failure(StatusCode::UNAUTHORIZED));
+        assert!(!is_failure(StatusCode::OK) && !is_failure(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!is_failure(StatusCode::SERVICE_UNAVAILABLE));
     }
 
     #[test]

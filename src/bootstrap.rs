@@ -66,6 +66,7 @@ pub async fn ensure_master_realm(
         service_accounts_enabled: false,
         consent_required: false,
         attributes: BTreeMap::new(),
+        settings: crate::domain::ClientSettings::default(),
         created_at: now,
     });
     let admin_role = Role::realm_role(&realm_id, ADMIN_ROLE, Some("${role_admin}"));

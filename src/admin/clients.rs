@@ -11,7 +11,9 @@ use super::representation::{
 use super::{AdminContext, AdminError, Page, Permission};
 use crate::bootstrap::{ADMIN_CLI, MASTER_REALM};
 use crate::crypto::random::random_token;
-use crate::domain::{new_id, Client, Realm, User};
+use super::client_defaults::with_keycloak_defaults;
+use crate::domain::client::CLIENT_SECRET_AUTHENTICATOR;
+use crate::domain::{new_id, Client, ClientSettings, Realm, User};
 use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::realm::defaults::default_roles_name;
 use crate::realm::import::MASKED_SECRET;
@@ -91,12 +93,20 @@ fn seal(ctx: &AdminContext<'_>, client: &Client, secret: &str) -> Vec<u8> {
     ctx.master.seal(secret.as_bytes(), &client.secret_aad())
 }
 
+/// The protocol and client authenticator must be ones Portcullis runs: accepting another and
+/// keeping on with secrets would be a silent downgrade.
 fn check_protocol(rep: &ClientRepresentation) -> Result<(), AdminError> {
     match rep.protocol.as_deref() {
-        None | Some("openid-connect") => Ok(()),
+        None | Some("openid-connect") => {}
         Some(other) => {
-            Err(AdminError::bad_request(format!("Unsupported protocol {other:?}: only openid-connect")))
+            return Err(AdminError::bad_request(format!("Unsupported protocol {other:?}: only openid-connect")))
         }
+    }
+    match rep.client_authenticator_type.as_deref() {
+        None | Some(CLIENT_SECRET_AUTHENTICATOR) => Ok(()),
+        Some(other) => Err(AdminError::bad_request(format!(
+            "Unsupported clientAuthenticatorType {other:?}: only client-secret"
+        ))),
     }
 }
 
@@ -145,9 +155,10 @@ async fn new_service_account(
     })
 }
 
-/// Creates a client and returns its internal id. Keycloak's defaults: enabled and standard flow
-/// on, every other flag off. A confidential client without a secret gets a generated one;
-/// `serviceAccountsEnabled` creates the `service-account-{clientId}` user.
+/// Creates a client and returns its internal id, with Keycloak's defaults (`client_defaults`):
+/// public unless `publicClient` is false, standard flow and direct access grants on. A
+/// confidential client without a secret gets a generated one; `serviceAccountsEnabled` creates
+/// the `service-account-{clientId}` user.
 pub async fn create(
     ctx: &AdminContext<'_>,
     realm: &str,
@@ -155,6 +166,7 @@ pub async fn create(
 ) -> Result<String, AdminError> {
     let realm = ctx.realm(realm, Permission::ManageClients).await?;
     check_protocol(&rep)?;
+    let rep = with_keycloak_defaults(&rep);
     let client_id = rep
         .client_id
         .as_deref()
@@ -186,6 +198,7 @@ pub async fn create(
         service_accounts_enabled: rep.service_accounts_enabled.unwrap_or(false),
         consent_required: rep.consent_required.unwrap_or(false),
         attributes: rep.attributes.clone().unwrap_or_default(),
+        settings: rep.settings_over(ClientSettings::default()),
         created_at: ctx.now,
     };
     check_uris(&client)?;
@@ -248,6 +261,7 @@ pub async fn update(
         rep.direct_access_grants_enabled.unwrap_or(client.direct_access_grants_enabled);
     client.service_accounts_enabled = rep.service_accounts_enabled.unwrap_or(client.service_accounts_enabled);
     client.consent_required = rep.consent_required.unwrap_or(client.consent_required);
+    client.settings = rep.settings_over(client.settings.clone());
     for (key, value) in rep.attributes.iter().flatten() {
         if value.is_empty() {
             client.attributes.remove(key);

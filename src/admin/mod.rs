@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client_defaults;
 pub mod clients;
 pub mod context;
 pub mod error;

@@ -78,14 +78,10 @@ pub fn user_representation(user: &User, clients: &[Client]) -> UserView {
 pub struct ClientView {
     #[serde(flatten)]
     pub client: ClientRepresentation,
-    pub client_authenticator_type: &'static str,
 }
 
 pub fn client_representation(client: &Client, secret: Option<SecretString>) -> ClientView {
-    ClientView {
-        client: ClientRepresentation::from_client(client, secret),
-        client_authenticator_type: "client-secret",
-    }
+    ClientView { client: ClientRepresentation::from_client(client, secret) }
 }
 
 /// The client's secret in clear, when it has one that opens under the master key.
@@ -116,7 +112,7 @@ pub fn role_representation(role: &Role) -> RoleRepresentation {
         composite: Some(!role.composites.is_empty()),
         client_role: Some(role.client_role),
         container_id: Some(role.container_id.clone()),
-        attributes: Some(BTreeMap::new()),
+        attributes: Some(role.attributes.clone()),
         ..RoleRepresentation::default()
     }
 }

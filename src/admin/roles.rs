@@ -127,6 +127,7 @@ pub async fn create(
         name: name.clone(),
         description: rep.description.clone(),
         composites: composite_ids,
+        attributes: rep.attributes.clone().unwrap_or_default(),
     };
     match ctx.store.create_role(&role).await {
         Err(StoreError::Conflict(_)) => {
@@ -169,6 +170,9 @@ pub async fn update(
     }
     if rep.description.is_some() {
         role.description = rep.description.clone();
+    }
+    if let Some(attributes) = &rep.attributes {
+        role.attributes = attributes.clone();
     }
     match ctx.store.update_role(&role).await {
         Err(StoreError::Conflict(_)) => {

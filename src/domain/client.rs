@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Client {
     /// Internal id (Keycloak's `id`), a UUID.
@@ -23,7 +25,53 @@ pub struct Client {
     pub service_accounts_enabled: bool,
     pub consent_required: bool,
     pub attributes: BTreeMap<String, String>,
+    /// Keycloak's other ClientRepresentation fields, stored and returned.
+    pub settings: ClientSettings,
     pub created_at: i64,
+}
+
+/// The ClientRepresentation fields Portcullis keeps as Keycloak does, in Keycloak's JSON names
+/// (stored as one JSON object). None of them changes how a token is issued yet, except
+/// `clientAuthenticatorType`, which only `client-secret` may hold (README lists them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClientSettings {
+    pub description: Option<String>,
+    pub root_url: Option<String>,
+    pub base_url: Option<String>,
+    pub admin_url: Option<String>,
+    pub surrogate_auth_required: bool,
+    pub always_display_in_console: bool,
+    pub client_authenticator_type: String,
+    /// Seconds since the epoch; 0 is none.
+    pub not_before: i64,
+    pub node_re_registration_timeout: i64,
+    pub implicit_flow_enabled: bool,
+    pub frontchannel_logout: bool,
+    pub authentication_flow_binding_overrides: BTreeMap<String, String>,
+}
+
+/// Keycloak's only client authenticator Portcullis runs: a secret, by HTTP Basic or form post.
+pub const CLIENT_SECRET_AUTHENTICATOR: &str = "client-secret";
+
+impl Default for ClientSettings {
+    /// Keycloak's model defaults (RepresentationToModel.createClient).
+    fn default() -> Self {
+        Self {
+            description: None,
+            root_url: None,
+            base_url: None,
+            admin_url: None,
+            surrogate_auth_required: false,
+            always_display_in_console: false,
+            client_authenticator_type: CLIENT_SECRET_AUTHENTICATOR.into(),
+            not_before: 0,
+            node_re_registration_timeout: -1,
+            implicit_flow_enabled: false,
+            frontchannel_logout: false,
+            authentication_flow_binding_overrides: BTreeMap::new(),
+        }
+    }
 }
 
 impl Client {

@@ -6,7 +6,7 @@ pub mod realm;
 pub mod scopes;
 pub mod user;
 
-pub use client::Client;
+pub use client::{Client, ClientSettings};
 pub use realm::{Realm, RealmSettings, SignatureAlgorithm};
 pub use user::{Credential, Role, User, CHECKED_CREDENTIAL_TYPES, UPDATE_PASSWORD};
 

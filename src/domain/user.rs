@@ -60,6 +60,8 @@ pub struct Role {
     pub description: Option<String>,
     /// Ids of the roles this composite role includes.
     pub composites: Vec<String>,
+    /// Keycloak's role attributes: each name holds a list of values.
+    pub attributes: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Role {
@@ -72,6 +74,7 @@ impl Role {
             name: name.into(),
             description: description.map(Into::into),
             composites: Vec::new(),
+            attributes: std::collections::BTreeMap::new(),
         }
     }
 }

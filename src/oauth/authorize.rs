@@ -290,6 +290,7 @@ mod tests {
             service_accounts_enabled: false,
             consent_required: false,
             attributes: Default::default(),
+            settings: crate::domain::ClientSettings::default(),
             created_at: 0,
         }
     }

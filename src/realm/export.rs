@@ -152,7 +152,7 @@ impl<'a> Refs<'a> {
             composites,
             client_role: Some(role.client_role),
             container_id: Some(role.container_id.clone()),
-            attributes: None,
+            attributes: Some(role.attributes.clone()),
         })
     }
 
@@ -354,6 +354,7 @@ mod tests {
             service_accounts_enabled: false,
             consent_required: false,
             attributes: BTreeMap::new(),
+            settings: crate::domain::ClientSettings::default(),
             created_at: 0,
         };
         client.secret_sealed = Some(MasterKey::generate().seal(b"s", &client.secret_aad()));

@@ -373,8 +373,19 @@ impl Builder<'_> {
                 service_accounts_enabled: rep.service_accounts_enabled.unwrap_or(false),
                 consent_required: rep.consent_required.unwrap_or(false),
                 attributes: rep.attributes.clone().unwrap_or_default(),
+                settings: rep.settings_over(crate::domain::ClientSettings::default()),
                 created_at: ctx.now,
             };
+            if let Some(kind) = rep
+                .client_authenticator_type
+                .as_deref()
+                .filter(|k| *k != crate::domain::client::CLIENT_SECRET_AUTHENTICATOR)
+            {
+                self.warn(format!(
+                    "client {:?} uses clientAuthenticatorType {kind:?}; Portcullis authenticates clients by secret only",
+                    client.client_id
+                ));
+            }
             for (j, uri) in client.redirect_uris.iter().enumerate() {
                 if let Some(why) = unregistrable_redirect_uri(uri) {
                     return Err(self.scope.error(&format!("{path}.redirectUris[{j}]"), why));
@@ -414,7 +425,6 @@ impl Builder<'_> {
         let parsed = self.parsed;
         let rep = &parsed.representation;
         let (mut roles, mut pending, mut ids) = (Vec::new(), Vec::new(), HashMap::new());
-        let mut with_attributes = 0;
         let empty = Default::default();
         let groups = rep.roles.as_ref();
         let realm_group = groups.and_then(|g| g.realm.as_ref()).map(|r| ("realm".to_string(), None, r));
@@ -442,7 +452,6 @@ impl Builder<'_> {
                 unique(&mut names, &name, format!("{path}.name"), "role", &self.scope)?;
                 let id = r.id.clone().unwrap_or_else(new_id);
                 unique(&mut ids, &id, format!("{path}.id"), "role id", &self.scope)?;
-                with_attributes += usize::from(r.attributes.as_ref().is_some_and(|a| !a.is_empty()));
                 if let Some(composites) = &r.composites {
                     pending.push((roles.len(), composites));
                 }
@@ -454,11 +463,9 @@ impl Builder<'_> {
                     name,
                     description: r.description.clone(),
                     composites: Vec::new(),
+                    attributes: r.attributes.clone().unwrap_or_default(),
                 });
             }
-        }
-        if with_attributes > 0 {
-            self.warn(format!("role attributes are not stored ({with_attributes} roles had some)"));
         }
         let index = RoleIndex::new(&roles, clients);
         for (at, composites) in pending {
@@ -815,14 +822,14 @@ mod tests {
     #[test]
     fn unknown_fields_warn_once_each() {
         let json = r#"{"realm":"demo","smtpServer":{},
-            "clients":[{"clientId":"a","rootUrl":"x"},{"clientId":"b","rootUrl":"y","baseUrl":"z"}]}"#;
+            "clients":[{"clientId":"a","useTemplateConfig":true},{"clientId":"b","useTemplateConfig":false,"useTemplateMappers":true}]}"#;
         let warnings = &parse_realm_json("t.json", json).unwrap()[0].warnings;
         assert_eq!(
             warnings,
             &[
                 "ignored unknown field smtpServer",
-                "ignored unknown field clients[].rootUrl",
-                "ignored unknown field clients[].baseUrl",
+                "ignored unknown field clients[].useTemplateConfig",
+                "ignored unknown field clients[].useTemplateMappers",
             ]
         );
     }

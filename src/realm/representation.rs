@@ -140,7 +140,7 @@ pub struct RoleRepresentation {
     /// The realm name or id for realm roles, the client's internal id for client roles.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
-    /// Keycloak's role attributes; read so they do not warn as unknown, but not stored.
+    /// Keycloak's role attributes: each name holds a list of values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, Vec<String>>>,
 }
@@ -197,11 +197,36 @@ pub struct ClientRepresentation {
     pub attributes: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surrogate_auth_required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub always_display_in_console: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_authenticator_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_re_registration_timeout: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implicit_flow_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication_flow_binding_overrides: Option<BTreeMap<String, String>>,
 }
 
 impl ClientRepresentation {
     /// The representation of a stored client; `secret` is the opened secret when it is shown.
     pub fn from_client(client: &crate::domain::Client, secret: Option<crate::crypto::SecretString>) -> Self {
+        let s = &client.settings;
         ClientRepresentation {
             id: Some(client.id.clone()),
             client_id: Some(client.client_id.clone()),
@@ -218,6 +243,39 @@ impl ClientRepresentation {
             consent_required: Some(client.consent_required),
             attributes: Some(client.attributes.clone()),
             protocol: Some("openid-connect".into()),
+            description: s.description.clone(),
+            root_url: s.root_url.clone(),
+            base_url: s.base_url.clone(),
+            admin_url: s.admin_url.clone(),
+            surrogate_auth_required: Some(s.surrogate_auth_required),
+            always_display_in_console: Some(s.always_display_in_console),
+            client_authenticator_type: Some(s.client_authenticator_type.clone()),
+            not_before: Some(s.not_before),
+            node_re_registration_timeout: Some(s.node_re_registration_timeout),
+            implicit_flow_enabled: Some(s.implicit_flow_enabled),
+            frontchannel_logout: Some(s.frontchannel_logout),
+            authentication_flow_binding_overrides: Some(s.authentication_flow_binding_overrides.clone()),
+        }
+    }
+
+    /// The stored settings this representation gives, over `base` (fields absent keep `base`'s).
+    pub fn settings_over(&self, base: crate::domain::ClientSettings) -> crate::domain::ClientSettings {
+        crate::domain::ClientSettings {
+            description: self.description.clone().or(base.description),
+            root_url: self.root_url.clone().or(base.root_url),
+            base_url: self.base_url.clone().or(base.base_url),
+            admin_url: self.admin_url.clone().or(base.admin_url),
+            surrogate_auth_required: self.surrogate_auth_required.unwrap_or(base.surrogate_auth_required),
+            always_display_in_console: self.always_display_in_console.unwrap_or(base.always_display_in_console),
+            client_authenticator_type: self.client_authenticator_type.clone().unwrap_or(base.client_authenticator_type),
+            not_before: self.not_before.unwrap_or(base.not_before),
+            node_re_registration_timeout: self.node_re_registration_timeout.unwrap_or(base.node_re_registration_timeout),
+            implicit_flow_enabled: self.implicit_flow_enabled.unwrap_or(base.implicit_flow_enabled),
+            frontchannel_logout: self.frontchannel_logout.unwrap_or(base.frontchannel_logout),
+            authentication_flow_binding_overrides: self
+                .authentication_flow_binding_overrides
+                .clone()
+                .unwrap_or(base.authentication_flow_binding_overrides),
         }
     }
 }

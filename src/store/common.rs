@@ -97,6 +97,7 @@ pub(crate) struct ClientRow {
     service_accounts_enabled: bool,
     consent_required: bool,
     attributes: String,
+    settings: String,
     created_at: i64,
 }
 
@@ -116,6 +117,7 @@ impl TryFrom<ClientRow> for Client {
             redirect_uris: json_column("client redirect uris", &row.redirect_uris)?,
             web_origins: json_column("client web origins", &row.web_origins)?,
             attributes,
+            settings: json_column("client settings", &row.settings)?,
             id: row.id,
             realm_id: row.realm_id,
             client_id: row.client_id,
@@ -207,9 +209,15 @@ pub(crate) struct RoleRow {
     pub client_role: bool,
     pub name: String,
     pub description: Option<String>,
+    pub attributes: String,
 }
 
-pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, attributes, created_at";
+/// Role attributes as stored: a JSON object of string arrays.
+pub(crate) fn role_attributes(row_id: &str, text: &str) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
+    json_column(&format!("attributes of role {row_id}"), text)
+}
+
+pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, attributes, settings, created_at";
 pub(crate) const USER_COLUMNS: &str = "id, realm_id, username, email, first_name, last_name, enabled, email_verified, service_account_client_id, created_at, required_actions";
 
 /// Implements the storage traits whose SQL is the same in both dialects for a store type with a
@@ -223,7 +231,7 @@ macro_rules! impl_common_store {
         use crate::clock::UnixTime;
         use crate::domain::{Client, Credential, Realm, Role, User};
         use crate::store::common::{
-            map_unique, settings_json, to_json, ClientRow, CredentialRow, KeyRow, RealmRow, RoleRow,
+            map_unique, role_attributes, settings_json, to_json, ClientRow, CredentialRow, KeyRow, RealmRow, RoleRow,
             UserRow, CLIENT_COLUMNS, USER_COLUMNS,
         };
         use crate::store::{
@@ -272,8 +280,8 @@ macro_rules! impl_common_store {
 
             async fn insert_role(tx: &mut Tx<'_>, role: &Role) -> Result<(), StoreError> {
                 sqlx::query(
-                    "INSERT INTO roles (id, realm_id, container_id, client_role, name, description) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO roles (id, realm_id, container_id, client_role, name, description, attributes) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&role.id)
                 .bind(&role.realm_id)
@@ -281,6 +289,7 @@ macro_rules! impl_common_store {
                 .bind(role.client_role)
                 .bind(&role.name)
                 .bind(&role.description)
+                .bind(to_json(&role.attributes))
                 .execute(&mut **tx)
                 .await
                 .map_err(map_unique)?;
@@ -304,8 +313,8 @@ macro_rules! impl_common_store {
                     "INSERT INTO clients (id, realm_id, client_id, name, enabled, public_client, \
                      bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, \
                      direct_access_grants_enabled, service_accounts_enabled, consent_required, \
-                     attributes, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                     attributes, settings, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(&client.id)
                 .bind(&client.realm_id)
@@ -322,6 +331,7 @@ macro_rules! impl_common_store {
                 .bind(client.service_accounts_enabled)
                 .bind(client.consent_required)
                 .bind(to_json(&client.attributes))
+                .bind(to_json(&client.settings))
                 .bind(client.created_at)
                 .execute(&mut **tx)
                 .await
@@ -529,7 +539,7 @@ macro_rules! impl_common_store {
         impl $store {
             async fn roles_in(tx: &mut Tx<'_>, realm_id: &str) -> Result<Vec<Role>, StoreError> {
                 let rows: Vec<RoleRow> = sqlx::query_as(
-                    "SELECT id, realm_id, container_id, client_role, name, description FROM roles \
+                    "SELECT id, realm_id, container_id, client_role, name, description, attributes FROM roles \
                      WHERE realm_id = $1 ORDER BY client_role, container_id, name",
                 )
                 .bind(realm_id)
@@ -546,18 +556,20 @@ macro_rules! impl_common_store {
                 for (parent, child) in composites {
                     children.entry(parent).or_default().push(child);
                 }
-                Ok(rows
-                    .into_iter()
-                    .map(|row| Role {
-                        composites: children.remove(&row.id).unwrap_or_default(),
-                        id: row.id,
-                        realm_id: row.realm_id,
-                        container_id: row.container_id,
-                        client_role: row.client_role,
-                        name: row.name,
-                        description: row.description,
+                rows.into_iter()
+                    .map(|row| {
+                        Ok(Role {
+                            composites: children.remove(&row.id).unwrap_or_default(),
+                            attributes: role_attributes(&row.id, &row.attributes)?,
+                            id: row.id,
+                            realm_id: row.realm_id,
+                            container_id: row.container_id,
+                            client_role: row.client_role,
+                            name: row.name,
+                            description: row.description,
+                        })
                     })
-                    .collect())
+                    .collect()
             }
         }
 

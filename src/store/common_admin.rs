@@ -257,9 +257,12 @@ macro_rules! impl_admin_store {
                 }
 
                 async fn update_role(&self, role: &Role) -> Result<bool, StoreError> {
-                    let done = sqlx::query("UPDATE roles SET name = $1, description = $2 WHERE id = $3 AND realm_id = $4")
+                    let done = sqlx::query(
+                        "UPDATE roles SET name = $1, description = $2, attributes = $3 WHERE id = $4 AND realm_id = $5",
+                    )
                         .bind(&role.name)
                         .bind(&role.description)
+                        .bind(to_json(&role.attributes))
                         .bind(&role.id)
                         .bind(&role.realm_id)
                         .execute(&self.pool)
@@ -322,8 +325,8 @@ macro_rules! impl_admin_store {
                         "UPDATE clients SET client_id = $1, name = $2, enabled = $3, public_client = $4, \
                          bearer_only = $5, secret_sealed = $6, redirect_uris = $7, web_origins = $8, \
                          standard_flow_enabled = $9, direct_access_grants_enabled = $10, \
-                         service_accounts_enabled = $11, consent_required = $12, attributes = $13 \
-                         WHERE id = $14 AND realm_id = $15",
+                         service_accounts_enabled = $11, consent_required = $12, attributes = $13, \
+                         settings = $14 WHERE id = $15 AND realm_id = $16",
                     )
                     .bind(&c.client_id)
                     .bind(&c.name)
@@ -338,6 +341,7 @@ macro_rules! impl_admin_store {
                     .bind(c.service_accounts_enabled)
                     .bind(c.consent_required)
                     .bind(to_json(&c.attributes))
+                    .bind(to_json(&c.settings))
                     .bind(&c.id)
                     .bind(&c.realm_id)
                     .execute(&mut *tx)

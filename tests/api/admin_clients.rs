@@ -23,7 +23,7 @@ backend_tests! {
         let app = vault(backend).await;
         let admin = Admin::login(&app).await;
         let reply = admin.post("/admin/realms/vault/clients", json!({
-            "clientId": "billing", "redirectUris": ["https://billing.example/cb"], "directAccessGrantsEnabled": true,
+            "clientId": "billing", "publicClient": false, "redirectUris": ["https://billing.example/cb"], "directAccessGrantsEnabled": true,
             "attributes": {"access.token.lifespan": "120"}, "frontchannelLogout": true
         })).await;
         let uuid = reply.created_id();
@@ -57,7 +57,7 @@ backend_tests! {
             assert_eq!(reply.status, 400, "{bad}: {reply:?}");
         }
         let given = admin.post("/admin/realms/vault/clients", json!({
-            "clientId": "given", "secret": "a-secret-chosen-by-the-admin", "serviceAccountsEnabled": true
+            "clientId": "given", "publicClient": false, "secret": "a-secret-chosen-by-the-admin", "serviceAccountsEnabled": true
         })).await;
         assert_eq!(given.status, 201);
         assert_eq!(client_credentials(&app, "given", "a-secret-chosen-by-the-admin").await.0, 200);
@@ -70,7 +70,8 @@ backend_tests! {
         })).await;
         assert_eq!(update.status, 204, "{update:?}");
         let billing = admin.ok(&format!("/admin/realms/vault/clients/{uuid}")).await;
-        assert_eq!((billing["name"].as_str(), billing["attributes"].clone()), (Some("Billing"), json!({"x": "1"})));
+        assert_eq!((billing["name"].as_str(), billing["attributes"]["x"].as_str()), (Some("Billing"), Some("1")));
+        assert!(billing["attributes"].get("access.token.lifespan").is_none(), "an empty value removes an attribute");
         assert_eq!((billing["webOrigins"].clone(), billing["secret"].as_str()), (json!(["+"]), Some(secret.as_str())));
         assert_eq!(billing["redirectUris"], json!(["https://billing.example/cb"]), "absent fields keep their value");
         let renamed = admin.put(&format!("/admin/realms/vault/clients/{uuid}"), json!({"clientId": "backend"})).await;
@@ -127,7 +128,7 @@ backend_tests! {
     async fn service_accounts_and_client_sessions_are_visible(backend: Backend) {
         let app = vault(backend).await;
         let admin = Admin::login(&app).await;
-        let worker = admin.post("/admin/realms/vault/clients", json!({"clientId": "Worker", "serviceAccountsEnabled": true}))
+        let worker = admin.post("/admin/realms/vault/clients", json!({"clientId": "Worker", "publicClient": false, "serviceAccountsEnabled": true}))
             .await.created_id();
         let account = admin.ok(&format!("/admin/realms/vault/clients/{worker}/service-account-user")).await;
         assert_eq!(account["username"], "service-account-worker");
@@ -163,6 +164,85 @@ backend_tests! {
         assert_eq!(offline_sessions.as_array().unwrap().len(), 1);
         assert_eq!(offline_sessions[0]["id"], offline["session_state"]);
         assert_eq!(admin.get("/admin/realms/vault/clients/nope/user-sessions").await.status, 404);
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn a_new_client_gets_keycloaks_defaults(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        let id = admin.post("/admin/realms/vault/clients", json!({"clientId": "bare", "secret": "ignored"})).await.created_id();
+        let bare = admin.ok(&format!("/admin/realms/vault/clients/{id}")).await;
+        for (field, expected) in [
+            ("publicClient", json!(true)), ("bearerOnly", json!(false)), ("enabled", json!(true)),
+            ("standardFlowEnabled", json!(true)), ("directAccessGrantsEnabled", json!(true)),
+            ("implicitFlowEnabled", json!(false)), ("serviceAccountsEnabled", json!(false)),
+            ("consentRequired", json!(false)), ("frontchannelLogout", json!(false)),
+            ("protocol", json!("openid-connect")), ("clientAuthenticatorType", json!("client-secret")),
+            ("nodeReRegistrationTimeout", json!(-1)), ("notBefore", json!(0)),
+            ("surrogateAuthRequired", json!(false)), ("alwaysDisplayInConsole", json!(false)),
+            ("redirectUris", json!([])), ("webOrigins", json!([])),
+        ] {
+            assert_eq!(bare[field], expected, "{field}");
+        }
+        assert!(bare.get("secret").is_none(), "public when neither publicClient nor bearerOnly is given: no secret");
+        assert_eq!(bare["attributes"]["backchannel.logout.session.required"], "true");
+        assert_eq!(bare["attributes"]["backchannel.logout.revoke.offline.tokens"], "false");
+        let (status, tokens) = token_request(&app, "vault", &[("grant_type", "password"), ("client_id", "bare"),
+            ("username", "carol"), ("password", CAROL_PASSWORD)]).await;
+        assert_eq!(status, 200, "direct access grants are on: {tokens}");
+
+        let rooted = admin.post("/admin/realms/vault/clients", json!({"clientId": "rooted", "rootUrl": "https://app.example/base"}))
+            .await.created_id();
+        let rooted = admin.ok(&format!("/admin/realms/vault/clients/{rooted}")).await;
+        assert_eq!(rooted["redirectUris"], json!(["https://app.example/base/*"]));
+        assert_eq!(rooted["webOrigins"], json!(["https://app.example"]));
+        assert_eq!(rooted["adminUrl"], "https://app.example/base");
+        let origins = admin.post("/admin/realms/vault/clients", json!({"clientId": "spa2", "redirectUris": ["http://localhost:3000/cb"]}))
+            .await.created_id();
+        assert_eq!(admin.ok(&format!("/admin/realms/vault/clients/{origins}")).await["webOrigins"], json!(["http://localhost:3000"]));
+        app.stop().await;
+    }
+
+    async fn every_client_representation_field_is_stored_and_comes_back(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        let body = json!({
+            "clientId": "full", "name": "Full", "description": "All the fields", "publicClient": false,
+            "rootUrl": "https://full.example", "baseUrl": "/home", "adminUrl": "https://full.example/admin",
+            "redirectUris": ["https://full.example/cb"], "webOrigins": ["+"], "implicitFlowEnabled": true,
+            "frontchannelLogout": true, "surrogateAuthRequired": true, "alwaysDisplayInConsole": true,
+            "notBefore": 1700000000, "nodeReRegistrationTimeout": 30, "consentRequired": true,
+            "authenticationFlowBindingOverrides": {"browser": "flow-id"},
+            "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "https://full.example/bye"}
+        });
+        let id = admin.post("/admin/realms/vault/clients", body.clone()).await.created_id();
+        let path = format!("/admin/realms/vault/clients/{id}");
+        let full = admin.ok(&path).await;
+        for (key, value) in body.as_object().unwrap() {
+            match key.as_str() {
+                "attributes" => {
+                    for (name, v) in value.as_object().unwrap() {
+                        assert_eq!(&full["attributes"][name], v, "attribute {name}");
+                    }
+                }
+                _ => assert_eq!(&full[key], value, "{key}"),
+            }
+        }
+        let update = json!({"description": "Changed", "baseUrl": "/other", "implicitFlowEnabled": false, "notBefore": 0,
+            "frontchannelLogout": false, "alwaysDisplayInConsole": false});
+        assert_eq!(admin.put(&path, update.clone()).await.status, 204);
+        let changed = admin.ok(&path).await;
+        for (key, value) in update.as_object().unwrap() {
+            assert_eq!(&changed[key], value, "{key} after PUT");
+        }
+        assert_eq!(changed["rootUrl"], "https://full.example", "absent fields keep their value");
+
+        let jwt = admin.put(&path, json!({"clientAuthenticatorType": "client-jwt"})).await;
+        assert_eq!(jwt.status, 400, "a client authenticator Portcullis does not run is refused, not stored: {jwt:?}");
+        let jwt = admin.post("/admin/realms/vault/clients", json!({"clientId": "jwt", "clientAuthenticatorType": "client-x509"})).await;
+        assert_eq!(jwt.status, 400);
         app.stop().await;
     }
 }

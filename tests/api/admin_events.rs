@@ -83,7 +83,7 @@ backend_tests! {
         assert_eq!(admin.put(&format!("/admin/realms/vault/users/{user}"), json!({"firstName": "Hana"})).await.status, 204);
         let reset = json!({"type": "password", "value": NEW_PASSWORD});
         assert_eq!(admin.put(&format!("/admin/realms/vault/users/{user}/reset-password"), reset).await.status, 204);
-        let client = admin.post("/admin/realms/vault/clients", json!({"clientId": "ledger", "secret": SECRET})).await.created_id();
+        let client = admin.post("/admin/realms/vault/clients", json!({"clientId": "ledger", "publicClient": false, "secret": SECRET})).await.created_id();
         let regenerated = admin.post_empty(&format!("/admin/realms/vault/clients/{client}/client-secret")).await;
         let new_secret = field(&regenerated.body, "value").to_string();
         admin.post("/admin/realms/vault/roles", json!({"name": "clerk"})).await.created_id();

@@ -10,6 +10,7 @@ mod admin_events;
 mod admin_openapi;
 mod admin_python;
 mod admin_realms;
+mod admin_role_resources;
 mod admin_roles;
 mod admin_sessions;
 mod admin_store;

@@ -36,6 +36,7 @@ pub fn client(realm_id: &str, client_id: &str) -> Client {
         service_accounts_enabled: false,
         consent_required: false,
         attributes: BTreeMap::from([("pkce.code.challenge.method".into(), "S256".into())]),
+        settings: portcullis::domain::ClientSettings::default(),
         created_at: 10,
     }
 }
@@ -302,6 +303,7 @@ pub(crate) mod sessions {
                     name: format!("odd-{i}"),
                     description: None,
                     composites: Vec::new(),
+                    attributes: Default::default(),
                 };
                 store.create_role(&role).await.unwrap();
             }

@@ -186,7 +186,7 @@ def main() -> int:
     def clients(s: Steps) -> None:
         in_realm()
         s.begin("create_client() confidential with a service account; get_client_id()")
-        uuid = admin.create_client({"clientId": CLIENT_ID, "directAccessGrantsEnabled": True,
+        uuid = admin.create_client({"clientId": CLIENT_ID, "publicClient": False, "directAccessGrantsEnabled": True,
                                     "serviceAccountsEnabled": True, "redirectUris": ["https://app.example/*"]})
         state["client_uuid"] = uuid
         s.equal("get_client_id()", admin.get_client_id(CLIENT_ID), uuid)

@@ -85,6 +85,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         service_accounts_enabled: false,
         consent_required: false,
         attributes: BTreeMap::from([("pkce.code.challenge.method".into(), "S256".into())]),
+        settings: crate::domain::ClientSettings::default(),
         created_at: 0,
     };
     let role = Role::realm_role("realm", "editor", Some("Can edit"));

@@ -38,6 +38,7 @@ fn client() -> Client {
         service_accounts_enabled: false,
         consent_required: false,
         attributes: Default::default(),
+        settings: crate::domain::ClientSettings::default(),
         created_at: 0,
     }
 }

@@ -89,6 +89,7 @@ pub async fn ensure_master_realm(
         service_account_client_id: None,
         created_at: now,
         required_actions: Vec::new(),
+        attributes: Default::default(),
     };
     let hash = hasher.hash(password.clone()).await.map_err(|_| BootstrapError::Hash)?;
     bundle.credentials.push(Credential {
@@ -98,6 +99,8 @@ pub async fn ensure_master_realm(
         secret_data: hash,
         credential_data: ARGON2_PHC_CREDENTIAL_DATA.into(),
         created_at: now,
+        user_label: None,
+        priority: 0,
     });
     bundle.role_mappings.extend(mapped.into_iter().map(|role| (user.id.clone(), role)));
     bundle.users.push(user);

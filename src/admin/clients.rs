@@ -146,6 +146,7 @@ async fn new_service_account(
             service_account_client_id: Some(client.id.clone()),
             created_at: ctx.now,
             required_actions: Vec::new(),
+            attributes: Default::default(),
         },
         role_ids: roles
             .iter()

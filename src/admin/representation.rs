@@ -63,6 +63,7 @@ pub fn user_representation(user: &User, clients: &[Client]) -> UserView {
             created_timestamp: Some(millis(user.created_at)),
             service_account_client_id: service_account,
             required_actions: Some(user.required_actions.clone()),
+            attributes: (!user.attributes.is_empty()).then(|| user.attributes.clone()),
             ..UserRepresentation::default()
         },
         totp: false,

@@ -149,15 +149,41 @@ fn password_value(credential: &CredentialRepresentation) -> Result<NewPassword, 
     Ok(NewPassword { value, temporary: credential.temporary == Some(true) })
 }
 
+/// The four attributes Keycloak 24+ keeps as the user's own fields: given in `attributes`,
+/// they count as the field when the field itself is absent.
+const ROOT_ATTRIBUTES: [&str; 4] = ["username", "email", "firstName", "lastName"];
+
+/// The body's attributes with the root ones moved to their fields, empty lists dropped, and
+/// the store's bounds checked.
+fn take_attributes(rep: &mut UserRepresentation) -> Result<Option<BTreeMap<String, Vec<String>>>, AdminError> {
+    let Some(mut attributes) = rep.attributes.take() else { return Ok(None) };
+    for name in ROOT_ATTRIBUTES {
+        let Some(values) = attributes.remove(name) else { continue };
+        let field = match name {
+            "username" => &mut rep.username,
+            "email" => &mut rep.email,
+            "firstName" => &mut rep.first_name,
+            _ => &mut rep.last_name,
+        };
+        if field.is_none() {
+            *field = values.into_iter().next();
+        }
+    }
+    attributes.retain(|_, values| !values.is_empty());
+    crate::domain::user::check_attributes(&attributes).map_err(|e| AdminError::bad_request(e.to_string()))?;
+    Ok(Some(attributes))
+}
+
 /// Creates a user and returns its id. As in Keycloak: the username is lower-cased and unique,
 /// `enabled` defaults to false, the realm's default roles are granted, and `realmRoles` /
 /// `clientRoles` in the body are ignored (grant roles through role-mappings).
 pub async fn create(
     ctx: &AdminContext<'_>,
     realm: &str,
-    rep: UserRepresentation,
+    mut rep: UserRepresentation,
 ) -> Result<String, AdminError> {
     let realm = ctx.realm(realm, Permission::ManageUsers).await?;
+    let attributes = take_attributes(&mut rep)?.unwrap_or_default();
     let username = clean(rep.username.as_ref())
         .ok_or_else(|| AdminError::bad_request("User name is missing"))?
         .to_lowercase();
@@ -176,6 +202,7 @@ pub async fn create(
         service_account_client_id: None,
         created_at: ctx.now,
         required_actions: rep.required_actions.clone().unwrap_or_default(),
+        attributes,
     };
     check_email(&user.email)?;
     if ctx.store.user_by_username(&realm.id, &user.username).await?.is_some() {
@@ -193,6 +220,8 @@ pub async fn create(
             secret_data: hash,
             credential_data: ARGON2_PHC_CREDENTIAL_DATA.into(),
             created_at: ctx.now,
+            user_label: None,
+            priority: 0,
         });
     }
     let default_role = default_roles_name(&realm.name);
@@ -216,10 +245,13 @@ pub async fn update(
     ctx: &AdminContext<'_>,
     realm: &str,
     id: &str,
-    rep: UserRepresentation,
+    mut rep: UserRepresentation,
 ) -> Result<(), AdminError> {
     let (realm, mut user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
     let was_enabled = user.enabled;
+    if let Some(attributes) = take_attributes(&mut rep)? {
+        user.attributes = attributes;
+    }
     if let Some(username) = &rep.username {
         let username = username.trim().to_lowercase();
         if username.is_empty() || username.len() > 255 {

@@ -1,5 +1,7 @@
 //! Users, their credentials and roles. Usernames are stored lower-cased, as Keycloak does.
 
+use std::collections::BTreeMap;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: String,
@@ -17,6 +19,9 @@ pub struct User {
     /// complete before tokens are issued. Portcullis cannot run them yet, so a user with any
     /// pending is refused at login, never let through (issue 13 item 24).
     pub required_actions: Vec<String>,
+    /// Keycloak's user attributes: each a list of strings (one row per value in the store),
+    /// loaded with the user in the same statement, so token mappers need no second read.
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 /// The required action a temporary password sets (Keycloak's provider id).
@@ -47,6 +52,10 @@ pub struct Credential {
     pub secret_data: String,
     pub credential_data: String,
     pub created_at: i64,
+    /// Keycloak's `userLabel`, shown in the admin console and account page.
+    pub user_label: Option<String>,
+    /// Keycloak's order of a user's credentials: lower first; a new one goes last.
+    pub priority: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,4 +86,44 @@ impl Role {
             attributes: std::collections::BTreeMap::new(),
         }
     }
+}
+
+/// Bounds on a user's attributes. Keycloak stores names in a 255-character column; values and
+/// counts are bounded here so that one request's work is (one row is written per value).
+pub const MAX_ATTRIBUTE_NAME: usize = 255;
+pub const MAX_ATTRIBUTE_VALUE: usize = 8192;
+pub const MAX_ATTRIBUTE_VALUES: usize = 200;
+
+/// Why a set of attributes cannot be stored; the text names the attribute, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttributeError {
+    #[error("An attribute name must not be empty")]
+    EmptyName,
+    #[error("Attribute name {0:?} is longer than 255 characters")]
+    NameTooLong(String),
+    #[error("A value of attribute {0:?} is longer than 8192 characters")]
+    ValueTooLong(String),
+    #[error("A user can hold at most 200 attribute values")]
+    TooMany,
+}
+
+/// Checks attributes against the bounds above. Empty lists are allowed (they store nothing).
+pub fn check_attributes(attributes: &BTreeMap<String, Vec<String>>) -> Result<(), AttributeError> {
+    let mut count = 0;
+    for (name, values) in attributes {
+        if name.trim().is_empty() {
+            return Err(AttributeError::EmptyName);
+        }
+        if name.chars().count() > MAX_ATTRIBUTE_NAME {
+            return Err(AttributeError::NameTooLong(name.chars().take(40).collect()));
+        }
+        if values.iter().any(|v| v.chars().count() > MAX_ATTRIBUTE_VALUE) {
+            return Err(AttributeError::ValueTooLong(name.clone()));
+        }
+        count += values.len();
+    }
+    if count > MAX_ATTRIBUTE_VALUES {
+        return Err(AttributeError::TooMany);
+    }
+    Ok(())
 }

@@ -221,6 +221,8 @@ async fn rehash(store: &dyn Store, hasher: &PasswordHasher, user_id: &str, passw
         secret_data: hash,
         credential_data: ARGON2_PHC_CREDENTIAL_DATA.into(),
         created_at: now,
+        user_label: None,
+        priority: 0,
     };
     match store.replace_password(&credential).await {
         Ok(()) => tracing::info!(user = user_id, "imported password re-hashed with argon2id"),

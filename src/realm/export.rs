@@ -180,6 +180,8 @@ impl<'a> Refs<'a> {
                 secret_data: Some(c.secret_data.clone()),
                 credential_data: Some(c.credential_data.clone()),
                 created_date: Some(c.created_at.saturating_mul(1000)),
+                user_label: c.user_label.clone(),
+                priority: Some(c.priority),
                 ..CredentialRepresentation::default()
             })
             .collect::<Vec<_>>();
@@ -197,6 +199,7 @@ impl<'a> Refs<'a> {
             realm_roles: (!realm_roles.is_empty()).then_some(realm_roles),
             client_roles: (!client_roles.is_empty()).then_some(client_roles),
             required_actions: Some(user.required_actions.clone()),
+            attributes: (!user.attributes.is_empty()).then(|| user.attributes.clone()),
         })
     }
 }

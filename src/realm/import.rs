@@ -538,7 +538,10 @@ impl Builder<'_> {
                 service_account_client_id,
                 created_at: rep.created_timestamp.map_or(ctx.now, |ms| ms / 1000),
                 required_actions: rep.required_actions.clone().unwrap_or_default(),
+                attributes: rep.attributes.clone().unwrap_or_default(),
             };
+            crate::domain::user::check_attributes(&user.attributes)
+                .map_err(|e| self.scope.error(&format!("{path}.attributes"), e.to_string()))?;
             for (j, credential) in rep.credentials.iter().flatten().enumerate() {
                 let at = format!("{path}.credentials[{j}]");
                 if let Some(c) = self.credential(ctx, &user, credential, &at).await? {
@@ -584,6 +587,7 @@ impl Builder<'_> {
                 service_account_client_id: Some(client.id.clone()),
                 created_at: ctx.now,
                 required_actions: Vec::new(),
+                attributes: Default::default(),
             };
             if let Some(role_id) = default_role {
                 bundle.role_mappings.push((user.id.clone(), role_id.clone()));
@@ -641,6 +645,8 @@ impl Builder<'_> {
             secret_data,
             credential_data,
             created_at: rep.created_date.map_or(ctx.now, |ms| ms / 1000),
+            user_label: rep.user_label.clone(),
+            priority: rep.priority.filter(|p| *p > 0).unwrap_or(0),
         }))
     }
 }

@@ -316,6 +316,10 @@ pub struct UserRepresentation {
     /// Keycloak's required actions (`UPDATE_PASSWORD`, ...); a user with any is refused at login.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub required_actions: Option<Vec<String>>,
+    /// User attributes. Each value may come as one string or an array (numbers and booleans
+    /// read as their text, as Keycloak's Jackson does); they always go out as arrays.
+    #[serde(deserialize_with = "attribute_map", skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
 }
 
 /// A credential in any of the three forms Keycloak accepts: a plain `value` (hashed on import),
@@ -381,6 +385,34 @@ fn stringified_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<St
             })
             .collect()
     }))
+}
+
+/// Keycloak's `Map<String, List<String>>` with single values accepted as one-element lists:
+/// `"a"`, `7`, `true` and `["a", "b"]`; `null` is an empty list. Objects are refused.
+fn attribute_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, Vec<String>>>, D::Error> {
+    use serde::de::Error;
+    use serde_json::Value;
+    fn scalar<E: Error>(value: Value) -> Result<String, E> {
+        match value {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            _ => Err(E::custom("an attribute value must be a string or a list of strings")),
+        }
+    }
+    let Some(raw) = Option::<BTreeMap<String, Value>>::deserialize(d)? else { return Ok(None) };
+    let mut out = BTreeMap::new();
+    for (name, value) in raw {
+        let values = match value {
+            Value::Null => Vec::new(),
+            Value::Array(items) => {
+                items.into_iter().filter(|v| !v.is_null()).map(scalar).collect::<Result<Vec<_>, D::Error>>()?
+            }
+            other => vec![scalar(other)?],
+        };
+        out.insert(name, values);
+    }
+    Ok(Some(out))
 }
 
 #[cfg(test)]

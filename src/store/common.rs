@@ -148,6 +148,8 @@ pub(crate) struct UserRow {
     service_account_client_id: Option<String>,
     created_at: i64,
     required_actions: String,
+    /// `[[name, value], ...]` from the backend's aggregate (`store::users::UserSql`).
+    attributes: Option<String>,
 }
 
 /// A JSON array of strings as stored in a TEXT column; anything else reads as empty (and is
@@ -163,6 +165,7 @@ impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
         User {
             required_actions: string_list(&row.required_actions),
+            attributes: super::users::parse_attributes(row.attributes.as_deref()),
             id: row.id,
             realm_id: row.realm_id,
             username: row.username,
@@ -186,7 +189,13 @@ pub(crate) struct CredentialRow {
     secret_data: String,
     credential_data: String,
     created_at: i64,
+    user_label: Option<String>,
+    priority: i64,
 }
+
+/// The columns of a `CredentialRow`, for a table aliased `c`.
+pub(crate) const CREDENTIAL_COLUMNS: &str =
+    "c.id, c.user_id, c.type, c.secret_data, c.credential_data, c.created_at, c.user_label, c.priority";
 
 impl From<CredentialRow> for Credential {
     fn from(row: CredentialRow) -> Self {
@@ -197,6 +206,8 @@ impl From<CredentialRow> for Credential {
             secret_data: row.secret_data,
             credential_data: row.credential_data,
             created_at: row.created_at,
+            user_label: row.user_label,
+            priority: row.priority,
         }
     }
 }
@@ -218,7 +229,6 @@ pub(crate) fn role_attributes(row_id: &str, text: &str) -> Result<BTreeMap<Strin
 }
 
 pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, attributes, settings, created_at";
-pub(crate) const USER_COLUMNS: &str = "id, realm_id, username, email, first_name, last_name, enabled, email_verified, service_account_client_id, created_at, required_actions";
 
 /// Implements the storage traits whose SQL is the same in both dialects for a store type with a
 /// `pool: sqlx::Pool<$db>` field.
@@ -232,8 +242,11 @@ macro_rules! impl_common_store {
         use crate::domain::{Client, Credential, Realm, Role, User};
         use crate::store::common::{
             map_unique, role_attributes, settings_json, to_json, ClientRow, CredentialRow, KeyRow, RealmRow, RoleRow,
-            UserRow, CLIENT_COLUMNS, USER_COLUMNS,
+            UserRow, CLIENT_COLUMNS, CREDENTIAL_COLUMNS,
         };
+
+        /// Every user read selects these (attributes included: see `store::users`).
+        const USER_COLUMNS: &str = <$db as crate::store::users::UserSql>::USER_COLUMNS;
         use crate::store::{
             ClientStore, KeyStatus, KeyStore, RealmBundle, RealmStore, SigningKeyRecord,
             StoreError, UserStore,
@@ -359,13 +372,14 @@ macro_rules! impl_common_store {
                 .execute(&mut **tx)
                 .await
                 .map_err(map_unique)?;
-                Ok(())
+                Self::write_attributes(tx, user, false).await
             }
 
             async fn insert_credential(tx: &mut Tx<'_>, c: &Credential) -> Result<(), StoreError> {
                 sqlx::query(
-                    "INSERT INTO credentials (id, user_id, type, secret_data, credential_data, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO credentials (id, user_id, type, secret_data, credential_data, created_at, \
+                     user_label, priority) VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 > 0 THEN $8 ELSE \
+                     COALESCE((SELECT MAX(o.priority) FROM credentials o WHERE o.user_id = $2), 0) + 10 END)",
                 )
                 .bind(&c.id)
                 .bind(&c.user_id)
@@ -373,19 +387,34 @@ macro_rules! impl_common_store {
                 .bind(&c.secret_data)
                 .bind(&c.credential_data)
                 .bind(c.created_at)
+                .bind(&c.user_label)
+                .bind(c.priority)
                 .execute(&mut **tx)
                 .await
                 .map_err(map_unique)?;
                 Ok(())
             }
 
-            /// The user's password credentials replaced by `credential`.
+            /// The user's password credentials replaced by `credential`, which takes the place
+            /// (priority) and label of the password it replaces, as an update in Keycloak does.
             async fn swap_password(tx: &mut Tx<'_>, credential: &Credential) -> Result<(), StoreError> {
+                let old: Option<(i64, Option<String>)> = sqlx::query_as(
+                    "SELECT priority, user_label FROM credentials WHERE user_id = $1 AND type = 'password' \
+                     ORDER BY priority, created_at DESC LIMIT 1",
+                )
+                .bind(&credential.user_id)
+                .fetch_optional(&mut **tx)
+                .await?;
                 sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'")
                     .bind(&credential.user_id)
                     .execute(&mut **tx)
                     .await?;
-                Self::insert_credential(tx, credential).await
+                let mut credential = credential.clone();
+                if let Some((priority, label)) = old {
+                    credential.priority = priority;
+                    credential.user_label = credential.user_label.or(label);
+                }
+                Self::insert_credential(tx, &credential).await
             }
 
             async fn insert_bundle(tx: &mut Tx<'_>, bundle: &RealmBundle, replace: bool) -> Result<(), StoreError> {
@@ -499,11 +528,11 @@ macro_rules! impl_common_store {
                 .bind(realm_id)
                 .fetch_all(&mut *tx)
                 .await?;
-                let credentials: Vec<CredentialRow> = sqlx::query_as(
-                    "SELECT c.id, c.user_id, c.type, c.secret_data, c.credential_data, c.created_at \
+                let credentials: Vec<CredentialRow> = sqlx::query_as(&format!(
+                    "SELECT {CREDENTIAL_COLUMNS} \
                      FROM credentials c JOIN users u ON u.id = c.user_id WHERE u.realm_id = $1 \
-                     ORDER BY c.created_at, c.id",
-                )
+                     ORDER BY c.priority, c.created_at, c.id"
+                ))
                 .bind(realm_id)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -728,10 +757,10 @@ macro_rules! impl_common_store {
             }
 
             async fn credentials_of_user(&self, user_id: &str) -> Result<Vec<Credential>, StoreError> {
-                let rows: Vec<CredentialRow> = sqlx::query_as(
-                    "SELECT id, user_id, type, secret_data, credential_data, created_at FROM credentials \
-                     WHERE user_id = $1 ORDER BY created_at DESC, id",
-                )
+                let rows: Vec<CredentialRow> = sqlx::query_as(&format!(
+                    "SELECT {CREDENTIAL_COLUMNS} FROM credentials c \
+                     WHERE c.user_id = $1 ORDER BY c.priority, c.created_at DESC, c.id"
+                ))
                 .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?;

@@ -99,7 +99,7 @@ macro_rules! impl_admin_store {
                 AdminEventFilter, AdminEventRecord, AdminStore, ClientSessionCount, NewServiceAccount, SessionListing,
                 UserFilter,
             };
-            use crate::store::common::{map_unique, settings_json, to_json, ClientRow, UserRow, CLIENT_COLUMNS, USER_COLUMNS};
+            use crate::store::common::{map_unique, settings_json, to_json, ClientRow, UserRow, CLIENT_COLUMNS};
             use crate::store::common_sessions::SESSION_COLUMNS;
             use crate::store::common_admin::{
                 limit, AdminEventRow, Dialect, ListingRow, CLIENT_SESSIONS_FILTER, USER_FILTER,
@@ -195,6 +195,7 @@ macro_rules! impl_admin_store {
                 }
 
                 async fn update_user(&self, user: &User) -> Result<bool, StoreError> {
+                    let mut tx = self.begin_write().await?;
                     let done = sqlx::query(
                         "UPDATE users SET username = $1, email = $2, first_name = $3, last_name = $4, enabled = $5, \
                          email_verified = $6, required_actions = $7 WHERE id = $8 AND realm_id = $9",
@@ -208,10 +209,15 @@ macro_rules! impl_admin_store {
                     .bind(crate::store::common::to_json(&user.required_actions))
                     .bind(&user.id)
                     .bind(&user.realm_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(map_unique)?;
-                    Ok(done.rows_affected() > 0)
+                    if done.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    Self::write_attributes(&mut tx, user, true).await?;
+                    tx.commit().await?;
+                    Ok(true)
                 }
 
                 async fn delete_user(&self, realm_id: &str, user_id: &str) -> Result<bool, StoreError> {

@@ -590,7 +590,7 @@ macro_rules! impl_session_store {
                 alive: LivenessCheck<'_>,
             ) -> Result<RotateOutcome, StoreError> {
                 static READ: std::sync::LazyLock<String> =
-                    std::sync::LazyLock::new(|| rotation::read_sql(SESSION_COLUMNS, $lock, $role_ids));
+                    std::sync::LazyLock::new(|| rotation::read_sql(SESSION_COLUMNS, $lock, $role_ids, <$db as crate::store::users::UserSql>::ATTRIBUTES_OF_U));
                 let mut tx = self.begin_write().await?;
                 // The fast path: one read that also takes the session lock (lock order
                 // everywhere: user session first), one conditional write, commit.

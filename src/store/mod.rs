@@ -11,6 +11,7 @@ mod rotation;
 pub mod sessions;
 pub mod postgres;
 pub mod sqlite;
+pub mod users;
 
 use async_trait::async_trait;
 
@@ -22,6 +23,7 @@ pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use admin::AdminStore;
 pub use sqlite::SqliteStore;
+pub use users::UserAdminStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -191,7 +193,8 @@ pub trait UserStore {
     /// The user's newest password credential.
     async fn password_credential(&self, user_id: &str) -> Result<Option<Credential>, StoreError>;
 
-    /// Every credential of the user (passwords, OTP and any other type), newest first: in one
+    /// Every credential of the user (passwords, OTP and any other type) in Keycloak's order
+    /// (priority, then newest first): in one
     /// round trip what a login checks.
     async fn credentials_of_user(&self, user_id: &str) -> Result<Vec<Credential>, StoreError>;
 
@@ -255,12 +258,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + StoreOps + Send + Sync
 {
 }
 

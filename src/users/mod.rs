@@ -51,6 +51,8 @@ pub async fn set_password(
         secret_data: hash,
         credential_data: ARGON2_PHC_CREDENTIAL_DATA.into(),
         created_at: now,
+        user_label: None,
+        priority: 0,
     };
     let mut updated = user.clone();
     updated.set_temporary_password(temporary);

@@ -75,7 +75,7 @@ backend_tests! {
         assert_eq!(login_status(&app, "dormant", "dormant-pw").await, 400, "disabled account");
 
         let update = admin.put(&format!("/admin/realms/vault/users/{id}"), json!({
-            "firstName": "E.", "email": "erin@new.example", "attributes": {"ignored": ["yes"]}
+            "firstName": "E.", "email": "erin@new.example", "attributes": {"kept": ["yes"]}
         })).await;
         assert_eq!(update.status, 204, "{update:?}");
         let erin = admin.ok(&format!("/admin/realms/vault/users/{id}")).await;

@@ -15,6 +15,7 @@ mod admin_roles;
 mod admin_sessions;
 mod admin_store;
 mod admin_support;
+mod admin_user_attributes;
 mod admin_users;
 mod browser_account;
 mod browser_chromium;

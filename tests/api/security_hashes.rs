@@ -102,6 +102,8 @@ backend_tests! {
                 secret_data: hostile["secretData"].as_str().unwrap().into(),
                 credential_data: hostile["credentialData"].as_str().unwrap().into(),
                 created_at: 0,
+                user_label: None,
+                priority: 0,
             };
             app.store.replace_password(&credential).await.unwrap();
             let started = std::time::Instant::now();

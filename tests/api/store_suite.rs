@@ -54,6 +54,7 @@ pub fn user(realm_id: &str, username: &str) -> User {
         service_account_client_id: None,
         created_at: 10,
         required_actions: Vec::new(),
+        attributes: [("dept".to_string(), vec!["eng".to_string(), "ops".to_string()])].into(),
     }
 }
 
@@ -70,6 +71,8 @@ fn bundle(name: &str) -> RealmBundle {
         secret_data: "$argon2id$fake".into(),
         credential_data: "{}".into(),
         created_at: 10,
+        user_label: Some("main".into()),
+        priority: 10,
     });
     b.users.push(u);
     b

@@ -34,6 +34,8 @@ fn credential(user_id: &str, kind: &str, created_at: i64) -> Credential {
         secret_data: format!("{kind}-secret"),
         credential_data: "{}".into(),
         created_at,
+        user_label: None,
+        priority: 0,
     }
 }
 
@@ -87,21 +89,28 @@ backend_tests! {
         assert!(store.user_session(&realm_id, &offline.id).await.unwrap().is_some(), "the offline session outlives the browser's");
     }
 
-    async fn credentials_are_listed_newest_first_deleted_and_set_with_required_actions(backend: Backend) {
+    async fn credentials_are_listed_in_priority_order_deleted_and_set_with_required_actions(backend: Backend) {
         let (store, _dir) = fresh_store(backend).await;
         let (realm_id, _, _) = realm_with_user(&store).await;
         let user = crate::store_suite::user(&realm_id, "otto");
         let (password, otp) = (credential(&user.id, "password", 10), credential(&user.id, "otp", 20));
         store.create_user(&user, &[password.clone(), otp.clone()], &[]).await.unwrap();
+        // priority 0 means "after the others": 10, 20, ... in the order given
+        let with = |c: &Credential, priority: i64| Credential { priority, ..c.clone() };
+        let (password, otp) = (with(&password, 10), with(&otp, 20));
         let listed = store.credentials_of_user(&user.id).await.unwrap();
-        assert_eq!(listed, vec![otp.clone(), password.clone()]);
+        assert_eq!(listed, vec![password.clone(), otp.clone()]);
         assert_eq!(store.password_credential(&user.id).await.unwrap(), Some(password.clone()));
         assert!(!store.delete_credential("someone-else", &otp.id).await.unwrap(), "only the user's own");
         assert!(store.delete_credential(&user.id, &otp.id).await.unwrap());
         assert_eq!(store.credentials_of_user(&user.id).await.unwrap(), vec![password]);
         let new = credential(&user.id, "password", 30);
         store.set_password(&new, &["UPDATE_PASSWORD".to_string()]).await.unwrap();
-        assert_eq!(store.credentials_of_user(&user.id).await.unwrap(), vec![new.clone()], "the old password is replaced");
+        assert_eq!(
+            store.credentials_of_user(&user.id).await.unwrap(),
+            vec![with(&new, 10)],
+            "the old password is replaced, its place kept"
+        );
         let read = store.user_by_id(&realm_id, &user.id).await.unwrap().unwrap();
         assert_eq!(read.required_actions, vec!["UPDATE_PASSWORD".to_string()]);
         store.set_password(&credential(&user.id, "password", 40), &[]).await.unwrap();

@@ -68,6 +68,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         service_account_client_id: Some("client".into()),
         created_at: 0,
         required_actions: Vec::new(),
+        attributes: Default::default(),
     };
     let client = Client {
         id: "client".into(),

@@ -56,6 +56,7 @@ fn user() -> User {
         service_account_client_id: None,
         created_at: 1_700_000_000,
         required_actions: vec![],
+        attributes: Default::default(),
     }
 }
 

@@ -7,6 +7,7 @@ mod admin_auth;
 mod admin_clients;
 mod admin_dialect;
 mod admin_events;
+mod admin_groups;
 mod admin_openapi;
 mod admin_python;
 mod admin_realms;

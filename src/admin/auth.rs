@@ -239,7 +239,7 @@ pub async fn authenticate(
         .await?
         .filter(|u| u.enabled)
         .ok_or(AdminError::Unauthorized)?;
-    let role_ids = store.user_role_ids(&user.id).await?;
+    let role_ids = store.mapped_role_ids(&user.id).await?;
     let roles = effective_roles(&realm, &role_ids);
     let master = realm_name == MASTER_REALM;
     let access = if master && roles.has_realm_role(ADMIN_ROLE) {

@@ -43,6 +43,8 @@ pub enum Resource {
     RealmRoleMapping,
     ClientRoleMapping,
     UserSession,
+    Group,
+    GroupMembership,
 }
 
 impl Resource {
@@ -55,6 +57,8 @@ impl Resource {
             Self::RealmRoleMapping => "REALM_ROLE_MAPPING",
             Self::ClientRoleMapping => "CLIENT_ROLE_MAPPING",
             Self::UserSession => "USER_SESSION",
+            Self::Group => "GROUP",
+            Self::GroupMembership => "GROUP_MEMBERSHIP",
         }
     }
 }

@@ -10,6 +10,8 @@ pub mod clients;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod group_roles;
+pub mod groups;
 pub mod realms;
 pub mod representation;
 pub mod roles;

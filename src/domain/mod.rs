@@ -2,11 +2,13 @@
 //! SQL. Input from the edge becomes these types; the store persists them as they are.
 
 pub mod client;
+pub mod group;
 pub mod realm;
 pub mod scopes;
 pub mod user;
 
 pub use client::{Client, ClientSettings};
+pub use group::Group;
 pub use realm::{Realm, RealmSettings, SignatureAlgorithm};
 pub use user::{Credential, Role, User, CHECKED_CREDENTIAL_TYPES, UPDATE_PASSWORD};
 

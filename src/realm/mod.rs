@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod defaults;
 pub mod export;
+pub mod groups;
 pub mod import;
 pub mod representation;
 pub mod service;

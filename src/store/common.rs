@@ -454,6 +454,11 @@ macro_rules! impl_common_store {
                 for (user_id, role_id) in &bundle.role_mappings {
                     Self::insert_mapping(tx, user_id, role_id).await?;
                 }
+                for group in &bundle.groups.groups {
+                    let default = bundle.groups.default_groups.contains(&group.id);
+                    Self::insert_group_rows(tx, group, default).await?;
+                }
+                Self::insert_group_links(tx, &bundle.groups).await?;
                 Ok(())
             }
 
@@ -544,6 +549,7 @@ macro_rules! impl_common_store {
                 .fetch_all(&mut *tx)
                 .await?;
                 let roles = Self::roles_in(&mut tx, realm_id).await?;
+                let groups = Self::realm_groups_in(&mut tx, realm_id).await?;
                 tx.commit().await?;
                 Ok(RealmBundle {
                     realm: Some(Realm::try_from(realm)?),
@@ -553,6 +559,7 @@ macro_rules! impl_common_store {
                     users: users.into_iter().map(User::from).collect(),
                     credentials: credentials.into_iter().map(Credential::from).collect(),
                     role_mappings: mappings,
+                    groups,
                 })
             }
 
@@ -740,9 +747,10 @@ macro_rules! impl_common_store {
                 }
                 static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                     format!(
-                        "SELECT {USER_COLUMNS}, (SELECT {} FROM user_role_mappings m WHERE m.user_id = users.id) AS role_ids \
+                                "SELECT {USER_COLUMNS}, (SELECT {} FROM ({}) m) AS role_ids \
                          FROM users WHERE service_account_client_id = $1",
-                        $role_ids
+                        $role_ids,
+                        crate::store::groups::mapped_role_ids_sql("users.id")
                     )
                 });
                 let row: Option<Row> = sqlx::query_as(SQL.as_str()).bind(client_id).fetch_optional(&self.pool).await?;
@@ -790,6 +798,15 @@ macro_rules! impl_common_store {
                 for role_id in role_ids {
                     Self::insert_mapping(&mut tx, &user.id, role_id).await?;
                 }
+                // Keycloak's defaultGroups: a new user joins them.
+                sqlx::query(
+                    "INSERT INTO user_group_membership (user_id, group_id) \
+                     SELECT $1, id FROM realm_groups WHERE realm_id = $2 AND default_group = TRUE",
+                )
+                .bind(&user.id)
+                .bind(&user.realm_id)
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
                 Ok(())
             }

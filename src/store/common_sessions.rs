@@ -170,11 +170,8 @@ macro_rules! impl_session_store {
             }
 
             async fn role_ids_in(tx: &mut Tx<'_>, user_id: &str) -> Result<Vec<String>, StoreError> {
-                let rows: Vec<(String,)> =
-                    sqlx::query_as("SELECT role_id FROM user_role_mappings WHERE user_id = $1 ORDER BY role_id")
-                        .bind(user_id)
-                        .fetch_all(&mut **tx)
-                        .await?;
+                let sql = format!("SELECT x.role_id FROM ({}) x ORDER BY x.role_id", crate::store::groups::mapped_role_ids_sql("$1"));
+                let rows: Vec<(String,)> = sqlx::query_as(&sql).bind(user_id).fetch_all(&mut **tx).await?;
                 Ok(rows.into_iter().map(|(id,)| id).collect())
             }
 

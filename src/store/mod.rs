@@ -7,6 +7,7 @@ pub mod admin;
 mod common;
 mod common_admin;
 mod common_sessions;
+pub mod groups;
 mod rotation;
 pub mod sessions;
 pub mod postgres;
@@ -22,6 +23,7 @@ pub use access_tokens::{AccessTokenLookup, AccessTokenState};
 pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use admin::AdminStore;
+pub use groups::{GroupStore, RealmGroups};
 pub use sqlite::SqliteStore;
 pub use users::UserAdminStore;
 
@@ -120,6 +122,8 @@ pub struct RealmBundle {
     pub credentials: Vec<Credential>,
     /// (user id, role id)
     pub role_mappings: Vec<(String, String)>,
+    /// The group tree, its role mappings, memberships and default groups.
+    pub groups: RealmGroups,
 }
 
 #[async_trait]
@@ -258,12 +262,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + StoreOps + Send + Sync
 {
 }
 

@@ -10,6 +10,7 @@ use super::common::impl_common_store;
 use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
 use super::users::impl_user_store;
+use super::groups::impl_group_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::{RealmChange, StoreOps};
 
@@ -49,6 +50,7 @@ impl_common_store!(PostgresStore, sqlx::Postgres, ROLE_IDS_JSON);
 impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s", ROLE_IDS_JSON);
 impl_admin_store!(PostgresStore, sqlx::Postgres);
 impl_user_store!(PostgresStore, sqlx::Postgres);
+impl_group_store!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {
     /// A transaction for work that writes.

@@ -8,11 +8,13 @@ use crate::domain::User;
 
 use super::common_sessions::RotationRow;
 
-/// The fast read: the rotation row, the user and the user's role ids, in one statement.
+/// The fast read: the rotation row, the user and the user's role ids (direct and through
+/// groups, `groups::mapped_role_ids_sql`), in one statement.
 /// `{lock}` is the backend's row-lock clause; `{role_ids}` its JSON-array aggregate of
 /// `m.role_id` (role ids are free text on import, so no separator is safe); `{attributes}` its
 /// aggregate of the user's attributes (`store::users::UserSql`), so token mappers need no second read.
 pub(crate) fn read_sql(session_columns: &str, lock: &str, role_ids: &str, attributes: &str) -> String {
+    let mapped = super::groups::mapped_role_ids_sql("u.id");
     format!(
         "SELECT t.reuse_count, t.successor_hash, t.successor_sealed, f.id AS family_id, f.revoked_at, \
          f.scope, cs.id AS cs_id, cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
@@ -21,7 +23,7 @@ pub(crate) fn read_sql(session_columns: &str, lock: &str, role_ids: &str, attrib
          u.first_name AS u_first_name, u.last_name AS u_last_name, u.enabled AS u_enabled, \
          u.email_verified AS u_email_verified, u.service_account_client_id AS u_service_account_client_id, \
          u.created_at AS u_created_at, u.required_actions AS u_required_actions, {attributes} AS u_attributes, \
-         (SELECT {role_ids} FROM user_role_mappings m WHERE m.user_id = u.id) AS role_ids \
+         (SELECT {role_ids} FROM ({mapped}) m) AS role_ids \
          FROM refresh_tokens t \
          JOIN token_families f ON f.id = t.family_id \
          JOIN client_sessions cs ON cs.id = f.client_session_id \

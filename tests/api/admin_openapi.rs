@@ -61,6 +61,35 @@ const PROMISED: &[&str] = &[
     "GET /admin/realms/{realm}/events",
     "GET /admin/realms/{realm}/admin-events",
     "GET /admin/openapi.json",
+    // issue 15: groups
+    "GET /admin/realms/{realm}/groups",
+    "POST /admin/realms/{realm}/groups",
+    "GET /admin/realms/{realm}/groups/count",
+    "GET /admin/realms/{realm}/groups/{id}",
+    "PUT /admin/realms/{realm}/groups/{id}",
+    "DELETE /admin/realms/{realm}/groups/{id}",
+    "GET /admin/realms/{realm}/groups/{id}/children",
+    "POST /admin/realms/{realm}/groups/{id}/children",
+    "GET /admin/realms/{realm}/groups/{id}/members",
+    "GET /admin/realms/{realm}/groups/{id}/role-mappings",
+    "GET /admin/realms/{realm}/groups/{id}/role-mappings/realm",
+    "POST /admin/realms/{realm}/groups/{id}/role-mappings/realm",
+    "DELETE /admin/realms/{realm}/groups/{id}/role-mappings/realm",
+    "GET /admin/realms/{realm}/groups/{id}/role-mappings/realm/available",
+    "GET /admin/realms/{realm}/groups/{id}/role-mappings/realm/composite",
+    "GET /admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}",
+    "POST /admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}",
+    "DELETE /admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}",
+    "GET /admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}/available",
+    "GET /admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}/composite",
+    "GET /admin/realms/{realm}/group-by-path/{path}",
+    "GET /admin/realms/{realm}/default-groups",
+    "PUT /admin/realms/{realm}/default-groups/{group}",
+    "DELETE /admin/realms/{realm}/default-groups/{group}",
+    "GET /admin/realms/{realm}/users/{id}/groups",
+    "GET /admin/realms/{realm}/users/{id}/groups/count",
+    "PUT /admin/realms/{realm}/users/{id}/groups/{group}",
+    "DELETE /admin/realms/{realm}/users/{id}/groups/{group}",
 ];
 
 fn operations(doc: &Value) -> BTreeSet<String> {
@@ -110,12 +139,12 @@ backend_tests! {
 
         // every described operation reaches a handler: never 405, never the router's fallback
         let admin = Admin::login(&app).await;
-        let fallback = call(&app, Some(&admin.token), "GET", "/admin/realms/vault/groups", None).await;
+        let fallback = call(&app, Some(&admin.token), "GET", "/admin/realms/vault/identity-provider/instances", None).await;
         assert_eq!(fallback.body["error"], "Unable to find matching target resource method", "the fallback looks like this");
         for operation in &described {
             let (method, path) = operation.split_once(' ').unwrap();
             let concrete = path.replace("{realm}", "nope").replace("{id}", "x").replace("{client}", "x")
-                .replace("{session}", "x").replace("{role}", "x");
+                .replace("{session}", "x").replace("{role}", "x").replace("{group}", "x").replace("{path}", "x");
             let item = &doc["paths"][path][method.to_lowercase()];
             let body = match item["requestBody"]["content"]["application/json"]["schema"]["type"].as_str() {
                 Some("array") => Some(json!([])),

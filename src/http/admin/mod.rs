@@ -5,6 +5,7 @@
 mod clients;
 mod error;
 pub mod extract;
+mod groups;
 pub mod openapi;
 mod realms;
 mod roles;
@@ -57,11 +58,17 @@ macro_rules! admin_api {
         /// both; the official admin client sends `POST /admin/realms/`). A known path asked with
         /// another method answers Keycloak's JSON 405. Answers are never cached: some carry secrets.
         pub fn router() -> Router<AppState> {
-            Router::new()
-                $(
-                    .route($path, on(MethodFilter::$method, $handler))
-                    .route(concat!($path, "/"), on(MethodFilter::$method, $handler))
-                )*
+            let router = Router::new();
+            $(
+                let router = router.route($path, on(MethodFilter::$method, $handler));
+                // a catch-all (`{*path}`) already matches a trailing slash, and takes no twin
+                let router = if $path.contains("{*") {
+                    router
+                } else {
+                    router.route(concat!($path, "/"), on(MethodFilter::$method, $handler))
+                };
+            )*
+            router
                 .method_not_allowed_fallback(error::method_not_allowed)
                 .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         }
@@ -210,4 +217,78 @@ admin_api! {
     GET "/admin/realms/{realm}/admin-events" => sessions::admin_events, "events", "Every write through this API",
         body: None, ok: 200, returns: Some("AdminEventRepresentation[]"),
         query: ["operationTypes", "resourceTypes", "resourcePath", "authUser", "dateFrom", "dateTo", "first", "max"];
+
+    // Groups (issue 15): the tree, members, role mappings, default groups, a user's groups.
+    GET "/admin/realms/{realm}/groups" => groups::list, "groups",
+        "Top-level groups with subGroupCount and empty subGroups; a search or q returns matches inside their ancestors",
+        body: None, ok: 200, returns: Some("GroupRepresentation[]"),
+        query: ["search", "q", "exact", "first", "max", "briefRepresentation", "populateHierarchy", "subGroupsCount"];
+    POST "/admin/realms/{realm}/groups" => groups::create, "groups",
+        "Create a top-level group (201), or move the group with the body's id to the top level (204); 409 if the name is taken",
+        body: Some("GroupRepresentation"), ok: 201, returns: None, query: [];
+    GET "/admin/realms/{realm}/groups/count" => groups::count, "groups", "Count all, top-level or matching groups",
+        body: None, ok: 200, returns: Some("Count"), query: ["search", "top"];
+    GET "/admin/realms/{realm}/groups/{id}" => groups::get, "groups", "A group with attributes, role mappings and subGroupCount",
+        body: None, ok: 200, returns: Some("GroupRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/groups/{id}" => groups::update, "groups", "Rename a group, set its description and attributes",
+        body: Some("GroupRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/groups/{id}" => groups::delete, "groups", "Delete a group with its subgroups and memberships",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/groups/{id}/children" => groups::children, "groups", "A page (default 10) of direct subgroups",
+        body: None, ok: 200, returns: Some("GroupRepresentation[]"),
+        query: ["search", "exact", "first", "max", "briefRepresentation"];
+    POST "/admin/realms/{realm}/groups/{id}/children" => groups::add_child, "groups",
+        "Create a subgroup (201 with its representation), or move the group with the body's id here (204)",
+        body: Some("GroupRepresentation"), ok: 201, returns: Some("GroupRepresentation"), query: [];
+    GET "/admin/realms/{realm}/groups/{id}/members" => groups::members, "groups", "Direct members (default 100)",
+        body: None, ok: 200, returns: Some("UserRepresentation[]"), query: ["first", "max", "briefRepresentation"];
+    GET "/admin/realms/{realm}/groups/{id}/role-mappings" => groups::role_mappings, "groups",
+        "Roles mapped to the group, realm and client",
+        body: None, ok: 200, returns: Some("MappingsRepresentation"), query: [];
+    GET "/admin/realms/{realm}/groups/{id}/role-mappings/realm" => groups::realm_roles, "groups",
+        "Realm roles mapped to the group",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/groups/{id}/role-mappings/realm" => groups::add_realm_roles, "groups",
+        "Map realm roles to the group; its members (and its subgroups' members) hold them",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/groups/{id}/role-mappings/realm" => groups::remove_realm_roles, "groups",
+        "Remove realm role mappings from the group",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/groups/{id}/role-mappings/realm/available" => groups::available_realm_roles, "groups",
+        "Realm roles not mapped to the group",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/groups/{id}/role-mappings/realm/composite" => groups::composite_realm_roles, "groups",
+        "Effective realm roles: the group's and its ancestors', composites expanded",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["briefRepresentation"];
+    GET "/admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}" => groups::client_roles, "groups",
+        "Roles of a client (internal id) mapped to the group",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}" => groups::add_client_roles, "groups",
+        "Map roles of a client to the group",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}" => groups::remove_client_roles, "groups",
+        "Remove client role mappings from the group",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}/available" => groups::available_client_roles, "groups",
+        "Roles of the client not mapped to the group",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/groups/{id}/role-mappings/clients/{client}/composite" => groups::composite_client_roles, "groups",
+        "Effective roles of the client: the group's and its ancestors', composites expanded",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["briefRepresentation"];
+    GET "/admin/realms/{realm}/group-by-path/{*path}" => groups::by_path, "groups", "A group by its path (/a/b)",
+        body: None, ok: 200, returns: Some("GroupRepresentation"), query: [];
+    GET "/admin/realms/{realm}/default-groups" => groups::default_groups, "groups", "The groups new users join",
+        body: None, ok: 200, returns: Some("GroupRepresentation[]"), query: [];
+    PUT "/admin/realms/{realm}/default-groups/{group}" => groups::add_default, "groups", "Make a group a default group",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/default-groups/{group}" => groups::remove_default, "groups", "Stop a group being a default group",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/users/{id}/groups" => groups::of_user, "groups", "Groups the user is a direct member of",
+        body: None, ok: 200, returns: Some("GroupRepresentation[]"), query: ["search", "first", "max", "briefRepresentation"];
+    GET "/admin/realms/{realm}/users/{id}/groups/count" => groups::count_of_user, "groups", "How many groups the user is in",
+        body: None, ok: 200, returns: Some("Count"), query: ["search"];
+    PUT "/admin/realms/{realm}/users/{id}/groups/{group}" => groups::join, "groups", "Add the user to a group",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/users/{id}/groups/{group}" => groups::leave, "groups", "Remove the user from a group",
+        body: None, ok: 204, returns: None, query: [];
 }

@@ -190,6 +190,8 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         ("ClientSessionStat", schema_of(&sample(&stat))),
         ("GlobalRequestResult", schema_of(&sample(&result))),
         ("ErrorRepresentation", schema_of(&error)),
+        ("GroupRepresentation", schema_of(&sample(&crate::admin::groups::sample_representation()))),
+        ("Count", schema_of(&json!({ "count": 1 }))),
     ])
 }
 
@@ -205,6 +207,7 @@ fn schema_ref(name: &str) -> Value {
 fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| name.trim_start_matches('*'))
         .map(|name| {
             let description = match name {
                 "realm" => "The realm's name",
@@ -274,7 +277,8 @@ fn status_text(status: u16) -> &'static str {
 pub fn build() -> Value {
     let mut paths = Map::new();
     for endpoint in ENDPOINTS {
-        let item = paths.entry(endpoint.path.to_string()).or_insert_with(|| json!({}));
+        // a catch-all segment (`{*path}`, may hold slashes) is an ordinary parameter to OpenAPI
+        let item = paths.entry(endpoint.path.replace("{*", "{")).or_insert_with(|| json!({}));
         item[endpoint.method.to_ascii_lowercase()] = operation(endpoint);
     }
     json!({
@@ -322,7 +326,7 @@ mod tests {
         let doc = build();
         for endpoint in ENDPOINTS {
             assert!(
-                doc["paths"][endpoint.path][endpoint.method.to_ascii_lowercase()].is_object(),
+                doc["paths"][endpoint.path.replace("{*", "{")][endpoint.method.to_ascii_lowercase()].is_object(),
                 "{}",
                 endpoint.path
             );

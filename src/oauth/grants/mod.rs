@@ -75,7 +75,7 @@ impl GrantContext<'_> {
     }
 
     pub async fn roles_of(&self, user: &User) -> Result<EffectiveRoles, OAuthError> {
-        let ids = self.store.user_role_ids(&user.id).await?;
+        let ids = self.store.mapped_role_ids(&user.id).await?;
         Ok(effective_roles(self.realm, &ids))
     }
 }

@@ -6,12 +6,15 @@
 pub mod auth;
 pub mod cli;
 pub mod client_defaults;
+pub mod client_info;
 pub mod clients;
 pub mod context;
 pub mod error;
 pub mod events;
 pub mod realms;
 pub mod representation;
+pub mod role_composites;
+pub mod role_mappings;
 pub mod roles;
 pub mod sessions;
 pub mod users;

@@ -189,6 +189,12 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         ("ClientSessionStat", schema_of(&sample(&stat))),
         ("GlobalRequestResult", schema_of(&sample(&result))),
         ("ErrorRepresentation", schema_of(&error)),
+        ("ClientSessionCount", schema_of(&json!({ "count": 0 }))),
+        (
+            "KeycloakOidcJson",
+            schema_of(&json!({ "realm": "...", "auth-server-url": "...", "ssl-required": "external", "resource": "...",
+                "public-client": true, "credentials": { "secret": "..." }, "confidential-port": 0 })),
+        ),
     ])
 }
 
@@ -211,6 +217,7 @@ fn path_parameters(path: &str) -> Vec<Value> {
                 "client" => "A client: its internal id (offline-sessions) or its clientId (consents)",
                 "session" => "A user session id",
                 "role" => "The role's name",
+                "provider" => "An installation provider: keycloak-oidc-keycloak-json",
                 _ => "",
             };
             json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cli;
 pub mod client_defaults;
+pub mod client_info;
 pub mod clients;
 pub mod context;
 pub mod error;
@@ -14,6 +15,8 @@ pub mod group_roles;
 pub mod groups;
 pub mod realms;
 pub mod representation;
+pub mod role_composites;
+pub mod role_mappings;
 pub mod roles;
 pub mod sessions;
 pub mod users;

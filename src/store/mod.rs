@@ -8,6 +8,7 @@ mod common;
 mod common_admin;
 mod common_sessions;
 pub mod groups;
+pub mod roles;
 mod rotation;
 pub mod sessions;
 pub mod postgres;
@@ -24,6 +25,7 @@ pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use admin::AdminStore;
 pub use groups::{GroupStore, RealmGroups};
+pub use roles::RoleStore;
 pub use sqlite::SqliteStore;
 pub use users::UserAdminStore;
 
@@ -262,12 +264,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + StoreOps + Send + Sync
 {
 }
 

@@ -11,6 +11,7 @@ use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
 use super::users::impl_user_store;
 use super::groups::impl_group_store;
+use super::roles::impl_role_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::{RealmChange, StoreOps};
 
@@ -51,6 +52,7 @@ impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s", ROLE_IDS_J
 impl_admin_store!(PostgresStore, sqlx::Postgres);
 impl_user_store!(PostgresStore, sqlx::Postgres);
 impl_group_store!(PostgresStore, sqlx::Postgres);
+impl_role_store!(PostgresStore);
 
 impl PostgresStore {
     /// A transaction for work that writes.

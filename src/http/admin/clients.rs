@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::extract::{created, no_content, Admin, Body, Params};
-use crate::admin::{clients, AdminError};
+use crate::admin::{client_info, clients, AdminError};
 use crate::app::AppState;
 use crate::realm::representation::ClientRepresentation;
 
@@ -101,18 +101,27 @@ pub async fn service_account_user(
     Ok(Json(clients::service_account_user(&admin.ctx(&state), &realm, &id).await?).into_response())
 }
 
-pub async fn roles(
+pub async fn session_count(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
 ) -> Result<Response, AdminError> {
-    Ok(Json(crate::admin::roles::client_roles(&admin.ctx(&state), &realm, &id).await?).into_response())
+    Ok(Json(client_info::session_count(&admin.ctx(&state), &realm, &id, false).await?).into_response())
 }
 
-pub async fn role(
+pub async fn offline_session_count(
     State(state): State<AppState>,
     admin: Admin,
-    Path((realm, id, role)): Path<(String, String, String)>,
+    Path((realm, id)): Path<(String, String)>,
 ) -> Result<Response, AdminError> {
-    Ok(Json(crate::admin::roles::client_role(&admin.ctx(&state), &realm, &id, &role).await?).into_response())
+    Ok(Json(client_info::session_count(&admin.ctx(&state), &realm, &id, true).await?).into_response())
+}
+
+pub async fn installation(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, provider)): Path<(String, String, String)>,
+) -> Result<Response, AdminError> {
+    let text = client_info::installation(&admin.ctx(&state), &realm, &id, &provider, &admin.base).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }

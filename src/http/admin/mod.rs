@@ -8,6 +8,7 @@ pub mod extract;
 mod groups;
 pub mod openapi;
 mod realms;
+mod role_mappings;
 mod roles;
 mod sessions;
 mod users;
@@ -194,13 +195,100 @@ admin_api! {
         "The client's service-account user",
         body: None, ok: 200, returns: Some("UserRepresentation"), query: [];
 
-    GET "/admin/realms/{realm}/clients/{id}/roles" => clients::roles, "clients", "The client's roles",
-        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
-    GET "/admin/realms/{realm}/clients/{id}/roles/{role}" => clients::role, "clients", "A role of the client by name",
+    // Clients and roles (issue 14 items 5, 7): client roles, composites, roles-by-id, users in a
+    // role, derived role mappings, client session counts and installation.
+    GET "/admin/realms/{realm}/clients/{id}/roles" => roles::client_list, "clients",
+        "The client's roles (brief unless briefRepresentation=false)",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["search", "first", "max", "briefRepresentation"];
+    POST "/admin/realms/{realm}/clients/{id}/roles" => roles::client_create, "clients",
+        "Create a role of the client; 409 if the name is taken",
+        body: Some("RoleRepresentation"), ok: 201, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/roles/{role}" => roles::client_get, "clients", "A role of the client by name",
         body: None, ok: 200, returns: Some("RoleRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/clients/{id}/roles/{role}" => roles::client_update, "clients",
+        "Rename a client role or change its description and attributes",
+        body: Some("RoleRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/clients/{id}/roles/{role}" => roles::client_delete, "clients", "Delete a client role",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/roles/{role}/composites" => roles::client_composites_get, "roles",
+        "The roles a client role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/clients/{id}/roles/{role}/composites" => roles::client_composites_add, "roles",
+        "Make a client role include these roles (by id)",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/clients/{id}/roles/{role}/composites" => roles::client_composites_remove, "roles",
+        "Stop a client role including these roles",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/roles/{role}/composites/realm" => roles::client_composites_realm, "roles",
+        "The realm roles a client role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/roles/{role}/composites/clients/{client}" => roles::client_composites_client, "roles",
+        "The roles of a client (internal id) a client role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/roles/{role}/users" => roles::client_users, "roles",
+        "Users mapped directly to a client role",
+        body: None, ok: 200, returns: Some("UserRepresentation[]"), query: ["first", "max"];
+    GET "/admin/realms/{realm}/roles/{role}/composites" => roles::composites_get, "roles", "The roles a realm role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/roles/{role}/composites" => roles::composites_add, "roles",
+        "Make a realm role include these roles (by id)",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/roles/{role}/composites" => roles::composites_remove, "roles",
+        "Stop a realm role including these roles",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/roles/{role}/composites/realm" => roles::composites_realm, "roles",
+        "The realm roles a realm role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/roles/{role}/composites/clients/{client}" => roles::composites_client, "roles",
+        "The roles of a client (internal id) a realm role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/roles/{role}/users" => roles::users, "roles", "Users mapped directly to a realm role",
+        body: None, ok: 200, returns: Some("UserRepresentation[]"), query: ["first", "max"];
+    GET "/admin/realms/{realm}/roles-by-id/{id}" => roles::by_id_get, "roles", "A role (realm or client) by id",
+        body: None, ok: 200, returns: Some("RoleRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/roles-by-id/{id}" => roles::by_id_update, "roles", "Update a role by id",
+        body: Some("RoleRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/roles-by-id/{id}" => roles::by_id_delete, "roles", "Delete a role by id",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/roles-by-id/{id}/composites" => roles::by_id_composites_get, "roles",
+        "The roles a role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/roles-by-id/{id}/composites" => roles::by_id_composites_add, "roles",
+        "Make a role include these roles (by id)",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/roles-by-id/{id}/composites" => roles::by_id_composites_remove, "roles",
+        "Stop a role including these roles",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/roles-by-id/{id}/composites/realm" => roles::by_id_composites_realm, "roles",
+        "The realm roles a role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/roles-by-id/{id}/composites/clients/{client}" => roles::by_id_composites_client, "roles",
+        "The roles of a client (internal id) a role includes",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/users/{id}/role-mappings/realm/available" => role_mappings::realm_available, "roles",
+        "Realm roles the user does not hold (directly or through a composite)",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/users/{id}/role-mappings/realm/composite" => role_mappings::realm_composite, "roles",
+        "Every realm role the user holds, composites expanded",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["briefRepresentation"];
+    GET "/admin/realms/{realm}/users/{id}/role-mappings/clients/{client}/available" => role_mappings::client_available, "roles",
+        "Roles of the client the user does not hold",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/users/{id}/role-mappings/clients/{client}/composite" => role_mappings::client_composite, "roles",
+        "Every role of the client the user holds, composites expanded",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["briefRepresentation"];
+    GET "/admin/realms/{realm}/clients/{id}/session-count" => clients::session_count, "clients",
+        "How many online sessions hold a client session of the client",
+        body: None, ok: 200, returns: Some("ClientSessionCount"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/offline-session-count" => clients::offline_session_count, "clients",
+        "How many offline sessions hold a client session of the client",
+        body: None, ok: 200, returns: Some("ClientSessionCount"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/installation/providers/{provider}" => clients::installation, "clients",
+        "The client's adapter configuration (provider keycloak-oidc-keycloak-json: keycloak.json)",
+        body: None, ok: 200, returns: Some("KeycloakOidcJson"), query: [];
 
-    GET "/admin/realms/{realm}/roles" => roles::list, "roles", "Realm roles",
-        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["search", "first", "max"];
+    GET "/admin/realms/{realm}/roles" => roles::list, "roles", "Realm roles (brief unless briefRepresentation=false)",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["search", "first", "max", "briefRepresentation"];
     POST "/admin/realms/{realm}/roles" => roles::create, "roles", "Create a realm role; 409 if the name is taken",
         body: Some("RoleRepresentation"), ok: 201, returns: None, query: [];
     GET "/admin/realms/{realm}/roles/{role}" => roles::get, "roles", "A realm role by name",

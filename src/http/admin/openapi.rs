@@ -192,6 +192,12 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         ("ErrorRepresentation", schema_of(&error)),
         ("GroupRepresentation", schema_of(&sample(&crate::admin::groups::sample_representation()))),
         ("Count", schema_of(&json!({ "count": 1 }))),
+        ("ClientSessionCount", schema_of(&json!({ "count": 0 }))),
+        (
+            "KeycloakOidcJson",
+            schema_of(&json!({ "realm": "...", "auth-server-url": "...", "ssl-required": "external", "resource": "...",
+                "public-client": true, "credentials": { "secret": "..." }, "confidential-port": 0 })),
+        ),
     ])
 }
 
@@ -215,6 +221,7 @@ fn path_parameters(path: &str) -> Vec<Value> {
                 "client" => "A client: its internal id (offline-sessions) or its clientId (consents)",
                 "session" => "A user session id",
                 "role" => "The role's name",
+                "provider" => "An installation provider: keycloak-oidc-keycloak-json",
                 _ => "",
             };
             json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })

@@ -13,6 +13,7 @@ pub mod realms;
 pub mod representation;
 pub mod roles;
 pub mod sessions;
+pub mod user_search;
 pub mod users;
 
 pub use auth::{Caller, Permission};

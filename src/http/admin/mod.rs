@@ -87,13 +87,14 @@ admin_api! {
 
     GET "/admin/realms/{realm}/users" => users::list, "users", "Search users",
         body: None, ok: 200, returns: Some("UserRepresentation[]"),
-        query: ["search", "username", "email", "firstName", "lastName", "enabled", "exact", "first", "max"];
+        query: ["search", "username", "email", "firstName", "lastName", "enabled", "emailVerified", "exact", "q",
+                "idpAlias", "idpUserId", "briefRepresentation", "first", "max"];
     POST "/admin/realms/{realm}/users" => users::create, "users",
         "Create a user (a password credential is hashed with argon2id); 409 if the username or email is taken",
         body: Some("UserRepresentation"), ok: 201, returns: None, query: [];
     GET "/admin/realms/{realm}/users/count" => users::count, "users", "Count users matching a search",
         body: None, ok: 200, returns: Some("integer"),
-        query: ["search", "username", "email", "firstName", "lastName", "enabled", "exact"];
+        query: ["search", "username", "email", "firstName", "lastName", "enabled", "emailVerified", "q"];
     GET "/admin/realms/{realm}/users/{id}" => users::get, "users", "A user",
         body: None, ok: 200, returns: Some("UserRepresentation"), query: [];
     PUT "/admin/realms/{realm}/users/{id}" => users::update, "users",

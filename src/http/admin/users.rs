@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::extract::{created, no_content, Admin, Body, Params};
-use crate::admin::users::UserSearch;
+use crate::admin::user_search::UserSearch;
 use crate::admin::{roles, users, AdminError};
 use crate::app::AppState;
 use crate::realm::representation::{CredentialRepresentation, RoleRepresentation, UserRepresentation};
@@ -19,7 +19,11 @@ fn search(params: &Params) -> Result<UserSearch, AdminError> {
         first_name: params.get("firstName"),
         last_name: params.get("lastName"),
         enabled: params.bool("enabled")?,
-        exact: params.bool("exact")?.unwrap_or(false),
+        email_verified: params.bool("emailVerified")?,
+        exact: params.bool("exact")?,
+        q: params.get("q"),
+        idp_alias: params.get("idpAlias"),
+        idp_user_id: params.get("idpUserId"),
     })
 }
 
@@ -29,7 +33,8 @@ pub async fn list(
     Path(realm): Path<String>,
     params: Params,
 ) -> Result<Response, AdminError> {
-    let found = users::search(&admin.ctx(&state), &realm, &search(&params)?, params.page()?).await?;
+    let brief = params.bool("briefRepresentation")?.unwrap_or(false);
+    let found = users::search(&admin.ctx(&state), &realm, &search(&params)?, params.page()?, brief).await?;
     Ok(Json(found).into_response())
 }
 

@@ -199,6 +199,8 @@ pub async fn create(
         required_actions: rep.required_actions.clone().unwrap_or_default(),
         attributes,
     };
+    let profile = super::user_profile::config_of(ctx, &realm).await?;
+    super::user_profile::enforce(&profile, None, &user)?;
     check_email(&user.email)?;
     if ctx.store.user_by_username(&realm.id, &user.username).await?.is_some() {
         return Err(AdminError::conflict(USERNAME_TAKEN));
@@ -243,6 +245,7 @@ pub async fn update(
     mut rep: UserRepresentation,
 ) -> Result<(), AdminError> {
     let (realm, mut user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
+    let before = user.clone();
     let was_enabled = user.enabled;
     if let Some(attributes) = take_attributes(&mut rep)? {
         user.attributes = attributes;
@@ -271,6 +274,8 @@ pub async fn update(
     if let Some(actions) = &rep.required_actions {
         user.required_actions = actions.clone();
     }
+    let profile = super::user_profile::config_of(ctx, &realm).await?;
+    super::user_profile::enforce(&profile, Some(&before), &user)?;
     check_email(&user.email)?;
     check_email_free(ctx, &user).await?;
     let password = password_of(rep.credentials.as_deref().unwrap_or_default())?;
@@ -339,26 +344,22 @@ pub async fn reset_password(
     Ok(())
 }
 
-/// `GET .../users/{id}/credentials`: the user's credentials as Keycloak lists them (id, type,
-/// created date, credentialData), never their secretData.
-pub async fn credentials(
-    ctx: &AdminContext<'_>,
-    realm: &str,
-    id: &str,
-) -> Result<Vec<CredentialRepresentation>, AdminError> {
-    let (_, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
-    let credentials = ctx.store.credentials_of_user(&user.id).await?;
-    Ok(credentials
-        .into_iter()
-        .map(|c| CredentialRepresentation {
-            id: Some(c.id),
-            kind: Some(c.kind),
-            created_date: Some(millis(c.created_at)),
-            // ours is a marker, not Keycloak's shape: nothing a Keycloak client could read
-            credential_data: (c.credential_data != ARGON2_PHC_CREDENTIAL_DATA).then_some(c.credential_data),
-            ..CredentialRepresentation::default()
-        })
-        .collect())
+/// `PUT .../execute-actions-email` and `.../send-verify-email`: Keycloak's checks (the user
+/// has an email and is enabled), then Keycloak's answer to an email that could not be sent,
+/// since Portcullis sends no email yet (issue 17). Never a 204 for an email not sent.
+pub async fn send_email(ctx: &AdminContext<'_>, realm: &str, id: &str, verify: bool) -> Result<(), AdminError> {
+    let (_, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
+    if user.email.is_none() {
+        return Err(AdminError::bad_request("User email missing"));
+    }
+    if !user.enabled {
+        return Err(AdminError::bad_request("User is disabled"));
+    }
+    let what = if verify { "verify email" } else { "execute actions email" };
+    Err(AdminError::Keycloak {
+        status: 500,
+        body: serde_json::json!({ "errorMessage": format!("Failed to send {what}: Portcullis does not send email yet") }),
+    })
 }
 
 /// `DELETE .../users/{id}/credentials/{credentialId}`: removes one credential, e.g. an

@@ -13,12 +13,9 @@ fn usernames(users: &Value) -> Vec<&str> {
 
 async fn seed(admin: &Admin<'_>) {
     let path = "/admin/realms/vault/users/profile";
-    let reply = admin.get(path).await;
-    if reply.status == 200 {
-        let mut profile = reply.body;
-        profile["unmanagedAttributePolicy"] = json!("ENABLED");
-        assert_eq!(admin.put(path, profile).await.status, 200);
-    }
+    let mut profile = admin.ok(path).await;
+    profile["unmanagedAttributePolicy"] = json!("ENABLED");
+    assert_eq!(admin.put(path, profile).await.status, 200);
     for (username, first, last, verified, attributes) in [
         ("ada", "Ada", "Lovelace", true, json!({"dept": ["eng", "math"], "city": "London"})),
         ("alan", "Alan", "Turing", false, json!({"dept": "eng", "city": "Wilmslow"})),

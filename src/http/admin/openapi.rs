@@ -189,14 +189,25 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         ("ClientSessionStat", schema_of(&sample(&stat))),
         ("GlobalRequestResult", schema_of(&sample(&result))),
         ("ErrorRepresentation", schema_of(&error)),
+        (
+            "UPConfig",
+            schema_of(&serde_json::to_value(crate::admin::user_profile::default_config()).unwrap_or_default()),
+        ),
+        (
+            "UserProfileMetadata",
+            schema_of(&json!({"attributes": [{"name": "username", "displayName": "${username}", "required": true,
+                "readOnly": false, "validators": {}, "multivalued": false}], "groups": [{"name": "user-metadata"}]})),
+        ),
+        ("BruteForceStatus", schema_of(&json!({"numFailures": 0, "disabled": false, "lastIPFailure": "n/a", "lastFailure": 0}))),
     ])
 }
 
-/// `X` as a reference, `X[]` as an array of references, `integer` as itself.
+/// `X` as a reference, `X[]` as an array of references, `integer` and `string` as themselves.
 fn schema_ref(name: &str) -> Value {
     match name.strip_suffix("[]") {
         Some(item) => json!({ "type": "array", "items": schema_ref(item) }),
         None if name == "integer" => json!({ "type": "integer", "format": "int64" }),
+        None if name == "string" => json!({ "type": "string" }),
         None => json!({ "$ref": format!("#/components/schemas/{name}") }),
     }
 }
@@ -305,7 +316,7 @@ mod tests {
             for name in endpoint.body.into_iter().chain(endpoint.returns) {
                 let name = name.trim_end_matches("[]");
                 assert!(
-                    name == "integer" || schemas.contains_key(name),
+                    name == "integer" || name == "string" || schemas.contains_key(name),
                     "{name} of {} {}",
                     endpoint.method,
                     endpoint.path

@@ -15,6 +15,7 @@ mod admin_sessions;
 mod admin_store;
 mod admin_support;
 mod admin_user_attributes;
+mod admin_user_credentials;
 mod admin_user_profile;
 mod admin_user_search;
 mod admin_users;

@@ -52,6 +52,7 @@ mod security_migration;
 mod security_tokens;
 mod store_suite;
 mod store_suite_security;
+mod store_suite_users;
 mod token_endpoints;
 mod token_grants;
 mod token_races;

@@ -36,6 +36,11 @@ backend_tests! {
         assert_eq!((username["name"].as_str(), username["required"].as_bool(), username["readOnly"].as_bool()),
             (Some("username"), Some(true), Some(false)));
         assert_eq!(metadata["attributes"][1]["required"], false, "email is required for users, not admins");
+        let carol = admin.user_id("vault", "carol").await;
+        let with = admin.ok(&format!("/admin/realms/vault/users/{carol}?userProfileMetadata=true")).await;
+        assert_eq!(with["username"], "carol");
+        assert_eq!(with["userProfileMetadata"], metadata);
+        assert!(admin.ok(&format!("/admin/realms/vault/users/{carol}")).await.get("userProfileMetadata").is_none());
 
         for (bad, why) in [
             (json!({"attributes": [{"name": "username"}, {"name": "email"}, {"name": "email"}]}), "duplicate"),

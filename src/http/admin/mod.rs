@@ -104,8 +104,9 @@ admin_api! {
     GET "/admin/realms/{realm}/users/profile/metadata" => users::profile_metadata, "users",
         "The user profile as an admin sees it (required, readOnly, validators per attribute)",
         body: None, ok: 200, returns: Some("UserProfileMetadata"), query: [];
-    GET "/admin/realms/{realm}/users/{id}" => users::get, "users", "A user",
-        body: None, ok: 200, returns: Some("UserRepresentation"), query: [];
+    GET "/admin/realms/{realm}/users/{id}" => users::get, "users",
+        "A user (with userProfileMetadata=true, the profile metadata too)",
+        body: None, ok: 200, returns: Some("UserRepresentation"), query: ["userProfileMetadata"];
     PUT "/admin/realms/{realm}/users/{id}" => users::update, "users",
         "Update a user; disabling ends their sessions",
         body: Some("UserRepresentation"), ok: 204, returns: None, query: [];

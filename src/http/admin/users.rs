@@ -144,8 +144,17 @@ pub async fn get(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
+    params: Params,
 ) -> Result<Response, AdminError> {
-    Ok(Json(users::get(&admin.ctx(&state), &realm, &id).await?).into_response())
+    let ctx = admin.ctx(&state);
+    let user = users::get(&ctx, &realm, &id).await?;
+    if params.bool("userProfileMetadata")? != Some(true) {
+        return Ok(Json(user).into_response());
+    }
+    // Keycloak's `?userProfileMetadata=true`: the profile as the admin console renders the form
+    let mut value = serde_json::to_value(user).map_err(|e| AdminError::Internal(e.to_string()))?;
+    value["userProfileMetadata"] = user_profile::metadata(&ctx, &realm).await?;
+    Ok(Json(value).into_response())
 }
 
 pub async fn update(

@@ -173,6 +173,16 @@ fn schemas() -> BTreeMap<&'static str, Value> {
     let result = GlobalRequestResult { message: Some("...".into()), ..GlobalRequestResult::default() };
     let error = json!({ "errorMessage": "..." });
     BTreeMap::from([
+        (
+            "UPConfig",
+            schema_of(&serde_json::to_value(crate::admin::user_profile::default_config()).unwrap_or_default()),
+        ),
+        (
+            "UserProfileMetadata",
+            schema_of(&json!({"attributes": [{"name": "username", "displayName": "${username}", "required": true,
+                "readOnly": false, "validators": {}, "multivalued": false}], "groups": [{"name": "user-metadata"}]})),
+        ),
+        ("BruteForceStatus", schema_of(&json!({"numFailures": 0, "disabled": false, "lastIPFailure": "n/a", "lastFailure": 0}))),
         ("RealmRepresentation", schema_of(&sample(&realm_representation(&realm)))),
         ("UserRepresentation", schema_of(&user_in)),
         (
@@ -189,16 +199,6 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         ("ClientSessionStat", schema_of(&sample(&stat))),
         ("GlobalRequestResult", schema_of(&sample(&result))),
         ("ErrorRepresentation", schema_of(&error)),
-        (
-            "UPConfig",
-            schema_of(&serde_json::to_value(crate::admin::user_profile::default_config()).unwrap_or_default()),
-        ),
-        (
-            "UserProfileMetadata",
-            schema_of(&json!({"attributes": [{"name": "username", "displayName": "${username}", "required": true,
-                "readOnly": false, "validators": {}, "multivalued": false}], "groups": [{"name": "user-metadata"}]})),
-        ),
-        ("BruteForceStatus", schema_of(&json!({"numFailures": 0, "disabled": false, "lastIPFailure": "n/a", "lastFailure": 0}))),
     ])
 }
 

@@ -32,6 +32,11 @@ pub enum AdminError {
     UnrecognizedField { field: String, class: &'static str },
     #[error("{0}")]
     Conflict(String),
+    /// Keycloak's `ErrorResponse` with a body of its own: user-profile violations (400,
+    /// `{"field", "errorMessage", "params"}` or `{"errors": [...]}`) and the 500 of an email that
+    /// could not be sent (`{"errorMessage"}`).
+    #[error("{status}: {body}")]
+    Keycloak { status: u16, body: serde_json::Value },
     /// The database cannot be reached: 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),

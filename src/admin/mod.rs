@@ -3,6 +3,7 @@
 //! admin event. No axum types: `crate::http::admin` parses the request, calls one function here
 //! and maps the error. Not the place for token or session rules (`oauth`, `session`) or SQL.
 
+pub mod attack_detection;
 pub mod auth;
 pub mod cli;
 pub mod client_defaults;
@@ -19,6 +20,9 @@ pub mod role_composites;
 pub mod role_mappings;
 pub mod roles;
 pub mod sessions;
+pub mod user_credentials;
+pub mod user_profile;
+pub mod user_search;
 pub mod users;
 
 pub use auth::{Caller, Permission};

@@ -15,18 +15,26 @@ use super::StoreError;
 use crate::clock::UnixTime;
 use crate::domain::{Client, Realm, Role, User};
 
-/// Which users a search returns. Every pattern is a SQL `LIKE` pattern over the lower-cased
-/// column, with `\` as the escape character (the caller escapes `%`, `_` and `\` in user input).
-/// Service-account users are never returned (as in Keycloak's user search).
+/// Which users a search returns: every condition given must hold. Every pattern is a SQL `LIKE`
+/// pattern over the lower-cased column, with `\` as the escape character (the caller escapes
+/// `%`, `_` and `\` in user input). Service-account users are returned only when
+/// `include_service_accounts` (Keycloak includes them in its field searches, not in `search`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserFilter {
-    /// Matches when username, email, first name or last name matches.
-    pub any: Option<String>,
+    /// Each pattern must match username, email, first name or last name (Keycloak's `search`
+    /// terms, AND-ed).
+    pub any: Vec<String>,
     pub username: Option<String>,
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub enabled: Option<bool>,
+    pub email_verified: Option<bool>,
+    /// The user's id is exactly this (Keycloak's `search=id:...`).
+    pub id: Option<String>,
+    /// (name, value): the user has attribute `name` with a value equal to `value` ignoring case.
+    pub attributes: Vec<(String, String)>,
+    pub include_service_accounts: bool,
     /// Offset and page size (ordered by username); `max <= 0` means no limit.
     pub first: i64,
     pub max: i64,

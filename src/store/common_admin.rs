@@ -23,18 +23,6 @@ impl Dialect for sqlx::Sqlite {
     const LOCK_SESSIONS: &'static str = "";
 }
 
-/// `LIKE` patterns travel lower-cased with `\` as the escape character.
-pub(crate) const USER_FILTER: &str = "realm_id = $1 AND service_account_client_id IS NULL \
-    AND (CAST($2 AS TEXT) IS NULL OR LOWER(username) LIKE $2 ESCAPE '\\' \
-         OR LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \
-         OR LOWER(COALESCE(first_name, '')) LIKE $2 ESCAPE '\\' \
-         OR LOWER(COALESCE(last_name, '')) LIKE $2 ESCAPE '\\') \
-    AND (CAST($3 AS TEXT) IS NULL OR LOWER(username) LIKE $3 ESCAPE '\\') \
-    AND (CAST($4 AS TEXT) IS NULL OR LOWER(COALESCE(email, '')) LIKE $4 ESCAPE '\\') \
-    AND (CAST($5 AS TEXT) IS NULL OR LOWER(COALESCE(first_name, '')) LIKE $5 ESCAPE '\\') \
-    AND (CAST($6 AS TEXT) IS NULL OR LOWER(COALESCE(last_name, '')) LIKE $6 ESCAPE '\\') \
-    AND (CAST($7 AS BOOLEAN) IS NULL OR enabled = $7)";
-
 /// The sessions `sessions_of_client` pages through: $1 realm, $2 offline, $3 now, $4 client.
 pub(crate) const CLIENT_SESSIONS_FILTER: &str = "s.realm_id = $1 AND s.offline = $2 AND s.expires_at > $3 \
     AND EXISTS (SELECT 1 FROM client_sessions cs WHERE cs.user_session_id = s.id AND cs.client_id = $4)";
@@ -102,7 +90,7 @@ macro_rules! impl_admin_store {
             use crate::store::common::{map_unique, settings_json, to_json, ClientRow, UserRow, CLIENT_COLUMNS};
             use crate::store::common_sessions::SESSION_COLUMNS;
             use crate::store::common_admin::{
-                limit, AdminEventRow, Dialect, ListingRow, CLIENT_SESSIONS_FILTER, USER_FILTER,
+                limit, AdminEventRow, Dialect, ListingRow, CLIENT_SESSIONS_FILTER,
             };
             use crate::store::StoreError;
 
@@ -122,22 +110,23 @@ macro_rules! impl_admin_store {
                     Ok(())
                 }
 
+                /// A user search's statement with its parameters bound.
                 fn bind_user_filter<'q, O>(
                     sql: &'q str,
-                    realm_id: &'q str,
-                    f: &'q UserFilter,
+                    params: Vec<crate::store::users::Param>,
                 ) -> sqlx::query::QueryAs<'q, $db, O, <$db as sqlx::Database>::Arguments<'q>>
                 where
                     O: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row>,
                 {
-                    sqlx::query_as(sql)
-                        .bind(realm_id)
-                        .bind(f.any.as_deref())
-                        .bind(f.username.as_deref())
-                        .bind(f.email.as_deref())
-                        .bind(f.first_name.as_deref())
-                        .bind(f.last_name.as_deref())
-                        .bind(f.enabled)
+                    use crate::store::users::Param;
+                    let mut query = sqlx::query_as(sql);
+                    for param in params {
+                        query = match param {
+                            Param::Text(text) => query.bind(text),
+                            Param::Bool(flag) => query.bind(flag),
+                        };
+                    }
+                    query
                 }
             }
 
@@ -164,10 +153,14 @@ macro_rules! impl_admin_store {
                 }
 
                 async fn search_users(&self, realm_id: &str, filter: &UserFilter) -> Result<Vec<User>, StoreError> {
+                    let (condition, params) = crate::store::users::user_filter_sql(realm_id, filter);
+                    let n = params.len();
                     let sql = format!(
-                        "SELECT {USER_COLUMNS} FROM users WHERE {USER_FILTER} ORDER BY username LIMIT $8 OFFSET $9"
+                        "SELECT {USER_COLUMNS} FROM users WHERE {condition} ORDER BY users.username LIMIT ${} OFFSET ${}",
+                        n + 1,
+                        n + 2
                     );
-                    let rows: Vec<UserRow> = Self::bind_user_filter(&sql, realm_id, filter)
+                    let rows: Vec<UserRow> = Self::bind_user_filter(&sql, params)
                         .bind(limit(filter.max))
                         .bind(filter.first.max(0))
                         .fetch_all(&self.pool)
@@ -176,8 +169,9 @@ macro_rules! impl_admin_store {
                 }
 
                 async fn count_users(&self, realm_id: &str, f: &UserFilter) -> Result<i64, StoreError> {
-                    let sql = format!("SELECT COUNT(*) FROM users WHERE {USER_FILTER}");
-                    let (count,): (i64,) = Self::bind_user_filter(&sql, realm_id, f).fetch_one(&self.pool).await?;
+                    let (condition, params) = crate::store::users::user_filter_sql(realm_id, f);
+                    let sql = format!("SELECT COUNT(*) FROM users WHERE {condition}");
+                    let (count,): (i64,) = Self::bind_user_filter(&sql, params).fetch_one(&self.pool).await?;
                     Ok(count)
                 }
 

@@ -74,15 +74,65 @@ pub(crate) fn parse_attributes(json: Option<&str>) -> BTreeMap<String, Vec<Strin
     out
 }
 
-/// Keycloak's attribute search: exact name, case-insensitive exact value. The first 255
-/// characters are compared through the index, the whole value after. `{n}` and `{v}` are the
-/// placeholders of name and value.
-#[allow(dead_code)] // the attribute search of `q=` (next commit)
-pub(crate) fn attribute_match(name: usize, value: usize) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM user_attributes a WHERE a.user_id = users.id AND a.name = ${name} \
-         AND LOWER(SUBSTR(a.value, 1, 255)) = LOWER(SUBSTR(${value}, 1, 255)) AND LOWER(a.value) = LOWER(${value}))"
-    )
+/// A value bound to a placeholder of [`user_filter_sql`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Param {
+    Text(String),
+    Bool(bool),
+}
+
+/// The `WHERE` clause of a user search over the unaliased `users` table, with its parameters
+/// in placeholder order ($1 is the realm id). Only conditions the filter holds are written, so
+/// an absent one costs nothing. Attribute conditions are Keycloak's: exact name, value equal
+/// ignoring case; the first 255 characters go through the index, the whole value after.
+pub(crate) fn user_filter_sql(realm_id: &str, f: &super::admin::UserFilter) -> (String, Vec<Param>) {
+    let mut sql = String::from("users.realm_id = $1");
+    let mut params = vec![Param::Text(realm_id.to_string())];
+    let next = |params: &mut Vec<Param>, p: Param| {
+        params.push(p);
+        params.len()
+    };
+    if !f.include_service_accounts {
+        sql.push_str(" AND users.service_account_client_id IS NULL");
+    }
+    for pattern in &f.any {
+        let n = next(&mut params, Param::Text(pattern.clone()));
+        sql.push_str(&format!(
+            " AND (LOWER(users.username) LIKE ${n} ESCAPE '\\' OR LOWER(COALESCE(users.email, '')) LIKE ${n} ESCAPE '\\' \
+             OR LOWER(COALESCE(users.first_name, '')) LIKE ${n} ESCAPE '\\' \
+             OR LOWER(COALESCE(users.last_name, '')) LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    for (column, pattern) in [
+        ("users.username", &f.username),
+        ("COALESCE(users.email, '')", &f.email),
+        ("COALESCE(users.first_name, '')", &f.first_name),
+        ("COALESCE(users.last_name, '')", &f.last_name),
+    ] {
+        if let Some(pattern) = pattern {
+            let n = next(&mut params, Param::Text(pattern.clone()));
+            sql.push_str(&format!(" AND LOWER({column}) LIKE ${n} ESCAPE '\\'"));
+        }
+    }
+    for (column, flag) in [("users.enabled", f.enabled), ("users.email_verified", f.email_verified)] {
+        if let Some(flag) = flag {
+            let n = next(&mut params, Param::Bool(flag));
+            sql.push_str(&format!(" AND {column} = ${n}"));
+        }
+    }
+    if let Some(id) = &f.id {
+        let n = next(&mut params, Param::Text(id.clone()));
+        sql.push_str(&format!(" AND users.id = ${n}"));
+    }
+    for (name, value) in &f.attributes {
+        let k = next(&mut params, Param::Text(name.clone()));
+        let v = next(&mut params, Param::Text(value.to_lowercase()));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM user_attributes a WHERE a.user_id = users.id AND a.name = ${k} \
+             AND LOWER(SUBSTR(a.value, 1, 255)) = SUBSTR(${v}, 1, 255) AND LOWER(a.value) = ${v})"
+        ));
+    }
+    (sql, params)
 }
 
 /// Storage the user admin API needs beyond `UserStore` and `AdminStore`.

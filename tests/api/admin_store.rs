@@ -87,7 +87,7 @@ backend_tests! {
         let all = UserFilter::default();
         assert_eq!(names(store.search_users(&realm_id, &all).await.unwrap()), ["a_b", "ann", "anna", "bert"]);
         assert_eq!(store.count_users(&realm_id, &all).await.unwrap(), 4);
-        let ann = UserFilter { any: Some("ann%".into()), enabled: Some(true), ..UserFilter::default() };
+        let ann = UserFilter { any: vec!["ann%".into()], enabled: Some(true), ..UserFilter::default() };
         assert_eq!(names(store.search_users(&realm_id, &ann).await.unwrap()), ["ann"]);
         let literal = UserFilter { username: Some("a\\_%".into()), ..UserFilter::default() };
         assert_eq!(names(store.search_users(&realm_id, &literal).await.unwrap()), ["a_b"], "an escaped _ is literal");
@@ -97,6 +97,20 @@ backend_tests! {
         assert_eq!(store.count_users("other", &all).await.unwrap(), 0);
         let first = UserFilter { first_name: Some("ada".into()), last_name: Some("%".into()), ..UserFilter::default() };
         assert_eq!(store.count_users(&realm_id, &first).await.unwrap(), 4, "a missing last name matches %");
+        let attr = |name: &str, value: &str| UserFilter { attributes: vec![(name.into(), value.into())], ..UserFilter::default() };
+        assert_eq!(store.count_users(&realm_id, &attr("dept", "ENG")).await.unwrap(), 4, "values compare ignoring case");
+        assert_eq!(store.count_users(&realm_id, &attr("dept", "en")).await.unwrap(), 0, "values compare whole");
+        assert_eq!(store.count_users(&realm_id, &attr("Dept", "eng")).await.unwrap(), 0, "names compare exactly");
+        let both = UserFilter { attributes: vec![("dept".into(), "eng".into()), ("dept".into(), "ops".into())], ..UserFilter::default() };
+        assert_eq!(store.count_users(&realm_id, &both).await.unwrap(), 4, "AND of pairs");
+        let neither = UserFilter { attributes: vec![("dept".into(), "eng".into()), ("dept".into(), "hr".into())], ..UserFilter::default() };
+        assert_eq!(store.count_users(&realm_id, &neither).await.unwrap(), 0, "AND of pairs");
+        let terms = UserFilter { any: vec!["ann%".into(), "%na".into()], ..UserFilter::default() };
+        assert_eq!(names(store.search_users(&realm_id, &terms).await.unwrap()), ["anna"], "every term must match");
+        let with_accounts = UserFilter { include_service_accounts: true, ..UserFilter::default() };
+        assert_eq!(store.count_users(&realm_id, &with_accounts).await.unwrap(), 5);
+        let verified = UserFilter { email_verified: Some(false), ..UserFilter::default() };
+        assert_eq!(store.count_users(&realm_id, &verified).await.unwrap(), 0);
     }
 
     async fn admin_events_are_listed_per_realm_and_purged_with_it(backend: Backend) {

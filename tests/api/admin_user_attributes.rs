@@ -8,7 +8,13 @@ use crate::admin_support::{carol, refresh_tokens, vault, Admin};
 use crate::backend_tests;
 
 /// A realm whose profile lets admins write any attribute (Keycloak's `ADMIN_EDIT`).
-async fn unmanaged_attributes_on(_admin: &Admin<'_>, _realm: &str) {}
+async fn unmanaged_attributes_on(admin: &Admin<'_>, realm: &str) {
+    let path = format!("/admin/realms/{realm}/users/profile");
+    let mut profile = admin.ok(&path).await;
+    profile["unmanagedAttributePolicy"] = json!("ADMIN_EDIT");
+    let reply = admin.put(&path, profile).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
 
 backend_tests! {
     async fn attributes_are_stored_in_both_forms_and_come_back_as_arrays(backend: Backend) {
@@ -49,18 +55,18 @@ backend_tests! {
         let long_name = "n".repeat(256);
         let many: Vec<String> = (0..201).map(|i| i.to_string()).collect();
         for (bad, why) in [
-            (json!({"username": "b1", "attributes": {long_name.clone(): "v"}}), "name too long"),
-            (json!({"username": "b2", "attributes": {"v": "x".repeat(8193)}}), "value too long"),
-            (json!({"username": "b3", "attributes": {"many": many}}), "too many values"),
-            (json!({"username": "b4", "attributes": {" ": "v"}}), "empty name"),
+            (json!({"username": "bad1", "attributes": {long_name.clone(): "v"}}), "name too long"),
+            (json!({"username": "bad2", "attributes": {"v": "x".repeat(8193)}}), "value too long"),
+            (json!({"username": "bad3", "attributes": {"many": many}}), "too many values"),
+            (json!({"username": "bad4", "attributes": {" ": "v"}}), "empty name"),
         ] {
             let reply = admin.post("/admin/realms/vault/users", bad).await;
             assert_eq!(reply.status, 400, "{why}: {reply:?}");
             assert!(!reply.error_message().is_empty(), "{why}: {reply:?}");
         }
-        let reply = admin.post("/admin/realms/vault/users", json!({"username": "b5", "attributes": {"o": {"nested": 1}}})).await;
+        let reply = admin.post("/admin/realms/vault/users", json!({"username": "bad5", "attributes": {"o": {"nested": 1}}})).await;
         assert_eq!(reply.status, 400, "{reply:?}");
-        let users = admin.ok("/admin/realms/vault/users?search=b").await;
+        let users = admin.ok("/admin/realms/vault/users?search=bad").await;
         assert_eq!(users, json!([]), "nothing was created");
     }
 

@@ -46,6 +46,9 @@ impl IntoResponse for AdminError {
                 (StatusCode::BAD_REQUEST, json!({ "error": self.to_string(), "error_description": CANNOT_PARSE }))
             }
             AdminError::Conflict(message) => (StatusCode::CONFLICT, json!({ "errorMessage": message })),
+            AdminError::Keycloak { status, body } => {
+                (StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST), body.clone())
+            }
             AdminError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "error": "temporarily_unavailable", "errorMessage": "The service is temporarily unavailable, try again later" }),

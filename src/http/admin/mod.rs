@@ -95,15 +95,26 @@ admin_api! {
 
     GET "/admin/realms/{realm}/users" => users::list, "users", "Search users",
         body: None, ok: 200, returns: Some("UserRepresentation[]"),
-        query: ["search", "username", "email", "firstName", "lastName", "enabled", "exact", "first", "max"];
+        query: ["search", "username", "email", "firstName", "lastName", "enabled", "emailVerified", "exact", "q",
+                "idpAlias", "idpUserId", "briefRepresentation", "first", "max"];
     POST "/admin/realms/{realm}/users" => users::create, "users",
         "Create a user (a password credential is hashed with argon2id); 409 if the username or email is taken",
         body: Some("UserRepresentation"), ok: 201, returns: None, query: [];
     GET "/admin/realms/{realm}/users/count" => users::count, "users", "Count users matching a search",
         body: None, ok: 200, returns: Some("integer"),
-        query: ["search", "username", "email", "firstName", "lastName", "enabled", "exact"];
-    GET "/admin/realms/{realm}/users/{id}" => users::get, "users", "A user",
-        body: None, ok: 200, returns: Some("UserRepresentation"), query: [];
+        query: ["search", "username", "email", "firstName", "lastName", "enabled", "emailVerified", "q"];
+    GET "/admin/realms/{realm}/users/profile" => users::profile, "users",
+        "The realm's declarative user profile (Keycloak 24+ UPConfig; Keycloak 26's default when never set)",
+        body: None, ok: 200, returns: Some("UPConfig"), query: [];
+    PUT "/admin/realms/{realm}/users/profile" => users::put_profile, "users",
+        "Replace the user profile; enforced on user create and update through this API",
+        body: Some("UPConfig"), ok: 200, returns: Some("UPConfig"), query: [];
+    GET "/admin/realms/{realm}/users/profile/metadata" => users::profile_metadata, "users",
+        "The user profile as an admin sees it (required, readOnly, validators per attribute)",
+        body: None, ok: 200, returns: Some("UserProfileMetadata"), query: [];
+    GET "/admin/realms/{realm}/users/{id}" => users::get, "users",
+        "A user (with userProfileMetadata=true, the profile metadata too)",
+        body: None, ok: 200, returns: Some("UserRepresentation"), query: ["userProfileMetadata"];
     PUT "/admin/realms/{realm}/users/{id}" => users::update, "users",
         "Update a user; disabling ends their sessions",
         body: Some("UserRepresentation"), ok: 204, returns: None, query: [];
@@ -117,6 +128,33 @@ admin_api! {
         body: None, ok: 200, returns: Some("CredentialRepresentation[]"), query: [];
     DELETE "/admin/realms/{realm}/users/{id}/credentials/{credential}" => users::delete_credential, "users",
         "Remove one credential (e.g. an imported OTP credential that blocks the user's logins)",
+        body: None, ok: 204, returns: None, query: [];
+    PUT "/admin/realms/{realm}/users/{id}/credentials/{credential}/userLabel" => users::credential_label, "users",
+        "Set a credential's label (text/plain body; empty clears it)",
+        body: Some("string"), ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/users/{id}/credentials/{credential}/moveToFirst" => users::credential_to_first, "users",
+        "Make the credential the user's first",
+        body: None, ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/users/{id}/credentials/{credential}/moveAfter/{previous}" => users::credential_after, "users",
+        "Put the credential right after another of the user's",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/users/{id}/configured-user-storage-credential-types" => users::storage_credential_types, "users",
+        "Credential types of the user's federation provider: none (Portcullis has no user federation)",
+        body: None, ok: 200, returns: Some("string[]"), query: [];
+    PUT "/admin/realms/{realm}/users/{id}/execute-actions-email" => users::execute_actions_email, "users",
+        "Keycloak's checks, then its 500 for an email not sent: Portcullis sends no email yet (issue 17)",
+        body: Some("string[]"), ok: 204, returns: None, query: ["lifespan", "redirect_uri", "client_id"];
+    PUT "/admin/realms/{realm}/users/{id}/send-verify-email" => users::send_verify_email, "users",
+        "Keycloak's checks, then its 500 for an email not sent: Portcullis sends no email yet (issue 17)",
+        body: None, ok: 204, returns: None, query: ["lifespan", "redirect_uri", "client_id"];
+    GET "/admin/realms/{realm}/attack-detection/brute-force/users/{id}" => users::brute_force_status, "users",
+        "The user's brute-force state (numFailures, disabled, lastFailure; lastIPFailure is n/a)",
+        body: None, ok: 200, returns: Some("BruteForceStatus"), query: [];
+    DELETE "/admin/realms/{realm}/attack-detection/brute-force/users/{id}" => users::clear_brute_force, "users",
+        "Forget the user's login failures and lockout",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/attack-detection/brute-force/users" => users::clear_all_brute_force, "users",
+        "Forget the login failures and lockouts of every user of the realm",
         body: None, ok: 204, returns: None, query: [];
     GET "/admin/realms/{realm}/users/{id}/sessions" => users::sessions, "users", "The user's live SSO sessions",
         body: None, ok: 200, returns: Some("UserSessionRepresentation[]"), query: [];

@@ -174,6 +174,16 @@ fn schemas() -> BTreeMap<&'static str, Value> {
     let result = GlobalRequestResult { message: Some("...".into()), ..GlobalRequestResult::default() };
     let error = json!({ "errorMessage": "..." });
     BTreeMap::from([
+        (
+            "UPConfig",
+            schema_of(&serde_json::to_value(crate::admin::user_profile::default_config()).unwrap_or_default()),
+        ),
+        (
+            "UserProfileMetadata",
+            schema_of(&json!({"attributes": [{"name": "username", "displayName": "${username}", "required": true,
+                "readOnly": false, "validators": {}, "multivalued": false}], "groups": [{"name": "user-metadata"}]})),
+        ),
+        ("BruteForceStatus", schema_of(&json!({"numFailures": 0, "disabled": false, "lastIPFailure": "n/a", "lastFailure": 0}))),
         ("RealmRepresentation", schema_of(&sample(&realm_representation(&realm)))),
         ("UserRepresentation", schema_of(&user_in)),
         (
@@ -201,11 +211,12 @@ fn schemas() -> BTreeMap<&'static str, Value> {
     ])
 }
 
-/// `X` as a reference, `X[]` as an array of references, `integer` as itself.
+/// `X` as a reference, `X[]` as an array of references, `integer` and `string` as themselves.
 fn schema_ref(name: &str) -> Value {
     match name.strip_suffix("[]") {
         Some(item) => json!({ "type": "array", "items": schema_ref(item) }),
         None if name == "integer" => json!({ "type": "integer", "format": "int64" }),
+        None if name == "string" => json!({ "type": "string" }),
         None => json!({ "$ref": format!("#/components/schemas/{name}") }),
     }
 }
@@ -317,7 +328,7 @@ mod tests {
             for name in endpoint.body.into_iter().chain(endpoint.returns) {
                 let name = name.trim_end_matches("[]");
                 assert!(
-                    name == "integer" || schemas.contains_key(name),
+                    name == "integer" || name == "string" || schemas.contains_key(name),
                     "{name} of {} {}",
                     endpoint.method,
                     endpoint.path

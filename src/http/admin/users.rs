@@ -1,15 +1,98 @@
 //! `/admin/realms/{realm}/users/...`: users, their password, sessions, consents and realm role
-//! mappings.
+//! mappings; the realm's user profile. User bodies are Keycloak's UserRepresentation, refused
+//! with "Unrecognized field" for a field Keycloak does not have, as Keycloak refuses it.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::extract::{created, no_content, Admin, Body, Params};
-use crate::admin::users::UserSearch;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+
+use super::extract::{check_known_fields, created, no_content, parse_json, Admin, Body, KnownFields, Params, Text};
+use crate::admin::{attack_detection, user_credentials};
+use crate::admin::user_profile::{self, UpConfig};
+use crate::admin::user_search::UserSearch;
 use crate::admin::{roles, users, AdminError};
 use crate::app::AppState;
 use crate::realm::representation::{CredentialRepresentation, RoleRepresentation, UserRepresentation};
+
+impl KnownFields for UserRepresentation {
+    const CLASS: &'static str = "org.keycloak.representations.idm.UserRepresentation";
+    const FIELDS: &'static [&'static str] = &[
+        "self", "id", "origin", "createdTimestamp", "username", "enabled", "totp", "emailVerified",
+        "firstName", "lastName", "email", "federationLink", "serviceAccountClientId", "attributes",
+        "credentials", "disableableCredentialTypes", "requiredActions", "federatedIdentities",
+        "realmRoles", "clientRoles", "clientConsents", "notBefore", "applicationRoles", "socialLinks",
+        "groups", "access", "userProfileMetadata",
+    ];
+}
+
+/// Fields Keycloak acts on that Portcullis cannot: refused when they carry anything, so nothing
+/// is accepted and silently dropped. (Read-only fields a GET returns, such as `totp` or
+/// `access`, are ignored as Keycloak ignores them on write.)
+const UNSUPPORTED_USER_FIELDS: &[&str] =
+    &["federationLink", "federatedIdentities", "clientConsents", "groups", "applicationRoles", "socialLinks"];
+
+/// A UserRepresentation body, checked as described above.
+pub struct UserBody(pub UserRepresentation);
+
+fn parse_user(bytes: &[u8]) -> Result<UserRepresentation, AdminError> {
+    let value: serde_json::Value = parse_json(bytes)?;
+    check_known_fields::<UserRepresentation>(&value)?;
+    if let Some(object) = value.as_object() {
+        for field in UNSUPPORTED_USER_FIELDS {
+            let given = match object.get(*field) {
+                None | Some(serde_json::Value::Null) => false,
+                Some(serde_json::Value::Array(items)) => !items.is_empty(),
+                Some(serde_json::Value::Object(map)) => !map.is_empty(),
+                Some(serde_json::Value::String(s)) => !s.is_empty(),
+                Some(_) => true,
+            };
+            if given {
+                return Err(AdminError::bad_request(format!(
+                    "{field} is not supported by Portcullis (see README, Admin REST API)"
+                )));
+            }
+        }
+    }
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| AdminError::Unparsable(format!("unexpected value at {}", e.path())))
+}
+
+impl FromRequest<AppState> for UserBody {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        parse_user(&bytes).map(UserBody).map_err(IntoResponse::into_response)
+    }
+}
+
+pub async fn profile(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
+    Ok(Json(user_profile::get(&admin.ctx(&state), &realm).await?).into_response())
+}
+
+pub async fn put_profile(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+    Body(config): Body<UpConfig>,
+) -> Result<Response, AdminError> {
+    Ok(Json(user_profile::put(&admin.ctx(&state), &realm, config).await?).into_response())
+}
+
+pub async fn profile_metadata(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
+    Ok(Json(user_profile::metadata(&admin.ctx(&state), &realm).await?).into_response())
+}
 
 fn search(params: &Params) -> Result<UserSearch, AdminError> {
     Ok(UserSearch {
@@ -19,7 +102,11 @@ fn search(params: &Params) -> Result<UserSearch, AdminError> {
         first_name: params.get("firstName"),
         last_name: params.get("lastName"),
         enabled: params.bool("enabled")?,
-        exact: params.bool("exact")?.unwrap_or(false),
+        email_verified: params.bool("emailVerified")?,
+        exact: params.bool("exact")?,
+        q: params.get("q"),
+        idp_alias: params.get("idpAlias"),
+        idp_user_id: params.get("idpUserId"),
     })
 }
 
@@ -29,7 +116,8 @@ pub async fn list(
     Path(realm): Path<String>,
     params: Params,
 ) -> Result<Response, AdminError> {
-    let found = users::search(&admin.ctx(&state), &realm, &search(&params)?, params.page()?).await?;
+    let brief = params.bool("briefRepresentation")?.unwrap_or(false);
+    let found = users::search(&admin.ctx(&state), &realm, &search(&params)?, params.page()?, brief).await?;
     Ok(Json(found).into_response())
 }
 
@@ -46,7 +134,7 @@ pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Path(realm): Path<String>,
-    Body(rep): Body<UserRepresentation>,
+    UserBody(rep): UserBody,
 ) -> Result<Response, AdminError> {
     let id = users::create(&admin.ctx(&state), &realm, rep).await?;
     Ok(created(&admin.location(&[&realm, "users", &id])))
@@ -56,15 +144,24 @@ pub async fn get(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
+    params: Params,
 ) -> Result<Response, AdminError> {
-    Ok(Json(users::get(&admin.ctx(&state), &realm, &id).await?).into_response())
+    let ctx = admin.ctx(&state);
+    let user = users::get(&ctx, &realm, &id).await?;
+    if params.bool("userProfileMetadata")? != Some(true) {
+        return Ok(Json(user).into_response());
+    }
+    // Keycloak's `?userProfileMetadata=true`: the profile as the admin console renders the form
+    let mut value = serde_json::to_value(user).map_err(|e| AdminError::Internal(e.to_string()))?;
+    value["userProfileMetadata"] = user_profile::metadata(&ctx, &realm).await?;
+    Ok(Json(value).into_response())
 }
 
 pub async fn update(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(rep): Body<UserRepresentation>,
+    UserBody(rep): UserBody,
 ) -> Result<Response, AdminError> {
     users::update(&admin.ctx(&state), &realm, &id, rep).await?;
     Ok(no_content())
@@ -94,7 +191,89 @@ pub async fn credentials(
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
 ) -> Result<Response, AdminError> {
-    Ok(Json(users::credentials(&admin.ctx(&state), &realm, &id).await?).into_response())
+    Ok(Json(user_credentials::list(&admin.ctx(&state), &realm, &id).await?).into_response())
+}
+
+pub async fn credential_label(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, credential)): Path<(String, String, String)>,
+    Text(label): Text,
+) -> Result<Response, AdminError> {
+    user_credentials::set_label(&admin.ctx(&state), &realm, &id, &credential, &label).await?;
+    Ok(no_content())
+}
+
+pub async fn credential_to_first(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, credential)): Path<(String, String, String)>,
+) -> Result<Response, AdminError> {
+    user_credentials::move_credential(&admin.ctx(&state), &realm, &id, &credential, None).await?;
+    Ok(no_content())
+}
+
+pub async fn credential_after(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, credential, previous)): Path<(String, String, String, String)>,
+) -> Result<Response, AdminError> {
+    user_credentials::move_credential(&admin.ctx(&state), &realm, &id, &credential, Some(&previous)).await?;
+    Ok(no_content())
+}
+
+/// `GET .../configured-user-storage-credential-types`: none, as Portcullis has no user federation.
+pub async fn storage_credential_types(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    users::get(&admin.ctx(&state), &realm, &id).await?;
+    Ok(Json(Vec::<String>::new()).into_response())
+}
+
+pub async fn execute_actions_email(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    users::send_email(&admin.ctx(&state), &realm, &id, false).await?;
+    Ok(no_content())
+}
+
+pub async fn send_verify_email(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    users::send_email(&admin.ctx(&state), &realm, &id, true).await?;
+    Ok(no_content())
+}
+
+pub async fn brute_force_status(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    Ok(Json(attack_detection::user_status(&admin.ctx(&state), &realm, &id).await?).into_response())
+}
+
+pub async fn clear_brute_force(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    attack_detection::clear_user(&admin.ctx(&state), &realm, &id).await?;
+    Ok(no_content())
+}
+
+pub async fn clear_all_brute_force(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
+    attack_detection::clear_all(&admin.ctx(&state), &realm).await?;
+    Ok(no_content())
 }
 
 pub async fn delete_credential(

@@ -8,5 +8,6 @@ pub mod export;
 pub mod import;
 pub mod representation;
 pub mod service;
+pub mod smtp;
 
 pub use cache::{RealmCache, RealmContext};

@@ -9,6 +9,7 @@ mod admin_dialect;
 mod admin_events;
 mod admin_openapi;
 mod admin_python;
+mod admin_realm_fields;
 mod admin_realms;
 mod admin_roles;
 mod admin_sessions;

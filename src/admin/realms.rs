@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::auth::{REALM_MANAGEMENT, REALM_MANAGEMENT_ROLES};
-use super::context::{Operation, Resource};
+use super::context::{AdminEventsConfig, Operation, Resource};
 use super::representation::{realm_representation, to_event_json};
 use super::{AdminContext, AdminError, Permission};
 use crate::bootstrap::{ADMIN_CLI, MASTER_REALM};
@@ -87,6 +87,7 @@ pub async fn create(ctx: &AdminContext<'_>, body: &str) -> Result<String, AdminE
 /// is refused (Keycloak renames; Portcullis does not yet), renaming master as Keycloak words it.
 pub async fn update(ctx: &AdminContext<'_>, name: &str, rep: RealmRepresentation) -> Result<(), AdminError> {
     let mut realm = ctx.realm(name, Permission::ManageRealm).await?;
+    let events_before = AdminEventsConfig::of(&realm);
     if rep.realm.as_deref().is_some_and(|new| new != realm.name) {
         if realm.name == MASTER_REALM {
             return Err(AdminError::bad_request("Can't rename master realm"));
@@ -119,7 +120,7 @@ pub async fn update(ctx: &AdminContext<'_>, name: &str, rep: RealmRepresentation
     ctx.changed(&realm);
     let path = format!("realms/{}", realm.name);
     let event = to_event_json(&realm_representation(&realm));
-    ctx.record(&realm.id, Operation::Update, Resource::Realm, &path, event).await;
+    ctx.record_as(events_before, &realm.id, Operation::Update, Resource::Realm, &path, event).await;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod admin;
 mod common;
 mod common_admin;
 mod common_sessions;
+pub mod realm_admin;
 mod rotation;
 pub mod sessions;
 pub mod postgres;
@@ -21,6 +22,7 @@ pub use access_tokens::{AccessTokenLookup, AccessTokenState};
 pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use admin::AdminStore;
+pub use realm_admin::RealmAdminStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -255,12 +257,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + RealmAdminStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + RealmAdminStore + StoreOps + Send + Sync
 {
 }
 

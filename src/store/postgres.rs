@@ -9,6 +9,7 @@ use sqlx::{ConnectOptions, PgPool};
 use super::common::impl_common_store;
 use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
+use super::realm_admin::impl_realm_admin_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::{RealmChange, StoreOps};
 
@@ -47,6 +48,7 @@ const ROLE_IDS_JSON: &str = "json_agg(m.role_id ORDER BY m.role_id)::text";
 impl_common_store!(PostgresStore, sqlx::Postgres, ROLE_IDS_JSON);
 impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s", ROLE_IDS_JSON);
 impl_admin_store!(PostgresStore, sqlx::Postgres);
+impl_realm_admin_store!(PostgresStore, "SELECT pg_notify('portcullis_realm_changed', $1)");
 
 impl PostgresStore {
     /// A transaction for work that writes.

@@ -12,6 +12,7 @@ use sqlx::SqlitePool;
 use super::common::impl_common_store;
 use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
+use super::realm_admin::impl_realm_admin_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::StoreOps;
 
@@ -52,6 +53,7 @@ const ROLE_IDS_JSON: &str = "json_group_array(m.role_id ORDER BY m.role_id)";
 impl_common_store!(SqliteStore, sqlx::Sqlite, ROLE_IDS_JSON);
 impl_session_store!(SqliteStore, sqlx::Sqlite, "", ROLE_IDS_JSON);
 impl_admin_store!(SqliteStore, sqlx::Sqlite);
+impl_realm_admin_store!(SqliteStore, "");
 
 impl SqliteStore {
     /// A transaction for work that writes, taking SQLite's write lock at once so a read-then-write never fails with SQLITE_BUSY mid-way.

@@ -61,6 +61,11 @@ const PROMISED: &[&str] = &[
     "GET /admin/realms/{realm}/events",
     "GET /admin/realms/{realm}/admin-events",
     "GET /admin/openapi.json",
+    // issue 14: realms and server-level resources
+    "GET /admin/realms/{realm}/events/config",
+    "PUT /admin/realms/{realm}/events/config",
+    "DELETE /admin/realms/{realm}/events",
+    "DELETE /admin/realms/{realm}/admin-events",
 ];
 
 fn operations(doc: &Value) -> BTreeSet<String> {

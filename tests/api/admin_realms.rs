@@ -197,7 +197,9 @@ backend_tests! {
     async fn deleting_a_realm_removes_everything_it_owned(backend: Backend) {
         let app = vault(backend).await;
         let admin = Admin::login(&app).await;
-        assert_eq!(admin.put("/admin/realms/vault", json!({"eventsEnabled": true})).await.status, 204);
+        let on = json!({"eventsEnabled": true, "adminEventsEnabled": true});
+        assert_eq!(admin.put("/admin/realms/vault/events/config", on).await.status, 204);
+        assert_eq!(admin.put("/admin/realms/master", json!({"adminEventsEnabled": true})).await.status, 204);
         let online = carol(&app, "openid").await;
         let offline = carol(&app, "openid offline_access").await;
         let created = admin.post("/admin/realms/vault/users", json!({

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod openapi;
 mod realms;
 mod roles;
+mod server;
 mod sessions;
 mod users;
 
@@ -207,7 +208,21 @@ admin_api! {
         "Login, token and logout events (stored when eventsEnabled)",
         body: None, ok: 200, returns: Some("EventRepresentation[]"),
         query: ["type", "client", "user", "dateFrom", "dateTo", "first", "max"];
-    GET "/admin/realms/{realm}/admin-events" => sessions::admin_events, "events", "Every write through this API",
+    GET "/admin/realms/{realm}/admin-events" => sessions::admin_events, "events",
+        "Writes through this API (stored when adminEventsEnabled)",
         body: None, ok: 200, returns: Some("AdminEventRepresentation[]"),
         query: ["operationTypes", "resourceTypes", "resourcePath", "authUser", "dateFrom", "dateTo", "first", "max"];
+
+    // realms and server-level resources (issue 14, helper h-realms)
+    GET "/admin/realms/{realm}/events/config" => sessions::events_config, "events",
+        "The events configuration: eventsEnabled, eventsExpiration, listeners, types, admin events switches",
+        body: None, ok: 200, returns: Some("RealmEventsConfigRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/events/config" => sessions::update_events_config, "events",
+        "Update the events configuration (eventsEnabled and eventsExpiration default to false and 0)",
+        body: Some("RealmEventsConfigRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/events" => sessions::clear_events, "events", "Delete every stored event of the realm",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/admin-events" => sessions::clear_admin_events, "events",
+        "Delete every stored admin event of the realm",
+        body: None, ok: 204, returns: None, query: [];
 }

@@ -4,11 +4,13 @@
 //! and maps the error. Not the place for token or session rules (`oauth`, `session`) or SQL.
 
 pub mod auth;
+pub mod caches;
 pub mod cli;
 pub mod clients;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod keys;
 pub mod realms;
 pub mod representation;
 pub mod roles;

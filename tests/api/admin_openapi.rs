@@ -66,6 +66,10 @@ const PROMISED: &[&str] = &[
     "PUT /admin/realms/{realm}/events/config",
     "DELETE /admin/realms/{realm}/events",
     "DELETE /admin/realms/{realm}/admin-events",
+    "GET /admin/realms/{realm}/keys",
+    "POST /admin/realms/{realm}/clear-realm-cache",
+    "POST /admin/realms/{realm}/clear-user-cache",
+    "POST /admin/realms/{realm}/clear-keys-cache",
 ];
 
 fn operations(doc: &Value) -> BTreeSet<String> {

@@ -12,6 +12,7 @@ mod admin_python;
 mod admin_realm_fields;
 mod admin_realms;
 mod admin_roles;
+mod admin_server;
 mod admin_sessions;
 mod admin_store;
 mod admin_support;

@@ -8,7 +8,7 @@ pub mod extract;
 pub mod openapi;
 mod realms;
 mod roles;
-mod server;
+pub mod server;
 mod sessions;
 mod users;
 
@@ -224,5 +224,17 @@ admin_api! {
         body: None, ok: 204, returns: None, query: [];
     DELETE "/admin/realms/{realm}/admin-events" => sessions::clear_admin_events, "events",
         "Delete every stored admin event of the realm",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/keys" => server::keys, "realms",
+        "The realm's keys: active kid per algorithm, each key's public part (never a private one)",
+        body: None, ok: 200, returns: Some("KeysMetadataRepresentation"), query: [];
+    POST "/admin/realms/{realm}/clear-realm-cache" => server::clear_realm_cache, "realms",
+        "Drop every realm's cached data on every node",
+        body: None, ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/clear-user-cache" => server::clear_user_cache, "realms",
+        "Drop the realm's cached data on every node (users themselves are never cached)",
+        body: None, ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/clear-keys-cache" => server::clear_keys_cache, "realms",
+        "Drop the realm's cached keys on every node",
         body: None, ok: 204, returns: None, query: [];
 }

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod realms;
 pub mod representation;
 pub mod roles;
+pub mod serverinfo;
 pub mod sessions;
 pub mod users;
 

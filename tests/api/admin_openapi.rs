@@ -67,6 +67,8 @@ const PROMISED: &[&str] = &[
     "DELETE /admin/realms/{realm}/events",
     "DELETE /admin/realms/{realm}/admin-events",
     "GET /admin/realms/{realm}/keys",
+    "GET /admin/serverinfo",
+    "GET /admin/{realm}/console/whoami",
     "POST /admin/realms/{realm}/clear-realm-cache",
     "POST /admin/realms/{realm}/clear-user-cache",
     "POST /admin/realms/{realm}/clear-keys-cache",

@@ -82,4 +82,39 @@ backend_tests! {
         assert_eq!(trail[0]["resourcePath"], "clear-keys-cache", "{trail}");
         app.stop().await;
     }
+
+    async fn serverinfo_tells_what_portcullis_has_in_keycloaks_shape(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        let info = admin.ok("/admin/serverinfo").await;
+        let allowed = ["systemInfo", "memoryInfo", "profileInfo", "features", "themes", "socialProviders",
+            "identityProviders", "providers", "protocolMapperTypes", "builtinProtocolMappers", "clientInstallations",
+            "componentTypes", "passwordPolicies", "enums", "cryptoInfo", "cpuInfo", "clientImporters"];
+        for key in info.as_object().unwrap().keys() {
+            assert!(allowed.contains(&key.as_str()), "{key} is not a ServerInfoRepresentation field");
+        }
+        assert_eq!(info["systemInfo"]["version"], env!("CARGO_PKG_VERSION"));
+        assert!(info["memoryInfo"]["used"].is_u64() && info["systemInfo"]["uptimeMillis"].is_u64());
+        assert!(info["providers"]["login-protocol"]["providers"]["openid-connect"].is_object());
+        assert!(info["providers"]["login-protocol"]["providers"].get("saml").is_none(), "no SAML here");
+        assert_eq!(info["cryptoInfo"]["clientSignatureAsymmetricAlgorithms"], json!(["RS256", "ES256", "EdDSA"]));
+        assert_eq!(call(&app, None, "GET", "/admin/serverinfo", None).await.status, 401);
+        app.stop().await;
+    }
+
+    async fn whoami_answers_the_consoles_question(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        let me = admin.ok("/admin/master/console/whoami").await;
+        assert_eq!(me["userId"], admin.user_id("master", "admin").await.as_str());
+        assert_eq!((me["realm"].as_str(), me["createRealm"].as_bool()), (Some("master"), Some(true)));
+        assert!(me["displayName"].is_string() && me["locale"].is_string());
+        for realm in ["master", "vault"] {
+            let roles = me["realm_access"][realm].as_array().unwrap_or_else(|| panic!("{me}"));
+            assert!(roles.contains(&json!("manage-users")) && roles.contains(&json!("view-realm")), "{me}");
+        }
+        let other = admin.get("/admin/vault/console/whoami").await;
+        assert_eq!(other.status, 403, "a master token is not a console login to vault");
+        app.stop().await;
+    }
 }

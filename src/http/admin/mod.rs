@@ -225,6 +225,12 @@ admin_api! {
     DELETE "/admin/realms/{realm}/admin-events" => sessions::clear_admin_events, "events",
         "Delete every stored admin event of the realm",
         body: None, ok: 204, returns: None, query: [];
+    GET "/admin/serverinfo" => server::serverinfo, "server",
+        "What this server has: version, memory, protocols, key providers, hashing, features, themes",
+        body: None, ok: 200, returns: None, query: [];
+    GET "/admin/{realm}/console/whoami" => server::whoami, "server",
+        "The caller as the admin console sees them: userId, displayName, createRealm, realm_access",
+        body: None, ok: 200, returns: None, query: ["currentRealm"];
     GET "/admin/realms/{realm}/keys" => server::keys, "realms",
         "The realm's keys: active kid per algorithm, each key's public part (never a private one)",
         body: None, ok: 200, returns: Some("KeysMetadataRepresentation"), query: [];

@@ -13,6 +13,14 @@ use crate::admin::events::RealmEventsConfigRepresentation;
 use crate::admin::{keys, AdminError};
 use crate::app::AppState;
 
+pub async fn serverinfo(State(state): State<AppState>, admin: Admin) -> Result<Response, AdminError> {
+    Ok(Json(crate::admin::serverinfo::serverinfo(&admin.ctx(&state)).await?).into_response())
+}
+
+pub async fn whoami(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
+    Ok(Json(crate::admin::serverinfo::whoami(&admin.ctx(&state), &realm).await?).into_response())
+}
+
 pub async fn keys(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
     Ok(Json(keys::list(&admin.ctx(&state), &realm).await?).into_response())
 }

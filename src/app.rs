@@ -234,7 +234,9 @@ impl App {
 pub fn router(state: AppState) -> Router {
     let oidc = "/realms/{realm}/protocol/openid-connect";
     let limits = Arc::new(RateLimits::new(&state.settings, state.clock.clone()));
+    crate::admin::serverinfo::mark_started(state.clock.now());
     Router::new()
+        .route("/realms/{realm}", get(http::published_realm::realm))
         .route("/realms/{realm}/.well-known/openid-configuration", get(http::discovery::well_known))
         // RFC 8414 §3.1 (well-known segment inserted before the issuer's path) and Keycloak's
         // appended form: the same document

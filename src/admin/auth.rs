@@ -168,6 +168,26 @@ impl Caller {
         }
     }
 
+    /// The realm-management roles the caller holds in `realm`, composites expanded (every one
+    /// for a full admin), as Keycloak's console `whoami` lists them.
+    pub fn admin_roles_in(&self, realm: &str) -> Vec<String> {
+        let all = || REALM_MANAGEMENT_ROLES.iter().map(|(name, _)| (*name).to_string()).collect();
+        match &self.access {
+            Access::Full => all(),
+            Access::Realm { .. } if realm != self.realm_name => Vec::new(),
+            Access::Realm { roles, .. } => {
+                let mut held: BTreeSet<String> = BTreeSet::new();
+                for (name, includes) in REALM_MANAGEMENT_ROLES {
+                    if roles.contains(*name) {
+                        held.insert((*name).to_string());
+                        held.extend(includes.iter().map(|r| (*r).to_string()));
+                    }
+                }
+                held.into_iter().collect()
+            }
+        }
+    }
+
     /// Holds any admin right at all.
     pub fn is_admin(&self) -> bool {
         match &self.access {

@@ -65,6 +65,24 @@ impl Resource {
     }
 }
 
+/// A realm's `adminEventsEnabled` and `adminEventsDetailsEnabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminEventsConfig {
+    pub enabled: bool,
+    pub details: bool,
+}
+
+impl AdminEventsConfig {
+    pub fn of(realm: &Realm) -> Self {
+        Self { enabled: realm.settings.admin_events_enabled, details: realm.settings.admin_events_details_enabled }
+    }
+
+    /// Either configuration records.
+    pub fn either(self, other: Self) -> Self {
+        Self { enabled: self.enabled || other.enabled, details: self.details || other.details }
+    }
+}
+
 pub struct AdminContext<'a> {
     pub store: &'a dyn Store,
     pub realms: &'a RealmCache,
@@ -132,10 +150,35 @@ impl AdminContext<'_> {
         self.realms.invalidate(&realm.name);
     }
 
-    /// Records an admin event in `realm_id` and logs it. A failure to store it is logged and
-    /// does not fail the request: the change it describes has already been committed.
+    /// Records an admin event in `realm_id` and logs it, as Keycloak does: stored only when the
+    /// realm's `adminEventsEnabled` is on, with the representation only when
+    /// `adminEventsDetailsEnabled` is too (the log line is always written). A failure to store
+    /// it is logged and does not fail the request: the change has already been committed.
     pub async fn record(
         &self,
+        realm_id: &str,
+        operation: Operation,
+        resource: Resource,
+        path: &str,
+        representation: Option<serde_json::Value>,
+    ) {
+        let config = match self.store.list_realms().await {
+            Ok(realms) => realms.iter().find(|r| r.id == realm_id).map(AdminEventsConfig::of),
+            Err(e) => {
+                tracing::error!(error = %e, path, "admin event not stored: the realm's settings cannot be read");
+                None
+            }
+        };
+        let config = config.unwrap_or(AdminEventsConfig { enabled: false, details: false });
+        self.record_as(config, realm_id, operation, resource, path, representation).await;
+    }
+
+    /// [`Self::record`] under a given configuration: Keycloak decides with the realm's settings
+    /// from before the request, so a PUT that turns admin events on is not itself recorded, one
+    /// that turns them off is (and `PUT .../events/config` is recorded when either is on).
+    pub async fn record_as(
+        &self,
+        config: AdminEventsConfig,
         realm_id: &str,
         operation: Operation,
         resource: Resource,
@@ -152,6 +195,10 @@ impl AdminContext<'_> {
             auth_user = %self.caller.user_id,
             "admin event"
         );
+        if !config.enabled {
+            return;
+        }
+        let representation = if config.details { representation } else { None };
         let event = AdminEventRecord {
             id: new_id(),
             realm_id: realm_id.to_string(),

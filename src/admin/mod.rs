@@ -5,6 +5,7 @@
 
 pub mod attack_detection;
 pub mod auth;
+pub mod caches;
 pub mod cli;
 pub mod client_defaults;
 pub mod client_info;
@@ -14,11 +15,13 @@ pub mod error;
 pub mod events;
 pub mod group_roles;
 pub mod groups;
+pub mod keys;
 pub mod realms;
 pub mod representation;
 pub mod role_composites;
 pub mod role_mappings;
 pub mod roles;
+pub mod serverinfo;
 pub mod sessions;
 pub mod user_credentials;
 pub mod user_profile;

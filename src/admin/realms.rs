@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::auth::{REALM_MANAGEMENT, REALM_MANAGEMENT_ROLES};
-use super::context::{Operation, Resource};
+use super::context::{AdminEventsConfig, Operation, Resource};
 use super::representation::{realm_representation, to_event_json};
 use super::{AdminContext, AdminError, Permission};
 use crate::bootstrap::{ADMIN_CLI, MASTER_REALM};
@@ -44,6 +44,7 @@ pub async fn create(ctx: &AdminContext<'_>, body: &str) -> Result<String, AdminE
     if body.trim_start().starts_with('[') {
         return Err(AdminError::bad_request("Expected one RealmRepresentation, not an array"));
     }
+    check_new_name(body)?;
     let mut parsed = parse_realm_json("request body", body)
         .map_err(|e| AdminError::bad_request(format!("Invalid realm at {}: {}", e.path, e.message)))?
         .pop()
@@ -80,15 +81,21 @@ pub async fn create(ctx: &AdminContext<'_>, body: &str) -> Result<String, AdminE
 }
 
 /// Applies a RealmRepresentation: `enabled`, `notBefore`, `displayName`,
-/// `defaultSignatureAlgorithm` and every token and session setting present in it. Absent
-/// fields keep their value; clients, roles and users in the body are ignored (they have their
-/// own endpoints). Renaming is refused.
+/// `defaultSignatureAlgorithm` and every setting present in it (`smtpServer.password` sealed,
+/// its mask keeping the stored one). Absent fields keep their value; clients, roles and users
+/// in the body are ignored, as Keycloak ignores them (they have their own endpoints). Renaming
+/// is refused (Keycloak renames; Portcullis does not yet), renaming master as Keycloak words it.
 pub async fn update(ctx: &AdminContext<'_>, name: &str, rep: RealmRepresentation) -> Result<(), AdminError> {
     let mut realm = ctx.realm(name, Permission::ManageRealm).await?;
+    let events_before = AdminEventsConfig::of(&realm);
     if rep.realm.as_deref().is_some_and(|new| new != realm.name) {
+        if realm.name == MASTER_REALM {
+            return Err(AdminError::bad_request("Can't rename master realm"));
+        }
         return Err(AdminError::bad_request("Renaming a realm is not supported"));
     }
     let mut settings = rep.settings_over(realm.settings.clone());
+    crate::realm::smtp::apply_password(&rep, &mut settings, &realm.id, ctx.master);
     if let Some(alg) = &rep.default_signature_algorithm {
         settings.default_signature_algorithm = SignatureAlgorithm::parse(alg).ok_or_else(|| {
             AdminError::bad_request(format!("Unsupported defaultSignatureAlgorithm {alg:?}"))
@@ -113,7 +120,7 @@ pub async fn update(ctx: &AdminContext<'_>, name: &str, rep: RealmRepresentation
     ctx.changed(&realm);
     let path = format!("realms/{}", realm.name);
     let event = to_event_json(&realm_representation(&realm));
-    ctx.record(&realm.id, Operation::Update, Resource::Realm, &path, event).await;
+    ctx.record_as(events_before, &realm.id, Operation::Update, Resource::Realm, &path, event).await;
     Ok(())
 }
 
@@ -188,6 +195,28 @@ pub fn with_builtin_clients(rep: &mut RealmRepresentation) {
     });
 }
 
+/// Keycloak's first checks of a new realm's name, with its texts: absent or blank is "Realm name
+/// cannot be empty" (`{"errorMessage"}`); a character RFC 3986 reserves is refused by its
+/// `ReservedCharValidator` (a JAX-RS `BadRequestException`). The stricter alphabet Portcullis
+/// keeps for names (they become URLs and file names) is checked afterwards by the importer.
+fn check_new_name(body: &str) -> Result<(), AdminError> {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(body) else {
+        return Ok(()); // the importer words the parse error
+    };
+    let name = match object.get("realm") {
+        None | Some(serde_json::Value::Null) => "",
+        Some(serde_json::Value::String(name)) => name.as_str(),
+        Some(_) => return Ok(()),
+    };
+    if name.trim().is_empty() {
+        return Err(AdminError::bad_request("Realm name cannot be empty"));
+    }
+    if let Some(c) = name.chars().find(|c| ":/?#@!$&()*+,;=[]\\".contains(*c)) {
+        return Err(AdminError::BadRequestException(format!("Character '{c}' not allowed.")));
+    }
+    Ok(())
+}
+
 /// Settings a realm cannot work with are refused before they are stored.
 pub fn validate_settings(s: &RealmSettings) -> Result<(), AdminError> {
     let positive = [
@@ -229,6 +258,9 @@ pub fn validate_settings(s: &RealmSettings) -> Result<(), AdminError> {
     }
     if !matches!(s.ssl_required.as_str(), "all" | "external" | "none") {
         return Err(AdminError::bad_request("sslRequired must be one of all, external, none"));
+    }
+    if !matches!(s.brute_force_strategy.as_str(), "LINEAR" | "MULTIPLE") {
+        return Err(AdminError::bad_request("bruteForceStrategy must be LINEAR or MULTIPLE"));
     }
     Ok(())
 }

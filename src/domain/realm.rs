@@ -1,6 +1,8 @@
 //! A realm and its token and session settings, named and defaulted exactly as Keycloak's
 //! RealmRepresentation, except where DESIGN.md §2 chooses a safer default (rotation on).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixTime;
@@ -40,8 +42,11 @@ impl SignatureAlgorithm {
     }
 }
 
-/// Every realm setting that changes token or session behaviour, in Keycloak's JSON names.
-/// Stored as one JSON document per realm, so adding a setting needs no migration.
+/// Every realm setting of Keycloak's RealmRepresentation that Portcullis stores, in Keycloak's
+/// JSON names: those that change token or session behaviour, and (after `revoke_sessions_on_
+/// password_change`) those stored and returned with no behaviour yet, so a client that PUTs a
+/// realm reads back what it wrote. Stored as one JSON document per realm, so adding a setting
+/// needs no migration: a realm stored before a setting existed reads its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RealmSettings {
@@ -85,6 +90,106 @@ pub struct RealmSettings {
     pub events_expiration: i64,
     /// Ours, not Keycloak's: end a user's sessions when their password changes or is reset.
     pub revoke_sessions_on_password_change: bool,
+
+    // Stored and returned, no behaviour yet (README lists them).
+    pub display_name_html: Option<String>,
+    pub login_theme: Option<String>,
+    pub account_theme: Option<String>,
+    pub admin_theme: Option<String>,
+    pub email_theme: Option<String>,
+    pub default_locale: Option<String>,
+    pub password_policy: Option<String>,
+    pub access_token_lifespan_for_implicit_flow: i64,
+    pub action_token_generated_by_admin_lifespan: i64,
+    pub action_token_generated_by_user_lifespan: i64,
+    pub oauth2_device_code_lifespan: i64,
+    pub oauth2_device_polling_interval: i64,
+    pub registration_allowed: bool,
+    pub registration_email_as_username: bool,
+    pub verify_email: bool,
+    pub duplicate_emails_allowed: bool,
+    pub reset_password_allowed: bool,
+    pub edit_username_allowed: bool,
+    pub max_temporary_lockouts: i64,
+    /// `LINEAR` or `MULTIPLE`, Keycloak's BruteForceStrategy.
+    pub brute_force_strategy: String,
+    pub required_credentials: Vec<String>,
+    pub otp_policy_type: String,
+    pub otp_policy_algorithm: String,
+    pub otp_policy_initial_counter: i64,
+    pub otp_policy_digits: i64,
+    pub otp_policy_look_ahead_window: i64,
+    pub otp_policy_period: i64,
+    pub otp_policy_code_reusable: bool,
+    pub otp_supported_applications: Vec<String>,
+    pub localization_texts: BTreeMap<String, BTreeMap<String, String>>,
+    pub web_authn_policy_rp_entity_name: String,
+    pub web_authn_policy_signature_algorithms: Vec<String>,
+    pub web_authn_policy_rp_id: String,
+    pub web_authn_policy_attestation_conveyance_preference: String,
+    pub web_authn_policy_authenticator_attachment: String,
+    pub web_authn_policy_require_resident_key: String,
+    pub web_authn_policy_user_verification_requirement: String,
+    pub web_authn_policy_create_timeout: i64,
+    pub web_authn_policy_avoid_same_authenticator_register: bool,
+    pub web_authn_policy_acceptable_aaguids: Vec<String>,
+    pub web_authn_policy_extra_origins: Vec<String>,
+    pub web_authn_policy_passwordless_rp_entity_name: String,
+    pub web_authn_policy_passwordless_signature_algorithms: Vec<String>,
+    pub web_authn_policy_passwordless_rp_id: String,
+    pub web_authn_policy_passwordless_attestation_conveyance_preference: String,
+    pub web_authn_policy_passwordless_authenticator_attachment: String,
+    pub web_authn_policy_passwordless_require_resident_key: String,
+    pub web_authn_policy_passwordless_user_verification_requirement: String,
+    pub web_authn_policy_passwordless_create_timeout: i64,
+    pub web_authn_policy_passwordless_avoid_same_authenticator_register: bool,
+    pub web_authn_policy_passwordless_acceptable_aaguids: Vec<String>,
+    pub web_authn_policy_passwordless_extra_origins: Vec<String>,
+    pub browser_security_headers: BTreeMap<String, String>,
+    /// Keycloak's SMTP settings without `password`, which is kept sealed apart (below).
+    pub smtp_server: BTreeMap<String, String>,
+    /// The SMTP password sealed under the master key (base64), never shown: the admin API
+    /// answers Keycloak's mask `**********` in its place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_password_sealed: Option<String>,
+    pub events_listeners: Vec<String>,
+    pub enabled_event_types: Vec<String>,
+    pub admin_events_enabled: bool,
+    pub admin_events_details_enabled: bool,
+    pub internationalization_enabled: bool,
+    pub supported_locales: Vec<String>,
+    pub browser_flow: String,
+    pub registration_flow: String,
+    pub direct_grant_flow: String,
+    pub reset_credentials_flow: String,
+    pub client_authentication_flow: String,
+    pub docker_authentication_flow: String,
+    pub first_broker_login_flow: String,
+    pub attributes: BTreeMap<String, String>,
+    pub user_managed_access_allowed: bool,
+    pub organizations_enabled: bool,
+    pub admin_permissions_enabled: bool,
+    pub oid4_vci_enabled: bool,
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_string()).collect()
+}
+
+/// Keycloak's `BrowserSecurityHeaders.defaultHeaders`.
+pub fn default_browser_security_headers() -> BTreeMap<String, String> {
+    [
+        ("contentSecurityPolicyReportOnly", ""),
+        ("xContentTypeOptions", "nosniff"),
+        ("referrerPolicy", "no-referrer"),
+        ("xRobotsTag", "none"),
+        ("xFrameOptions", "SAMEORIGIN"),
+        ("contentSecurityPolicy", "frame-src 'self'; frame-ancestors 'self'; object-src 'none';"),
+        ("strictTransportSecurity", "max-age=31536000; includeSubDomains"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }
 
 impl Default for RealmSettings {
@@ -124,6 +229,83 @@ impl Default for RealmSettings {
             events_enabled: false,
             events_expiration: 0,
             revoke_sessions_on_password_change: true,
+            display_name_html: None,
+            login_theme: None,
+            account_theme: None,
+            admin_theme: None,
+            email_theme: None,
+            default_locale: None,
+            password_policy: None,
+            access_token_lifespan_for_implicit_flow: 900,
+            action_token_generated_by_admin_lifespan: 43200,
+            action_token_generated_by_user_lifespan: 300,
+            oauth2_device_code_lifespan: 600,
+            oauth2_device_polling_interval: 5,
+            registration_allowed: false,
+            registration_email_as_username: false,
+            verify_email: false,
+            duplicate_emails_allowed: false,
+            reset_password_allowed: false,
+            edit_username_allowed: false,
+            max_temporary_lockouts: 0,
+            brute_force_strategy: "MULTIPLE".into(),
+            required_credentials: strings(&["password"]),
+            otp_policy_type: "totp".into(),
+            otp_policy_algorithm: "HmacSHA1".into(),
+            otp_policy_initial_counter: 0,
+            otp_policy_digits: 6,
+            otp_policy_look_ahead_window: 1,
+            otp_policy_period: 30,
+            otp_policy_code_reusable: false,
+            otp_supported_applications: strings(&[
+                "totpAppFreeOTPName",
+                "totpAppGoogleName",
+                "totpAppMicrosoftAuthenticatorName",
+            ]),
+            localization_texts: BTreeMap::new(),
+            web_authn_policy_rp_entity_name: "keycloak".into(),
+            web_authn_policy_signature_algorithms: strings(&["ES256", "RS256"]),
+            web_authn_policy_rp_id: String::new(),
+            web_authn_policy_attestation_conveyance_preference: "not specified".into(),
+            web_authn_policy_authenticator_attachment: "not specified".into(),
+            web_authn_policy_require_resident_key: "not specified".into(),
+            web_authn_policy_user_verification_requirement: "not specified".into(),
+            web_authn_policy_create_timeout: 0,
+            web_authn_policy_avoid_same_authenticator_register: false,
+            web_authn_policy_acceptable_aaguids: Vec::new(),
+            web_authn_policy_extra_origins: Vec::new(),
+            web_authn_policy_passwordless_rp_entity_name: "keycloak".into(),
+            web_authn_policy_passwordless_signature_algorithms: strings(&["ES256", "RS256"]),
+            web_authn_policy_passwordless_rp_id: String::new(),
+            web_authn_policy_passwordless_attestation_conveyance_preference: "not specified".into(),
+            web_authn_policy_passwordless_authenticator_attachment: "not specified".into(),
+            web_authn_policy_passwordless_require_resident_key: "Yes".into(),
+            web_authn_policy_passwordless_user_verification_requirement: "required".into(),
+            web_authn_policy_passwordless_create_timeout: 0,
+            web_authn_policy_passwordless_avoid_same_authenticator_register: false,
+            web_authn_policy_passwordless_acceptable_aaguids: Vec::new(),
+            web_authn_policy_passwordless_extra_origins: Vec::new(),
+            browser_security_headers: default_browser_security_headers(),
+            smtp_server: BTreeMap::new(),
+            smtp_password_sealed: None,
+            events_listeners: strings(&["jboss-logging"]),
+            enabled_event_types: Vec::new(),
+            admin_events_enabled: false,
+            admin_events_details_enabled: false,
+            internationalization_enabled: false,
+            supported_locales: Vec::new(),
+            browser_flow: "browser".into(),
+            registration_flow: "registration".into(),
+            direct_grant_flow: "direct grant".into(),
+            reset_credentials_flow: "reset credentials".into(),
+            client_authentication_flow: "clients".into(),
+            docker_authentication_flow: "docker auth".into(),
+            first_broker_login_flow: "first broker login".into(),
+            attributes: BTreeMap::new(),
+            user_managed_access_allowed: false,
+            organizations_enabled: false,
+            admin_permissions_enabled: false,
+            oid4_vci_enabled: false,
         }
     }
 }
@@ -141,6 +323,16 @@ pub fn validate_realm_name(name: &str) -> Result<(), String> {
         Err(format!(
             "invalid realm name {name:?}: use 1-255 letters, digits, '-', '_' or '.'"
         ))
+    }
+}
+
+/// A realm id given on import or creation (Keycloak keeps it): any text without whitespace,
+/// control characters or `/`, at most 255 bytes.
+pub fn validate_realm_id(id: &str) -> Result<(), String> {
+    if id.len() <= 255 && !id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+        Ok(())
+    } else {
+        Err(format!("invalid realm id {id:?}: use at most 255 characters, no spaces or '/'"))
     }
 }
 

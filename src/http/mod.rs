@@ -13,6 +13,7 @@ pub mod health;
 pub mod hsts;
 pub mod login;
 pub mod logout;
+pub mod published_realm;
 pub mod serve;
 pub mod timeout;
 pub mod token;

@@ -1,5 +1,6 @@
 //! A stored realm back out as Keycloak-shaped realm JSON, the inverse of `realm::import`: client
-//! secrets are decrypted (as Keycloak's export writes them), credentials leave as stored hashes.
+//! secrets and the SMTP password are decrypted (as Keycloak's export writes them), credentials
+//! leave as stored hashes.
 //! Signing keys are not exported: importing the result generates fresh ones, so tokens issued
 //! by the exported realm are not valid on the imported copy.
 
@@ -39,6 +40,10 @@ pub fn export_realm(bundle: &RealmBundle, master: &MasterKey) -> Result<RealmRep
         ..RealmRepresentation::default()
     };
     rep.set_settings(&realm.settings);
+    if let Some(password) = crate::realm::smtp::open_password(&realm.settings, &realm.id, master) {
+        let smtp = rep.smtp_server.get_or_insert_with(BTreeMap::new);
+        smtp.insert(crate::realm::smtp::PASSWORD.into(), password.expose().to_string());
+    }
 
     let mut realm_roles = Vec::new();
     let mut client_roles: BTreeMap<String, Vec<RoleRepresentation>> = BTreeMap::new();
@@ -262,7 +267,7 @@ mod tests {
         assert!(warnings.is_empty(), "a re-import of our own export warns about nothing: {warnings:?}");
 
         let (a, b) = (first.realm.as_ref().unwrap(), second.realm.as_ref().unwrap());
-        assert_ne!(a.id, b.id);
+        assert_eq!(a.id, b.id, "the realm id is kept, as Keycloak's import keeps it");
         assert_eq!(
             (&a.name, a.enabled, a.not_before, &a.settings),
             (&b.name, b.enabled, b.not_before, &b.settings)

@@ -14,7 +14,7 @@ use crate::crypto::keycloak_hash::{self, Unusable};
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::random::random_token;
 use crate::crypto::MasterKey;
-use crate::domain::realm::validate_realm_name;
+use crate::domain::realm::{validate_realm_id, validate_realm_name};
 use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User, CHECKED_CREDENTIAL_TYPES};
 use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::oauth::tokens::keys::generate_realm_keys;
@@ -136,7 +136,8 @@ pub fn parse_realm_json(file_label: &str, text: &str) -> Result<Vec<ParsedRealm>
 
 /// Turns a parsed realm into records. Returns the warnings found while building (the parse
 /// warnings stay in `parsed.warnings`). Ids of clients, roles and users are kept from the file;
-/// the realm always gets a fresh id and fresh keys.
+/// the realm keeps its `id` when the file gives one (as Keycloak's import does) and always gets
+/// fresh keys.
 pub async fn build_bundle(
     parsed: &ParsedRealm,
     ctx: &ImportContext<'_>,
@@ -154,6 +155,11 @@ pub async fn build_bundle(
     let mut realm = new_realm(&parsed.name, settings, ctx.now);
     realm.enabled = rep.enabled.unwrap_or(true);
     realm.not_before = rep.not_before.unwrap_or(0);
+    if let Some(id) = rep.id.as_deref().filter(|id| !id.trim().is_empty()) {
+        validate_realm_id(id).map_err(|message| b.scope.error("id", message))?;
+        realm.id = id.to_string();
+    }
+    crate::realm::smtp::apply_password(rep, &mut realm.settings, &realm.id, ctx.master);
     b.realm_id = realm.id.clone();
     let keys = generate_realm_keys(&realm.id, ctx.master, ctx.now)
         .map_err(|e| b.scope.error("", format!("cannot generate the realm's keys: {e}")))?;
@@ -749,7 +755,7 @@ mod tests {
         let settings = &bundle.realm.as_ref().unwrap().settings;
         assert!(!settings.revoke_refresh_token, "a value in the file wins over our default");
         assert!(!settings.events_enabled);
-        assert_ne!(bundle.realm.as_ref().unwrap().id, "demo-realm");
+        assert_eq!(bundle.realm.as_ref().unwrap().id, "demo-realm", "the file's realm id is kept");
         assert_eq!(bundle.clients.len(), 8);
         assert!(bundle.clients.iter().all(|c| c.secret_sealed.is_none()), "all are public or bearer-only");
         let default = bundle.roles.iter().find(|r| r.name == "default-roles-demo-realm").unwrap();
@@ -827,13 +833,13 @@ mod tests {
 
     #[test]
     fn unknown_fields_warn_once_each() {
-        let json = r#"{"realm":"demo","smtpServer":{},
+        let json = r#"{"realm":"demo","components":{},
             "clients":[{"clientId":"a","useTemplateConfig":true},{"clientId":"b","useTemplateConfig":false,"useTemplateMappers":true}]}"#;
         let warnings = &parse_realm_json("t.json", json).unwrap()[0].warnings;
         assert_eq!(
             warnings,
             &[
-                "ignored unknown field smtpServer",
+                "ignored unknown field components",
                 "ignored unknown field clients[].useTemplateConfig",
                 "ignored unknown field clients[].useTemplateMappers",
             ]

@@ -9,5 +9,6 @@ pub mod groups;
 pub mod import;
 pub mod representation;
 pub mod service;
+pub mod smtp;
 
 pub use cache::{RealmCache, RealmContext};

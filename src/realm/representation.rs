@@ -15,11 +15,15 @@ use crate::domain::RealmSettings;
 /// listed rather than `#[serde(flatten)]`ed: flattening hides unknown fields from `serde_ignored`
 /// and type errors from `serde_path_to_error`.
 macro_rules! realm_representation {
-    ($($setting:ident: $ty:ty),* $(,)?) => {
+    (
+        values { $($setting:ident: $ty:ty),* $(,)? }
+        optional { $($opt:ident: $oty:ty),* $(,)? }
+    ) => {
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
         #[serde(rename_all = "camelCase", default)]
         pub struct RealmRepresentation {
-            /// Keycloak's internal id. Written on export; ignored on import (a fresh id is made).
+            /// Keycloak's internal id. Written on export; kept on import and creation when given
+            /// (Keycloak's `RealmManager.importRealm`), else a fresh one is made.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub id: Option<String>,
             /// The realm's name, as it appears in URLs.
@@ -39,6 +43,10 @@ macro_rules! realm_representation {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub $setting: Option<$ty>,
             )*
+            $(
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $opt: Option<$oty>,
+            )*
             #[serde(skip_serializing_if = "Option::is_none")]
             pub roles: Option<RolesRepresentation>,
             /// The realm's default role (Keycloak 13+); Portcullis finds it by its name,
@@ -54,6 +62,8 @@ macro_rules! realm_representation {
         impl RealmRepresentation {
             /// Copies every setting present in this representation over `base`; absent ones keep
             /// `base`'s value. `defaultSignatureAlgorithm` is left to the caller (it may not parse).
+            /// An SMTP `password` is never copied into the settings (they are stored as plain
+            /// JSON): callers seal it with `realm::smtp::apply_password`.
             pub fn settings_over(&self, mut base: RealmSettings) -> RealmSettings {
                 if let Some(name) = &self.display_name {
                     base.display_name = Some(name.clone());
@@ -63,21 +73,35 @@ macro_rules! realm_representation {
                         base.$setting = value.clone();
                     }
                 )*
+                $(
+                    if let Some(value) = &self.$opt {
+                        base.$opt = Some(value.clone());
+                    }
+                )*
+                base.smtp_server.remove(crate::realm::smtp::PASSWORD);
                 base
             }
 
-            /// Sets every settings field from `settings`.
+            /// Sets every settings field from `settings`; a stored SMTP password shows as
+            /// Keycloak's mask `**********`.
             pub fn set_settings(&mut self, settings: &RealmSettings) {
                 self.display_name = settings.display_name.clone();
                 self.default_signature_algorithm =
                     Some(settings.default_signature_algorithm.as_str().to_string());
                 $( self.$setting = Some(settings.$setting.clone()); )*
+                $( self.$opt = settings.$opt.clone(); )*
+                if settings.smtp_password_sealed.is_some() {
+                    if let Some(smtp) = self.smtp_server.as_mut() {
+                        smtp.insert(crate::realm::smtp::PASSWORD.into(), crate::realm::import::MASKED_SECRET.into());
+                    }
+                }
             }
         }
     };
 }
 
 realm_representation! {
+    values {
     access_token_lifespan: i64,
     access_code_lifespan: i64,
     access_code_lifespan_user_action: i64,
@@ -110,7 +134,135 @@ realm_representation! {
     events_enabled: bool,
     events_expiration: i64,
     revoke_sessions_on_password_change: bool,
+    access_token_lifespan_for_implicit_flow: i64,
+    action_token_generated_by_admin_lifespan: i64,
+    action_token_generated_by_user_lifespan: i64,
+    oauth2_device_code_lifespan: i64,
+    oauth2_device_polling_interval: i64,
+    registration_allowed: bool,
+    registration_email_as_username: bool,
+    verify_email: bool,
+    duplicate_emails_allowed: bool,
+    reset_password_allowed: bool,
+    edit_username_allowed: bool,
+    max_temporary_lockouts: i64,
+    brute_force_strategy: String,
+    required_credentials: Vec<String>,
+    otp_policy_type: String,
+    otp_policy_algorithm: String,
+    otp_policy_initial_counter: i64,
+    otp_policy_digits: i64,
+    otp_policy_look_ahead_window: i64,
+    otp_policy_period: i64,
+    otp_policy_code_reusable: bool,
+    otp_supported_applications: Vec<String>,
+    localization_texts: BTreeMap<String, BTreeMap<String, String>>,
+    web_authn_policy_rp_entity_name: String,
+    web_authn_policy_signature_algorithms: Vec<String>,
+    web_authn_policy_rp_id: String,
+    web_authn_policy_attestation_conveyance_preference: String,
+    web_authn_policy_authenticator_attachment: String,
+    web_authn_policy_require_resident_key: String,
+    web_authn_policy_user_verification_requirement: String,
+    web_authn_policy_create_timeout: i64,
+    web_authn_policy_avoid_same_authenticator_register: bool,
+    web_authn_policy_acceptable_aaguids: Vec<String>,
+    web_authn_policy_extra_origins: Vec<String>,
+    web_authn_policy_passwordless_rp_entity_name: String,
+    web_authn_policy_passwordless_signature_algorithms: Vec<String>,
+    web_authn_policy_passwordless_rp_id: String,
+    web_authn_policy_passwordless_attestation_conveyance_preference: String,
+    web_authn_policy_passwordless_authenticator_attachment: String,
+    web_authn_policy_passwordless_require_resident_key: String,
+    web_authn_policy_passwordless_user_verification_requirement: String,
+    web_authn_policy_passwordless_create_timeout: i64,
+    web_authn_policy_passwordless_avoid_same_authenticator_register: bool,
+    web_authn_policy_passwordless_acceptable_aaguids: Vec<String>,
+    web_authn_policy_passwordless_extra_origins: Vec<String>,
+    browser_security_headers: BTreeMap<String, String>,
+    smtp_server: BTreeMap<String, String>,
+    events_listeners: Vec<String>,
+    enabled_event_types: Vec<String>,
+    admin_events_enabled: bool,
+    admin_events_details_enabled: bool,
+    internationalization_enabled: bool,
+    supported_locales: Vec<String>,
+    browser_flow: String,
+    registration_flow: String,
+    direct_grant_flow: String,
+    reset_credentials_flow: String,
+    client_authentication_flow: String,
+    docker_authentication_flow: String,
+    first_broker_login_flow: String,
+    attributes: BTreeMap<String, String>,
+    user_managed_access_allowed: bool,
+    organizations_enabled: bool,
+    admin_permissions_enabled: bool,
+    oid4_vci_enabled: bool,
+    }
+    optional {
+        display_name_html: String,
+        login_theme: String,
+        account_theme: String,
+        admin_theme: String,
+        email_theme: String,
+        default_locale: String,
+        password_policy: String,
+    }
 }
+
+/// Every JSON field of Keycloak 26's RealmRepresentation (its Java class's properties), so a
+/// body naming another is refused as Keycloak's Jackson refuses it. Those Portcullis does not
+/// store are the nested resources it imports through its own paths (clients, roles, users),
+/// the ones it has no feature for (groups, identity providers, flows, components...: realm
+/// import warns about them) and Keycloak's deprecated fields.
+pub const REALM_REPRESENTATION_FIELDS: &[&str] = &[
+    "id", "realm", "displayName", "displayNameHtml", "notBefore", "defaultSignatureAlgorithm",
+    "revokeRefreshToken", "refreshTokenMaxReuse", "accessTokenLifespan",
+    "accessTokenLifespanForImplicitFlow", "ssoSessionIdleTimeout", "ssoSessionMaxLifespan",
+    "ssoSessionIdleTimeoutRememberMe", "ssoSessionMaxLifespanRememberMe",
+    "offlineSessionIdleTimeout", "offlineSessionMaxLifespanEnabled", "offlineSessionMaxLifespan",
+    "clientSessionIdleTimeout", "clientSessionMaxLifespan", "clientOfflineSessionIdleTimeout",
+    "clientOfflineSessionMaxLifespan", "accessCodeLifespan", "accessCodeLifespanUserAction",
+    "accessCodeLifespanLogin", "actionTokenGeneratedByAdminLifespan",
+    "actionTokenGeneratedByUserLifespan", "oauth2DeviceCodeLifespan", "oauth2DevicePollingInterval",
+    "enabled", "sslRequired", "passwordCredentialGrantAllowed", "registrationAllowed",
+    "registrationEmailAsUsername", "rememberMe", "verifyEmail", "loginWithEmailAllowed",
+    "duplicateEmailsAllowed", "resetPasswordAllowed", "editUsernameAllowed", "userCacheEnabled",
+    "realmCacheEnabled", "bruteForceProtected", "permanentLockout", "maxTemporaryLockouts",
+    "bruteForceStrategy", "maxFailureWaitSeconds", "minimumQuickLoginWaitSeconds",
+    "waitIncrementSeconds", "quickLoginCheckMilliSeconds", "maxDeltaTimeSeconds", "failureFactor",
+    "privateKey", "publicKey", "certificate", "codeSecret", "roles", "groups", "defaultRoles",
+    "defaultRole", "defaultGroups", "requiredCredentials", "passwordPolicy", "otpPolicyType",
+    "otpPolicyAlgorithm", "otpPolicyInitialCounter", "otpPolicyDigits", "otpPolicyLookAheadWindow",
+    "otpPolicyPeriod", "otpPolicyCodeReusable", "otpSupportedApplications", "localizationTexts",
+    "webAuthnPolicyRpEntityName", "webAuthnPolicySignatureAlgorithms", "webAuthnPolicyRpId",
+    "webAuthnPolicyAttestationConveyancePreference", "webAuthnPolicyAuthenticatorAttachment",
+    "webAuthnPolicyRequireResidentKey", "webAuthnPolicyUserVerificationRequirement",
+    "webAuthnPolicyCreateTimeout", "webAuthnPolicyAvoidSameAuthenticatorRegister",
+    "webAuthnPolicyAcceptableAaguids", "webAuthnPolicyExtraOrigins",
+    "webAuthnPolicyPasswordlessRpEntityName", "webAuthnPolicyPasswordlessSignatureAlgorithms",
+    "webAuthnPolicyPasswordlessRpId", "webAuthnPolicyPasswordlessAttestationConveyancePreference",
+    "webAuthnPolicyPasswordlessAuthenticatorAttachment", "webAuthnPolicyPasswordlessRequireResidentKey",
+    "webAuthnPolicyPasswordlessUserVerificationRequirement", "webAuthnPolicyPasswordlessCreateTimeout",
+    "webAuthnPolicyPasswordlessAvoidSameAuthenticatorRegister",
+    "webAuthnPolicyPasswordlessAcceptableAaguids", "webAuthnPolicyPasswordlessExtraOrigins",
+    "clientProfiles", "clientPolicies", "users", "federatedUsers", "scopeMappings",
+    "clientScopeMappings", "clients", "clientScopes", "defaultDefaultClientScopes",
+    "defaultOptionalClientScopes", "browserSecurityHeaders", "smtpServer", "userFederationProviders",
+    "userFederationMappers", "loginTheme", "accountTheme", "adminTheme", "emailTheme",
+    "eventsEnabled", "eventsExpiration", "eventsListeners", "enabledEventTypes",
+    "adminEventsEnabled", "adminEventsDetailsEnabled", "identityProviders",
+    "identityProviderMappers", "protocolMappers", "components", "internationalizationEnabled",
+    "supportedLocales", "defaultLocale", "authenticationFlows", "authenticatorConfig",
+    "requiredActions", "browserFlow", "registrationFlow", "directGrantFlow", "resetCredentialsFlow",
+    "clientAuthenticationFlow", "dockerAuthenticationFlow", "firstBrokerLoginFlow", "attributes",
+    "keycloakVersion", "userManagedAccessAllowed", "organizationsEnabled", "organizations",
+    "oid4VciEnabled", "adminPermissionsEnabled", "social", "updateProfileOnInitialSocialLogin",
+    "socialProviders", "applicationScopeMappings", "applications", "oauthClients", "clientTemplates",
+    // Portcullis' own settings (domain::RealmSettings documents them)
+    "refreshTokenReuseIntervalSeconds", "revokeSessionsOnPasswordChange",
+];
 
 /// `roles`: realm roles, and client roles keyed by the client's `clientId`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -426,7 +578,8 @@ mod tests {
             revoke_refresh_token: false,
             ..RealmSettings::default()
         };
-        let json = serde_json::to_value(&settings).unwrap();
+        let mut json = serde_json::to_value(&settings).unwrap();
+        json.as_object_mut().unwrap().remove("smtpPasswordSealed");
         let mut ignored = Vec::new();
         let rep: RealmRepresentation =
             serde_ignored::deserialize(json, |path| ignored.push(path.to_string())).unwrap();
@@ -434,6 +587,36 @@ mod tests {
         let mut back = rep.settings_over(RealmSettings::default());
         back.default_signature_algorithm = settings.default_signature_algorithm;
         assert_eq!(back, settings);
+    }
+
+    #[test]
+    fn every_field_a_realm_shows_is_a_known_field() {
+        let mut rep = RealmRepresentation {
+            id: Some("i".into()),
+            realm: Some("r".into()),
+            enabled: Some(true),
+            not_before: Some(0),
+            roles: Some(RolesRepresentation::default()),
+            default_role: Some(RoleRepresentation::default()),
+            clients: Some(Vec::new()),
+            users: Some(Vec::new()),
+            ..RealmRepresentation::default()
+        };
+        let settings = RealmSettings {
+            display_name_html: Some("x".into()),
+            login_theme: Some("x".into()),
+            account_theme: Some("x".into()),
+            admin_theme: Some("x".into()),
+            email_theme: Some("x".into()),
+            default_locale: Some("x".into()),
+            password_policy: Some("x".into()),
+            ..RealmSettings::default()
+        };
+        rep.set_settings(&settings);
+        let json = serde_json::to_value(&rep).unwrap();
+        for key in json.as_object().unwrap().keys() {
+            assert!(REALM_REPRESENTATION_FIELDS.contains(&key.as_str()), "{key} is not a known field");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod common_admin;
 mod common_sessions;
 pub mod groups;
 pub mod roles;
+pub mod realm_admin;
 mod rotation;
 pub mod sessions;
 pub mod postgres;
@@ -26,6 +27,7 @@ pub use sessions::*;
 pub use admin::AdminStore;
 pub use groups::{GroupStore, RealmGroups};
 pub use roles::RoleStore;
+pub use realm_admin::RealmAdminStore;
 pub use sqlite::SqliteStore;
 pub use users::UserAdminStore;
 
@@ -264,12 +266,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + StoreOps + Send + Sync
 {
 }
 

@@ -12,6 +12,7 @@ use super::common_sessions::impl_session_store;
 use super::users::impl_user_store;
 use super::groups::impl_group_store;
 use super::roles::impl_role_store;
+use super::realm_admin::impl_realm_admin_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::{RealmChange, StoreOps};
 
@@ -53,6 +54,7 @@ impl_admin_store!(PostgresStore, sqlx::Postgres);
 impl_user_store!(PostgresStore, sqlx::Postgres);
 impl_group_store!(PostgresStore, sqlx::Postgres);
 impl_role_store!(PostgresStore);
+impl_realm_admin_store!(PostgresStore, "SELECT pg_notify('portcullis_realm_changed', $1)");
 
 impl PostgresStore {
     /// A transaction for work that writes.

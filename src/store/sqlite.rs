@@ -15,6 +15,7 @@ use super::common_sessions::impl_session_store;
 use super::users::impl_user_store;
 use super::groups::impl_group_store;
 use super::roles::impl_role_store;
+use super::realm_admin::impl_realm_admin_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::StoreOps;
 
@@ -58,6 +59,7 @@ impl_admin_store!(SqliteStore, sqlx::Sqlite);
 impl_user_store!(SqliteStore, sqlx::Sqlite);
 impl_group_store!(SqliteStore, sqlx::Sqlite);
 impl_role_store!(SqliteStore);
+impl_realm_admin_store!(SqliteStore, "");
 
 impl SqliteStore {
     /// A transaction for work that writes, taking SQLite's write lock at once so a read-then-write never fails with SQLITE_BUSY mid-way.

@@ -1,5 +1,6 @@
 //! `GET .../events` with Keycloak's filters, and `GET .../admin-events`: every write through the
-//! admin API is recorded, with who did it, and never with a secret.
+//! admin API is recorded when the realm's `adminEventsEnabled` is on, with who did it, and never
+//! with a secret; the events configuration and emptying both tables.
 
 use serde_json::{json, Value};
 
@@ -74,6 +75,9 @@ backend_tests! {
     async fn every_admin_write_is_an_admin_event_without_secrets(backend: Backend) {
         let app = vault(backend).await;
         let admin = Admin::login(&app).await;
+        // admin events are stored when the realm enables them, as in Keycloak
+        let on = json!({"adminEventsEnabled": true, "adminEventsDetailsEnabled": true});
+        assert_eq!(admin.put("/admin/realms/vault/events/config", on).await.status, 204);
         const PASSWORD: &str = "an-initial-password-1234";
         const NEW_PASSWORD: &str = "a-reset-password-5678";
         const SECRET: &str = "a-client-secret-given-by-the-admin";
@@ -119,6 +123,7 @@ backend_tests! {
             ("UPDATE", "REALM", "realms/vault".to_string()),
             ("ACTION", "REALM", "logout-all".to_string()),
             ("DELETE", "USER", format!("users/{user}")),
+            ("UPDATE", "REALM", "events/config".to_string()),
         ].into_iter().map(|(o, t, p)| (o.to_string(), t.to_string(), p)).collect();
         expected.sort();
         assert_eq!(trail, expected);
@@ -154,10 +159,110 @@ backend_tests! {
         assert_eq!(query("resourceTypes=CLIENT".into()).await, 2);
         assert_eq!(query(format!("resourcePath=users/{user}")).await, 3);
         assert_eq!(query(format!("resourcePath=users/{user}*")).await, 6);
-        assert_eq!(query(format!("authUser={admin_id}")).await, 12);
+        assert_eq!(query(format!("authUser={admin_id}")).await, 13);
         assert_eq!(query("authUser=someone-else".into()).await, 0);
         assert_eq!(query("max=2".into()).await, 2);
         assert_eq!(query("dateTo=1970-01-01".into()).await, 0);
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn events_config_is_read_and_written_as_keycloak_shapes_it(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        let config = admin.ok("/admin/realms/vault/events/config").await;
+        assert_eq!(config["eventsEnabled"], false);
+        assert!(config.get("eventsExpiration").is_none(), "absent while unset: {config}");
+        assert_eq!(config["eventsListeners"], json!(["jboss-logging"]));
+        assert!(config["enabledEventTypes"].as_array().unwrap().contains(&json!("LOGIN")), "the recorded types when none are named");
+        assert_eq!((config["adminEventsEnabled"].clone(), config["adminEventsDetailsEnabled"].clone()), (json!(false), json!(false)));
+
+        let put = admin.put("/admin/realms/vault/events/config", json!({
+            "eventsEnabled": true, "eventsExpiration": 3600, "eventsListeners": ["jboss-logging", "email"],
+            "enabledEventTypes": ["LOGIN", "LOGOUT"], "adminEventsEnabled": true, "adminEventsDetailsEnabled": true
+        })).await;
+        assert_eq!(put.status, 204, "{put:?}");
+        let config = admin.ok("/admin/realms/vault/events/config").await;
+        assert_eq!(config, json!({
+            "eventsEnabled": true, "eventsExpiration": 3600, "eventsListeners": ["jboss-logging", "email"],
+            "enabledEventTypes": ["LOGIN", "LOGOUT"], "adminEventsEnabled": true, "adminEventsDetailsEnabled": true
+        }));
+        let realm = admin.ok("/admin/realms/vault").await;
+        assert_eq!((realm["eventsEnabled"].clone(), realm["eventsExpiration"].clone()), (json!(true), json!(3600)));
+        assert_eq!(realm["adminEventsEnabled"], true);
+        // turning admin events on through events/config is itself recorded, as in Keycloak
+        let trail = admin.ok("/admin/realms/vault/admin-events").await;
+        assert_eq!(trail[0]["resourcePath"], "events/config", "{trail}");
+
+        // eventsEnabled and eventsExpiration are primitives in Keycloak: absent means false and 0
+        assert_eq!(admin.put("/admin/realms/vault/events/config", json!({"eventsListeners": ["jboss-logging"]})).await.status, 204);
+        let config = admin.ok("/admin/realms/vault/events/config").await;
+        assert_eq!((config["eventsEnabled"].clone(), config.get("eventsExpiration")), (json!(false), None));
+        assert_eq!(config["adminEventsEnabled"], true, "admin switches change only when given");
+
+        let unknown = admin.put("/admin/realms/vault/events/config", json!({"eventsEnabled": true, "bogus": 1})).await;
+        assert_eq!(unknown.status, 400);
+        assert!(unknown.error_message().starts_with("Unrecognized field \"bogus\" (class org.keycloak.representations.idm.RealmEventsConfigRepresentation)"));
+        assert_eq!(admin.put("/admin/realms/vault/events/config", json!({"eventsExpiration": -1})).await.status, 400);
+        assert_eq!(admin.get("/admin/realms/nope/events/config").await.status, 404);
+        app.stop().await;
+    }
+
+    async fn admin_events_are_stored_only_when_the_realm_enables_them(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        assert_eq!(admin.post("/admin/realms/vault/roles", json!({"name": "unrecorded"})).await.status, 201);
+        assert_eq!(admin.ok("/admin/realms/vault/admin-events").await, json!([]), "off by default, as in Keycloak");
+
+        // a realm PUT that turns them on is decided with the settings from before: not recorded
+        assert_eq!(admin.put("/admin/realms/vault", json!({"adminEventsEnabled": true})).await.status, 204);
+        assert_eq!(admin.ok("/admin/realms/vault/admin-events").await, json!([]));
+        assert_eq!(admin.post("/admin/realms/vault/roles", json!({"name": "recorded"})).await.status, 201);
+        let trail = admin.ok("/admin/realms/vault/admin-events").await;
+        assert_eq!(trail.as_array().unwrap().len(), 1, "{trail}");
+        assert_eq!(trail[0]["resourcePath"], "roles/recorded");
+        assert!(trail[0].get("representation").is_none(), "no details unless adminEventsDetailsEnabled: {trail}");
+
+        app.clock.advance(1);
+        assert_eq!(admin.put("/admin/realms/vault", json!({"adminEventsDetailsEnabled": true})).await.status, 204);
+        app.clock.advance(1);
+        assert_eq!(admin.post("/admin/realms/vault/roles", json!({"name": "detailed"})).await.status, 201);
+        let trail = admin.ok("/admin/realms/vault/admin-events").await;
+        assert_eq!(trail[0]["resourcePath"], "roles/detailed");
+        assert!(trail[0]["representation"].as_str().unwrap().contains("detailed"), "{trail}");
+
+        // the PUT that turns them off is recorded (they were on before it)
+        app.clock.advance(1);
+        assert_eq!(admin.put("/admin/realms/vault", json!({"adminEventsEnabled": false})).await.status, 204);
+        app.clock.advance(1);
+        assert_eq!(admin.post("/admin/realms/vault/roles", json!({"name": "after"})).await.status, 201);
+        let trail = admin.ok("/admin/realms/vault/admin-events").await;
+        assert_eq!(trail[0]["resourcePath"], "realms/vault", "{trail}");
+        assert_eq!(trail.as_array().unwrap().len(), 4);
+        app.stop().await;
+    }
+
+    async fn delete_events_and_admin_events_empty_the_realms_tables(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        let on = json!({"eventsEnabled": true, "adminEventsEnabled": true});
+        assert_eq!(admin.put("/admin/realms/vault/events/config", on).await.status, 204);
+        carol(&app, "openid").await;
+        assert_eq!(admin.post("/admin/realms/vault/roles", json!({"name": "r"})).await.status, 201);
+        for _ in 0..100 {
+            if !admin.ok("/admin/realms/vault/events").await.as_array().unwrap().is_empty() { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(!admin.ok("/admin/realms/vault/events").await.as_array().unwrap().is_empty());
+        assert!(!admin.ok("/admin/realms/vault/admin-events").await.as_array().unwrap().is_empty());
+
+        assert_eq!(admin.delete("/admin/realms/vault/events").await.status, 204);
+        assert_eq!(admin.ok("/admin/realms/vault/events").await, json!([]));
+        assert!(!admin.ok("/admin/realms/vault/admin-events").await.as_array().unwrap().is_empty(), "admin events stay");
+        assert_eq!(admin.delete("/admin/realms/vault/admin-events").await.status, 204);
+        assert_eq!(admin.ok("/admin/realms/vault/admin-events").await, json!([]));
+        assert_eq!(admin.delete("/admin/realms/nope/events").await.status, 404);
         app.stop().await;
     }
 }

@@ -133,6 +133,17 @@ const PROMISED: &[&str] = &[
     "GET /admin/realms/{realm}/clients/{id}/session-count",
     "GET /admin/realms/{realm}/clients/{id}/offline-session-count",
     "GET /admin/realms/{realm}/clients/{id}/installation/providers/{provider}",
+    // issue 14: realms and server-level resources
+    "GET /admin/realms/{realm}/events/config",
+    "PUT /admin/realms/{realm}/events/config",
+    "DELETE /admin/realms/{realm}/events",
+    "DELETE /admin/realms/{realm}/admin-events",
+    "GET /admin/realms/{realm}/keys",
+    "GET /admin/serverinfo",
+    "GET /admin/{realm}/console/whoami",
+    "POST /admin/realms/{realm}/clear-realm-cache",
+    "POST /admin/realms/{realm}/clear-user-cache",
+    "POST /admin/realms/{realm}/clear-keys-cache",
 ];
 
 fn operations(doc: &Value) -> BTreeSet<String> {

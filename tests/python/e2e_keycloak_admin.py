@@ -126,7 +126,8 @@ def main() -> int:
 
         s.begin("create_realm(): 201, then skip_exists=True tolerates the 409")
         admin.create_realm({"realm": REALM, "enabled": True, "accessTokenLifespan": 120,
-                            "eventsEnabled": True})
+                            "eventsEnabled": True, "adminEventsEnabled": True,
+                            "adminEventsDetailsEnabled": True})
         admin.create_realm({"realm": REALM, "enabled": True}, skip_exists=True)
         s.refused(lambda: admin.create_realm({"realm": REALM, "enabled": True}), 409)
         s.done()

@@ -10,6 +10,7 @@ pub mod openapi;
 mod realms;
 mod role_mappings;
 mod roles;
+pub mod server;
 mod sessions;
 mod users;
 
@@ -340,7 +341,8 @@ admin_api! {
         "Login, token and logout events (stored when eventsEnabled)",
         body: None, ok: 200, returns: Some("EventRepresentation[]"),
         query: ["type", "client", "user", "dateFrom", "dateTo", "first", "max"];
-    GET "/admin/realms/{realm}/admin-events" => sessions::admin_events, "events", "Every write through this API",
+    GET "/admin/realms/{realm}/admin-events" => sessions::admin_events, "events",
+        "Writes through this API (stored when adminEventsEnabled)",
         body: None, ok: 200, returns: Some("AdminEventRepresentation[]"),
         query: ["operationTypes", "resourceTypes", "resourcePath", "authUser", "dateFrom", "dateTo", "first", "max"];
 
@@ -416,5 +418,36 @@ admin_api! {
     PUT "/admin/realms/{realm}/users/{id}/groups/{group}" => groups::join, "groups", "Add the user to a group",
         body: None, ok: 204, returns: None, query: [];
     DELETE "/admin/realms/{realm}/users/{id}/groups/{group}" => groups::leave, "groups", "Remove the user from a group",
+        body: None, ok: 204, returns: None, query: [];
+
+    // realms and server-level resources (issue 14, helper h-realms)
+    GET "/admin/realms/{realm}/events/config" => sessions::events_config, "events",
+        "The events configuration: eventsEnabled, eventsExpiration, listeners, types, admin events switches",
+        body: None, ok: 200, returns: Some("RealmEventsConfigRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/events/config" => sessions::update_events_config, "events",
+        "Update the events configuration (eventsEnabled and eventsExpiration default to false and 0)",
+        body: Some("RealmEventsConfigRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/events" => sessions::clear_events, "events", "Delete every stored event of the realm",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/admin-events" => sessions::clear_admin_events, "events",
+        "Delete every stored admin event of the realm",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/serverinfo" => server::serverinfo, "server",
+        "What this server has: version, memory, protocols, key providers, hashing, features, themes",
+        body: None, ok: 200, returns: None, query: [];
+    GET "/admin/{realm}/console/whoami" => server::whoami, "server",
+        "The caller as the admin console sees them: userId, displayName, createRealm, realm_access",
+        body: None, ok: 200, returns: None, query: ["currentRealm"];
+    GET "/admin/realms/{realm}/keys" => server::keys, "realms",
+        "The realm's keys: active kid per algorithm, each key's public part (never a private one)",
+        body: None, ok: 200, returns: Some("KeysMetadataRepresentation"), query: [];
+    POST "/admin/realms/{realm}/clear-realm-cache" => server::clear_realm_cache, "realms",
+        "Drop every realm's cached data on every node",
+        body: None, ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/clear-user-cache" => server::clear_user_cache, "realms",
+        "Drop the realm's cached data on every node (users themselves are never cached)",
+        body: None, ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/clear-keys-cache" => server::clear_keys_cache, "realms",
+        "Drop the realm's cached keys on every node",
         body: None, ok: 204, returns: None, query: [];
 }

@@ -24,7 +24,7 @@ pub async fn document() -> Json<Value> {
 }
 
 /// A JSON schema for a sample value: its shape, one level of `items` for arrays.
-fn schema_of(value: &Value) -> Value {
+pub(super) fn schema_of(value: &Value) -> Value {
     match value {
         Value::Null => json!({}),
         Value::Bool(_) => json!({ "type": "boolean" }),
@@ -42,7 +42,7 @@ fn schema_of(value: &Value) -> Value {
     }
 }
 
-fn sample<T: serde::Serialize>(value: &T) -> Value {
+pub(super) fn sample<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
@@ -209,6 +209,9 @@ fn schemas() -> BTreeMap<&'static str, Value> {
                 "public-client": true, "credentials": { "secret": "..." }, "confidential-port": 0 })),
         ),
     ])
+    .into_iter()
+    .chain(super::server::schemas())
+    .collect()
 }
 
 /// `X` as a reference, `X[]` as an array of references, `integer` and `string` as themselves.

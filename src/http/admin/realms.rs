@@ -4,10 +4,15 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::extract::{created, no_content, Admin, Body, Text};
+use super::extract::{check_known_fields, created, no_content, parse_json, Admin, KnownFields, Strict, Text};
 use crate::admin::{realms, AdminError};
 use crate::app::AppState;
-use crate::realm::representation::RealmRepresentation;
+use crate::realm::representation::{RealmRepresentation, REALM_REPRESENTATION_FIELDS};
+
+impl KnownFields for RealmRepresentation {
+    const CLASS: &'static str = "org.keycloak.representations.idm.RealmRepresentation";
+    const FIELDS: &'static [&'static str] = REALM_REPRESENTATION_FIELDS;
+}
 
 pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, AdminError> {
     Ok(Json(realms::list(&admin.ctx(&state)).await?).into_response())
@@ -18,6 +23,10 @@ pub async fn create(
     admin: Admin,
     Text(body): Text,
 ) -> Result<Response, AdminError> {
+    // Keycloak's Jackson reads the body first: unparsable JSON and unknown top-level fields are
+    // refused before any check of the realm itself.
+    let value: serde_json::Value = parse_json(body.as_bytes())?;
+    check_known_fields::<RealmRepresentation>(&value)?;
     let name = realms::create(&admin.ctx(&state), &body).await?;
     Ok(created(&admin.location(&[&name])))
 }
@@ -34,7 +43,7 @@ pub async fn update(
     State(state): State<AppState>,
     admin: Admin,
     Path(realm): Path<String>,
-    Body(rep): Body<RealmRepresentation>,
+    Strict(rep): Strict<RealmRepresentation>,
 ) -> Result<Response, AdminError> {
     realms::update(&admin.ctx(&state), &realm, rep).await?;
     Ok(no_content())

@@ -1,12 +1,12 @@
 //! Realm-wide sessions (`/sessions/{id}`, `/client-session-stats`, `/logout-all`,
-//! `/push-revocation`) and events (`/events`, `/admin-events`).
+//! `/push-revocation`) and events (`/events`, `/admin-events`, `/events/config`).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::extract::{no_content, Admin, Params};
-use crate::admin::events::{AdminEventQuery, EventQuery};
+use super::extract::{no_content, Admin, KnownFields, Params, Strict};
+use crate::admin::events::{AdminEventQuery, EventQuery, RealmEventsConfigRepresentation, EVENTS_CONFIG_FIELDS};
 use crate::admin::{events, sessions, AdminError};
 use crate::app::AppState;
 
@@ -74,4 +74,45 @@ pub async fn admin_events(
         date_to: params.get("dateTo"),
     };
     Ok(Json(events::list_admin(&admin.ctx(&state), &realm, &query, params.page()?).await?).into_response())
+}
+
+impl KnownFields for RealmEventsConfigRepresentation {
+    const CLASS: &'static str = "org.keycloak.representations.idm.RealmEventsConfigRepresentation";
+    const FIELDS: &'static [&'static str] = EVENTS_CONFIG_FIELDS;
+}
+
+pub async fn events_config(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
+    Ok(Json(events::config(&admin.ctx(&state), &realm).await?).into_response())
+}
+
+pub async fn update_events_config(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+    Strict(rep): Strict<RealmEventsConfigRepresentation>,
+) -> Result<Response, AdminError> {
+    events::update_config(&admin.ctx(&state), &realm, rep).await?;
+    Ok(no_content())
+}
+
+pub async fn clear_events(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
+    events::clear(&admin.ctx(&state), &realm).await?;
+    Ok(no_content())
+}
+
+pub async fn clear_admin_events(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+) -> Result<Response, AdminError> {
+    events::clear_admin(&admin.ctx(&state), &realm).await?;
+    Ok(no_content())
 }

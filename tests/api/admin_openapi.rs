@@ -90,6 +90,8 @@ const PROMISED: &[&str] = &[
     "GET /admin/realms/{realm}/users/{id}/groups/count",
     "PUT /admin/realms/{realm}/users/{id}/groups/{group}",
     "DELETE /admin/realms/{realm}/users/{id}/groups/{group}",
+    "GET /admin/realms/{realm}/roles/{role}/groups",
+    "GET /admin/realms/{realm}/clients/{id}/roles/{role}/groups",
 ];
 
 fn operations(doc: &Value) -> BTreeSet<String> {

@@ -291,4 +291,10 @@ admin_api! {
         body: None, ok: 204, returns: None, query: [];
     DELETE "/admin/realms/{realm}/users/{id}/groups/{group}" => groups::leave, "groups", "Remove the user from a group",
         body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/roles/{role}/groups" => groups::realm_role_groups, "groups",
+        "Groups the realm role is mapped to directly",
+        body: None, ok: 200, returns: Some("GroupRepresentation[]"), query: ["first", "max", "briefRepresentation"];
+    GET "/admin/realms/{realm}/clients/{id}/roles/{role}/groups" => groups::client_role_groups, "groups",
+        "Groups the client role is mapped to directly",
+        body: None, ok: 200, returns: Some("GroupRepresentation[]"), query: ["first", "max", "briefRepresentation"];
 }

@@ -168,3 +168,58 @@ pub async fn change(
     ctx.record(&loaded.realm.id, operation, resource, &path, event).await;
     Ok(())
 }
+
+/// `GET .../roles/{role}/groups` (client `None`) and `.../clients/{client}/roles/{role}/groups`:
+/// a page (default 100) of the groups the role is mapped to directly, brief unless asked.
+pub async fn groups_with_role(
+    ctx: &AdminContext<'_>,
+    realm: &str,
+    client_id: Option<&str>,
+    role: &str,
+    page: super::Page,
+    brief: bool,
+) -> Result<Vec<crate::realm::groups::GroupRepresentation>, AdminError> {
+    let realm = ctx.realm_any(realm, &[Permission::ViewUsers, Permission::ViewRealm, Permission::ViewClients]).await?;
+    let roles = ctx.store.realm_roles(&realm.id).await?;
+    let container = match client_id {
+        Some(id) => {
+            let clients = ctx.clients(&realm).await?;
+            Container::Client(&client(&clients, id)?.id.clone()).owned()
+        }
+        None => OwnedContainer::Realm,
+    };
+    let role = roles
+        .iter()
+        .find(|r| r.name == role && container.holds(r))
+        .ok_or_else(|| AdminError::not_found("Could not find role"))?;
+    let max = if page.max < 0 { super::groups::MAX_PAGE } else { page.max.min(super::groups::MAX_PAGE) };
+    if max == 0 {
+        return Ok(Vec::new());
+    }
+    let filter = crate::store::groups::GroupFilter { role: Some(role.id.clone()), first: page.first, max, ..Default::default() };
+    let views = ctx.store.list_groups(&realm.id, &filter).await?;
+    super::groups::shown(ctx, &realm, &views, brief).await
+}
+
+enum OwnedContainer {
+    Realm,
+    Client(String),
+}
+
+impl Container<'_> {
+    fn owned(self) -> OwnedContainer {
+        match self {
+            Container::Realm => OwnedContainer::Realm,
+            Container::Client(id) => OwnedContainer::Client(id.to_string()),
+        }
+    }
+}
+
+impl OwnedContainer {
+    fn holds(&self, role: &Role) -> bool {
+        match self {
+            OwnedContainer::Realm => in_container(role, Container::Realm),
+            OwnedContainer::Client(id) => in_container(role, Container::Client(id)),
+        }
+    }
+}

@@ -112,7 +112,7 @@ async fn full(
     })
 }
 
-async fn shown(
+pub(crate) async fn shown(
     ctx: &AdminContext<'_>,
     realm: &Realm,
     views: &[GroupView],

@@ -78,7 +78,18 @@ pub fn export_realm(bundle: &RealmBundle, master: &MasterKey) -> Result<RealmRep
         let creds = credentials.get(user.id.as_str()).map(Vec::as_slice).unwrap_or_default();
         users.push(refs.user(user, roles, creds)?);
     }
+    let names = |ids: &[String]| refs.names(ids, "group").unwrap_or_default();
+    let (groups, paths) = super::groups::export_groups(&bundle.groups, &names);
+    for (user_id, group_id) in &bundle.groups.memberships {
+        let (Some(at), Some(path)) = (bundle.users.iter().position(|u| &u.id == user_id), paths.get(group_id)) else {
+            continue;
+        };
+        users[at].groups.get_or_insert_with(Vec::new).push(path.clone());
+    }
+    let defaults: Vec<String> = bundle.groups.default_groups.iter().filter_map(|id| paths.get(id).cloned()).collect();
     rep.users = Some(users);
+    rep.groups = (!groups.is_empty()).then_some(groups);
+    rep.default_groups = (!defaults.is_empty()).then_some(defaults);
     Ok(rep)
 }
 
@@ -205,6 +216,7 @@ impl<'a> Refs<'a> {
             client_roles: (!client_roles.is_empty()).then_some(client_roles),
             required_actions: Some(user.required_actions.clone()),
             attributes: (!user.attributes.is_empty()).then(|| user.attributes.clone()),
+            groups: None,
         })
     }
 }

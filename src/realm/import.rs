@@ -171,7 +171,11 @@ pub async fn build_bundle(
     if let Some((old_name, id)) = alias {
         index.realm.insert(old_name, id);
     }
+    let groups = rep.groups.as_deref().unwrap_or_default();
+    let resolve = |realm: &[String], client: &std::collections::BTreeMap<String, Vec<String>>| index.resolve(realm, client);
+    let imported = super::groups::import_groups(groups, &b.realm_id.clone(), ctx.now, &resolve, &mut |w| b.warn(w));
     b.users(ctx, &index, &mut bundle).await?;
+    super::groups::attach(imported, rep, &mut bundle, &mut |w| b.warn(w));
     Ok((bundle, b.warnings))
 }
 

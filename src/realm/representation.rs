@@ -57,6 +57,12 @@ macro_rules! realm_representation {
             pub clients: Option<Vec<ClientRepresentation>>,
             #[serde(skip_serializing_if = "Option::is_none")]
             pub users: Option<Vec<UserRepresentation>>,
+            /// The group tree (issue 15), nested by `subGroups`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub groups: Option<Vec<super::groups::GroupRepresentation>>,
+            /// Paths of the groups new users join.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub default_groups: Option<Vec<String>>,
         }
 
         impl RealmRepresentation {
@@ -472,6 +478,9 @@ pub struct UserRepresentation {
     /// read as their text, as Keycloak's Jackson does); they always go out as arrays.
     #[serde(deserialize_with = "attribute_map", skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, Vec<String>>>,
+    /// Paths of the groups the user is a direct member of (realm files; issue 15).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 /// A credential in any of the three forms Keycloak accepts: a plain `value` (hashed on import),

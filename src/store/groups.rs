@@ -48,6 +48,8 @@ pub struct GroupFilter {
     pub member: Option<String>,
     /// Only the realm's default groups.
     pub defaults_only: bool,
+    /// Only groups this role (id) is mapped to directly.
+    pub role: Option<String>,
     /// (name, value): the group has an attribute `name` with exactly this value, for each pair.
     pub attributes: Vec<(String, String)>,
     /// Offset and page size; `max <= 0` means no limit.
@@ -156,18 +158,19 @@ pub(crate) const GROUP_COLUMNS: &str = "g.id, g.realm_id, g.parent_id, g.name, g
      g.default_group, (SELECT COUNT(*) FROM realm_groups s WHERE s.parent_id = g.id) AS sub_group_count";
 
 /// $1 realm, $2 level (`any`, `top`, `child`), $3 parent, $4 name pattern, $5 exact name,
-/// $6 member, $7 defaults only; attribute conditions follow from $8.
+/// $6 member, $7 defaults only, $8 role; attribute conditions follow from $9.
 pub(crate) const GROUP_FILTER: &str = "g.realm_id = $1 \
      AND ($2 = 'any' OR ($2 = 'top' AND g.parent_id IS NULL) OR ($2 = 'child' AND g.parent_id = $3)) \
      AND (CAST($4 AS TEXT) IS NULL OR LOWER(g.name) LIKE $4 ESCAPE '\\') \
      AND (CAST($5 AS TEXT) IS NULL OR g.name = $5) \
      AND (CAST($6 AS TEXT) IS NULL OR g.id IN (SELECT ug.group_id FROM user_group_membership ug WHERE ug.user_id = $6)) \
-     AND ($7 = FALSE OR g.default_group = TRUE)";
+     AND ($7 = FALSE OR g.default_group = TRUE) \
+     AND (CAST($8 AS TEXT) IS NULL OR g.id IN (SELECT gr.group_id FROM group_role_mappings gr WHERE gr.role_id = $8))";
 
 /// `GROUP_FILTER` with one attribute condition per pair; the next free placeholder number.
 pub(crate) fn filter_sql(filter: &GroupFilter) -> (String, usize) {
     let mut sql = GROUP_FILTER.to_string();
-    let mut next = 8;
+    let mut next = 9;
     for _ in &filter.attributes {
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM group_attributes a WHERE a.group_id = g.id AND a.name = ${} AND a.value = ${})",
@@ -431,7 +434,8 @@ macro_rules! impl_group_store {
                         .bind(f.name_like.as_deref())
                         .bind(f.name_exact.as_deref())
                         .bind(f.member.as_deref())
-                        .bind(f.defaults_only);
+                        .bind(f.defaults_only)
+                        .bind(f.role.as_deref());
                     for (name, value) in &f.attributes {
                         query = query.bind(name.as_str()).bind(value.as_str());
                     }

@@ -197,6 +197,10 @@ backend_tests! {
         assert!(!names(&admin.ok(&format!("{GROUPS}/{ops}/role-mappings/realm/available")).await).contains(&"reader"));
         assert_eq!(admin.ok(&format!("{GROUPS}/{ops}/role-mappings")).await["realmMappings"][0]["id"], reader["id"]);
         assert_eq!(admin.ok(&format!("{GROUPS}/{staff}")).await["realmRoles"], json!(["auditor"]));
+        assert_eq!(names(&admin.ok("/admin/realms/vault/roles/auditor/groups").await), ["staff"]);
+        assert_eq!(names(&admin.ok("/admin/realms/vault/roles/reader/groups?max=1").await), ["ops"]);
+        let no_role = admin.get("/admin/realms/vault/roles/non-existent-role/groups").await;
+        assert_eq!((no_role.status, no_role.error_message()), (404, "Could not find role"));
 
         // client roles and the client_credentials grant's service account
         let backend_id = admin.client_uuid("vault", "backend").await;
@@ -206,6 +210,8 @@ backend_tests! {
             admin.post(&format!("{GROUPS}/{staff}/role-mappings/clients/{frontend_id}"), json!([{ "name": "viewer" }])).await;
             let by_client = admin.ok(&format!("{GROUPS}/{ops}/role-mappings/clients/{frontend_id}/composite")).await;
             assert_eq!(names(&by_client), ["viewer"]);
+            let holders = admin.ok(&format!("/admin/realms/vault/clients/{frontend_id}/roles/viewer/groups")).await;
+            assert_eq!(names(&holders), ["staff"]);
         }
         let service = admin.ok(&format!("/admin/realms/vault/clients/{backend_id}/service-account-user")).await;
         let service_id = service["id"].as_str().unwrap();

@@ -144,6 +144,8 @@ const PROMISED: &[&str] = &[
     "POST /admin/realms/{realm}/clear-realm-cache",
     "POST /admin/realms/{realm}/clear-user-cache",
     "POST /admin/realms/{realm}/clear-keys-cache",
+    "GET /admin/realms/{realm}/roles/{role}/groups",
+    "GET /admin/realms/{realm}/clients/{id}/roles/{role}/groups",
 ];
 
 fn operations(doc: &Value) -> BTreeSet<String> {

@@ -43,6 +43,7 @@ mod hardening_three_nodes;
 mod hardening_tokens;
 mod hardening_transport;
 mod import;
+mod import_groups;
 mod keycloak_passwords;
 mod keys;
 mod ops;

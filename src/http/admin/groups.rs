@@ -340,3 +340,25 @@ pub async fn remove_client_roles(
     group_roles::change(&admin.ctx(&state), &realm, &id, Container::Client(&client), reps, false).await?;
     Ok(no_content())
 }
+
+pub async fn realm_role_groups(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, role)): Path<(String, String)>,
+    params: Params,
+) -> Result<Response, AdminError> {
+    let brief = params.bool("briefRepresentation")?.unwrap_or(true);
+    let found = group_roles::groups_with_role(&admin.ctx(&state), &realm, None, &role, params.page()?, brief).await?;
+    Ok(Json(found).into_response())
+}
+
+pub async fn client_role_groups(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id, role)): Path<(String, String, String)>,
+    params: Params,
+) -> Result<Response, AdminError> {
+    let brief = params.bool("briefRepresentation")?.unwrap_or(true);
+    let found = group_roles::groups_with_role(&admin.ctx(&state), &realm, Some(&id), &role, params.page()?, brief).await?;
+    Ok(Json(found).into_response())
+}

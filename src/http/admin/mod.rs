@@ -450,4 +450,10 @@ admin_api! {
     POST "/admin/realms/{realm}/clear-keys-cache" => server::clear_keys_cache, "realms",
         "Drop the realm's cached keys on every node",
         body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/roles/{role}/groups" => groups::realm_role_groups, "groups",
+        "Groups the realm role is mapped to directly",
+        body: None, ok: 200, returns: Some("GroupRepresentation[]"), query: ["first", "max", "briefRepresentation"];
+    GET "/admin/realms/{realm}/clients/{id}/roles/{role}/groups" => groups::client_role_groups, "groups",
+        "Groups the client role is mapped to directly",
+        body: None, ok: 200, returns: Some("GroupRepresentation[]"), query: ["first", "max", "briefRepresentation"];
 }

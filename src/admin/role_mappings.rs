@@ -8,11 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::{Operation, Resource};
 use super::representation::{role_representation, to_event_json, ClientMappings, MappingsRepresentation};
-use super::roles::{client_of, shown};
+use super::roles::shown;
 use super::users::realm_and_user;
 use super::{AdminContext, AdminError, Permission};
 use crate::domain::{Role, User};
 use crate::realm::representation::RoleRepresentation;
+
+/// The client of a `role-mappings/clients/{client}` path: Keycloak's `ClientRoleMappingsResource`
+/// answers an unknown one with 404 "Client not found" (not "Could not find client").
+async fn mapped_client(ctx: &AdminContext<'_>, realm: &crate::domain::Realm, id: &str) -> Result<crate::domain::Client, AdminError> {
+    ctx.store.client_by_id(&realm.id, id).await?.ok_or_else(|| AdminError::not_found("Client not found"))
+}
 
 /// A role of the request body, found by id (as Keycloak does) or else by name.
 fn resolve<'a>(all: &'a [Role], rep: &RoleRepresentation, client_role: bool) -> Result<&'a Role, AdminError> {
@@ -105,7 +111,7 @@ pub async fn user_client_roles(
     client_uuid: &str,
 ) -> Result<Vec<RoleRepresentation>, AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, user, Permission::ViewUsers).await?;
-    let client = client_of(ctx, &realm, client_uuid).await?;
+    let client = mapped_client(ctx, &realm, client_uuid).await?;
     let all = ctx.store.realm_roles(&realm.id).await?;
     let mapped = ctx.store.user_role_ids(&user.id).await?;
     Ok(roles_of_client(&all, &client.id)
@@ -127,7 +133,7 @@ pub async fn change_user_client_roles(
     add: bool,
 ) -> Result<(), AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, user, Permission::ManageUsers).await?;
-    let client = client_of(ctx, &realm, client_uuid).await?;
+    let client = mapped_client(ctx, &realm, client_uuid).await?;
     let all = ctx.store.realm_roles(&realm.id).await?;
     let of_client = roles_of_client(&all, &client.id);
     let mut roles: Vec<&Role> = Vec::new();
@@ -193,7 +199,7 @@ pub async fn derived(
     let (realm, user) = realm_and_user(ctx, realm, user, Permission::ViewUsers).await?;
     let container_id = match scope {
         Scope::Realm => realm.id.clone(),
-        Scope::Client(id) => client_of(ctx, &realm, id).await?.id,
+        Scope::Client(id) => mapped_client(ctx, &realm, id).await?.id,
     };
     let client_role = matches!(scope, Scope::Client(_));
     let all = ctx.store.realm_roles(&realm.id).await?;

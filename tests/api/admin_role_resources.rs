@@ -158,7 +158,9 @@ backend_tests! {
         assert!(!names(&available).contains(&"child"), "held through a composite, so not available");
         assert_eq!(names(&admin.ok(&format!("{mapping}/clients/{client}/composite")).await), ["c1"]);
         assert_eq!(names(&admin.ok(&format!("{mapping}/clients/{client}/available")).await), ["c2"]);
-        assert_eq!(admin.get(&format!("{mapping}/clients/nope/available")).await.status, 404);
+        let nope = admin.get(&format!("{mapping}/clients/nope/available")).await;
+        assert_eq!((nope.status, nope.error_message()), (404, "Client not found"), "Keycloak's ClientRoleMappingsResource text");
+        assert_eq!(admin.get(&format!("{mapping}/clients/nope")).await.error_message(), "Client not found");
         assert_eq!(admin.get("/admin/realms/vault/users/nope/role-mappings/realm/composite").await.status, 404);
         app.stop().await;
     }

@@ -1,6 +1,6 @@
 //! A user's role mappings: the roles mapped directly (realm, and per client), changing them, and
-//! Keycloak's derived views: `available` (roles of the realm or client the user does not hold,
-//! directly or through a composite) and `composite` (every role the user holds, composites
+//! Keycloak's derived views: `available` (roles of the realm or client not mapped to the user
+//! directly) and `composite` (every role the user holds, composites
 //! expanded). Effective roles start from the user's direct mappings; group roles join them
 //! in `held_role_ids` once groups exist.
 
@@ -186,7 +186,8 @@ pub enum Scope<'a> {
 
 /// `GET .../role-mappings/realm/composite` (or `.../clients/{client}/composite`) when
 /// `effective`, every role of the scope the user holds, composites expanded; otherwise
-/// `.../available`, every role of the scope the user does not hold. Available roles always come
+/// `.../available`, every role of the scope not mapped to the user directly (one held only through
+/// a composite is still available, as in Keycloak). Available roles always come
 /// brief, composite ones unless `briefRepresentation=false` (Keycloak's defaults).
 pub async fn derived(
     ctx: &AdminContext<'_>,
@@ -203,7 +204,10 @@ pub async fn derived(
     };
     let client_role = matches!(scope, Scope::Client(_));
     let all = ctx.store.realm_roles(&realm.id).await?;
-    let held = expand(&all, &held_role_ids(ctx, &user).await?);
+    let direct = held_role_ids(ctx, &user).await?;
+    // Keycloak's `available` leaves out only the roles mapped directly (RoleMapperResource
+    // filters on hasDirectRole); `composite` expands them.
+    let held: BTreeSet<String> = if effective { expand(&all, &direct) } else { direct.into_iter().collect() };
     let mut roles: Vec<&Role> = all
         .iter()
         .filter(|r| r.client_role == client_role && r.container_id == container_id)

@@ -155,9 +155,10 @@ backend_tests! {
         assert!(effective[0].get("attributes").is_none(), "brief by default");
         let available = admin.ok(&format!("{mapping}/realm/available")).await;
         assert!(names(&available).contains(&"spare"));
-        assert!(!names(&available).contains(&"child"), "held through a composite, so not available");
+        assert!(names(&available).contains(&"child"), "held only through a composite: still available, as in Keycloak");
+        assert!(!names(&available).contains(&"parent"), "mapped directly");
         assert_eq!(names(&admin.ok(&format!("{mapping}/clients/{client}/composite")).await), ["c1"]);
-        assert_eq!(names(&admin.ok(&format!("{mapping}/clients/{client}/available")).await), ["c2"]);
+        assert_eq!(names(&admin.ok(&format!("{mapping}/clients/{client}/available")).await), ["c1", "c2"]);
         let nope = admin.get(&format!("{mapping}/clients/nope/available")).await;
         assert_eq!((nope.status, nope.error_message()), (404, "Client not found"), "Keycloak's ClientRoleMappingsResource text");
         assert_eq!(admin.get(&format!("{mapping}/clients/nope")).await.error_message(), "Client not found");

@@ -24,37 +24,48 @@ pub const REALM_MANAGEMENT: &str = "realm-management";
 /// The realm-management role that includes all the others.
 pub const REALM_ADMIN: &str = "realm-admin";
 
-/// The realm-management roles Portcullis creates with a realm, with the roles each includes.
+/// The realm-management roles a realm is created with (Keycloak's `AdminRoles`), with the roles
+/// each includes: `realm-admin` includes all the others.
 pub const REALM_MANAGEMENT_ROLES: &[(&str, &[&str])] = &[
-    ("view-realm", &[]),
-    ("manage-realm", &[]),
-    ("view-users", &["query-users", "query-groups"]),
-    ("manage-users", &[]),
-    ("query-users", &[]),
-    ("query-groups", &[]),
-    ("view-clients", &["query-clients"]),
-    ("manage-clients", &[]),
-    ("query-clients", &[]),
     ("create-client", &[]),
-    ("view-events", &[]),
+    ("impersonation", &[]),
+    ("manage-authorization", &[]),
+    ("manage-clients", &[]),
     ("manage-events", &[]),
+    ("manage-identity-providers", &[]),
+    ("manage-realm", &[]),
+    ("manage-users", &[]),
+    ("query-clients", &[]),
+    ("query-groups", &[]),
     ("query-realms", &[]),
+    ("query-users", &[]),
+    ("view-authorization", &[]),
+    ("view-clients", &["query-clients"]),
+    ("view-events", &[]),
+    ("view-identity-providers", &[]),
+    ("view-realm", &[]),
+    ("view-users", &["query-users", "query-groups"]),
     (
         REALM_ADMIN,
         &[
-            "view-realm",
-            "manage-realm",
-            "view-users",
-            "manage-users",
-            "query-users",
-            "query-groups",
-            "view-clients",
-            "manage-clients",
-            "query-clients",
             "create-client",
-            "view-events",
+            "impersonation",
+            "manage-authorization",
+            "manage-clients",
             "manage-events",
+            "manage-identity-providers",
+            "manage-realm",
+            "manage-users",
+            "query-clients",
+            "query-groups",
             "query-realms",
+            "query-users",
+            "view-authorization",
+            "view-clients",
+            "view-events",
+            "view-identity-providers",
+            "view-realm",
+            "view-users",
         ],
     ),
 ];
@@ -70,10 +81,26 @@ pub enum Permission {
     ManageClients,
     ViewEvents,
     ManageEvents,
+    /// List and search users (Keycloak's query-users), without reading them in full.
+    QueryUsers,
+    /// List clients (query-clients).
+    QueryClients,
+    /// List groups (query-groups).
+    QueryGroups,
+    /// Create clients (create-client), without managing the others.
+    CreateClient,
+    ViewIdentityProviders,
+    ManageIdentityProviders,
+    ViewAuthorization,
+    ManageAuthorization,
+    Impersonation,
 }
 
 impl Permission {
-    /// The realm-management roles that grant it: manage-x implies view-x, realm-admin all.
+    /// The realm-management roles that grant it: manage-x implies view-x, view-x implies
+    /// query-x, realm-admin all. A caller's roles are effective ones (composites expanded), so
+    /// `realm-admin` and `view-users` grant what they include too; naming them here keeps a
+    /// realm whose composites were edited working as Keycloak's fixed checks do.
     fn granted_by(self) -> &'static [&'static str] {
         match self {
             Self::ViewRealm => &["view-realm", "manage-realm", REALM_ADMIN],
@@ -84,6 +111,15 @@ impl Permission {
             Self::ManageClients => &["manage-clients", REALM_ADMIN],
             Self::ViewEvents => &["view-events", "manage-events", REALM_ADMIN],
             Self::ManageEvents => &["manage-events", REALM_ADMIN],
+            Self::QueryUsers => &["query-users", "view-users", "manage-users", REALM_ADMIN],
+            Self::QueryClients => &["query-clients", "view-clients", "manage-clients", REALM_ADMIN],
+            Self::QueryGroups => &["query-groups", "view-users", "manage-users", REALM_ADMIN],
+            Self::CreateClient => &["create-client", "manage-clients", REALM_ADMIN],
+            Self::ViewIdentityProviders => &["view-identity-providers", "manage-identity-providers", REALM_ADMIN],
+            Self::ManageIdentityProviders => &["manage-identity-providers", REALM_ADMIN],
+            Self::ViewAuthorization => &["view-authorization", "manage-authorization", REALM_ADMIN],
+            Self::ManageAuthorization => &["manage-authorization", REALM_ADMIN],
+            Self::Impersonation => &["impersonation", REALM_ADMIN],
         }
     }
 }

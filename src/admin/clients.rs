@@ -50,7 +50,8 @@ fn view(ctx: &AdminContext<'_>, client: &Client) -> ClientView {
 }
 
 /// `GET .../clients`, optionally only the one with `clientId` (or, with `search`, those whose
-/// clientId contains it).
+/// clientId contains it). A caller who may only query clients (query-clients) gets each as
+/// Keycloak's brief form: id, clientId and description, never a secret.
 pub async fn list(
     ctx: &AdminContext<'_>,
     realm: &str,
@@ -58,7 +59,8 @@ pub async fn list(
     search: bool,
     page: Page,
 ) -> Result<Vec<ClientView>, AdminError> {
-    let realm = ctx.realm(realm, Permission::ViewClients).await?;
+    let realm = ctx.realm(realm, Permission::QueryClients).await?;
+    let full = ctx.caller.allows(&realm.name, Permission::ViewClients);
     let clients = ctx.clients(&realm).await?;
     let wanted = client_id.map(str::to_lowercase);
     let chosen: Vec<Client> = clients
@@ -69,7 +71,18 @@ pub async fn list(
             _ => true,
         })
         .collect();
-    Ok(page.apply(chosen).iter().map(|c| view(ctx, c)).collect())
+    Ok(page.apply(chosen).iter().map(|c| if full { view(ctx, c) } else { brief(c) }).collect())
+}
+
+fn brief(client: &Client) -> ClientView {
+    ClientView {
+        client: ClientRepresentation {
+            id: Some(client.id.clone()),
+            client_id: Some(client.client_id.clone()),
+            description: client.settings.description.clone(),
+            ..ClientRepresentation::default()
+        },
+    }
 }
 
 pub async fn get(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<ClientView, AdminError> {
@@ -165,7 +178,7 @@ pub async fn create(
     realm: &str,
     rep: ClientRepresentation,
 ) -> Result<String, AdminError> {
-    let realm = ctx.realm(realm, Permission::ManageClients).await?;
+    let realm = ctx.realm(realm, Permission::CreateClient).await?;
     check_protocol(&rep)?;
     let rep = with_keycloak_defaults(&rep);
     let client_id = rep

@@ -11,6 +11,7 @@ pub mod client_defaults;
 pub mod client_info;
 pub mod clients;
 pub mod context;
+pub mod default_clients;
 pub mod error;
 pub mod events;
 pub mod group_roles;

@@ -31,7 +31,9 @@ pub async fn list(ctx: &AdminContext<'_>) -> Result<Vec<RealmRepresentation>, Ad
 
 pub async fn get(ctx: &AdminContext<'_>, name: &str) -> Result<RealmRepresentation, AdminError> {
     let realm = ctx.realm(name, Permission::ViewRealm).await?;
-    Ok(realm_representation(&realm))
+    let mut rep = realm_representation(&realm);
+    rep.default_role = super::default_clients::default_role(ctx, &realm).await?;
+    Ok(rep)
 }
 
 /// Creates a realm from a RealmRepresentation body and returns its name. Like Keycloak, a realm
@@ -57,7 +59,7 @@ pub async fn create(ctx: &AdminContext<'_>, body: &str) -> Result<String, AdminE
     if ctx.store.realm_by_name(&parsed.name).await?.is_some() {
         return Err(AdminError::conflict(REALM_CONFLICT));
     }
-    with_builtin_clients(&mut parsed.representation);
+    super::default_clients::with_default_clients(&mut parsed.representation, &parsed.name);
     let import = ImportContext { master: ctx.master, hasher: ctx.hasher, now: ctx.now };
     let (mut bundle, warnings) = build_bundle(&parsed, &import)
         .await

@@ -1,6 +1,6 @@
 //! A user's role mappings: the roles mapped directly (realm, and per client), changing them, and
-//! Keycloak's derived views: `available` (roles of the realm or client the user does not hold,
-//! directly or through a composite) and `composite` (every role the user holds, composites
+//! Keycloak's derived views: `available` (roles of the realm or client not mapped to the user
+//! directly) and `composite` (every role the user holds, composites
 //! expanded). Effective roles start from the user's direct mappings; group roles join them
 //! in `held_role_ids` once groups exist.
 
@@ -8,11 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::{Operation, Resource};
 use super::representation::{role_representation, to_event_json, ClientMappings, MappingsRepresentation};
-use super::roles::{client_of, shown};
+use super::roles::shown;
 use super::users::realm_and_user;
 use super::{AdminContext, AdminError, Permission};
 use crate::domain::{Role, User};
 use crate::realm::representation::RoleRepresentation;
+
+/// The client of a `role-mappings/clients/{client}` path: Keycloak's `ClientRoleMappingsResource`
+/// answers an unknown one with 404 "Client not found" (not "Could not find client").
+async fn mapped_client(ctx: &AdminContext<'_>, realm: &crate::domain::Realm, id: &str) -> Result<crate::domain::Client, AdminError> {
+    ctx.store.client_by_id(&realm.id, id).await?.ok_or_else(|| AdminError::not_found("Client not found"))
+}
 
 /// A role of the request body, found by id (as Keycloak does) or else by name.
 fn resolve<'a>(all: &'a [Role], rep: &RoleRepresentation, client_role: bool) -> Result<&'a Role, AdminError> {
@@ -105,7 +111,7 @@ pub async fn user_client_roles(
     client_uuid: &str,
 ) -> Result<Vec<RoleRepresentation>, AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, user, Permission::ViewUsers).await?;
-    let client = client_of(ctx, &realm, client_uuid).await?;
+    let client = mapped_client(ctx, &realm, client_uuid).await?;
     let all = ctx.store.realm_roles(&realm.id).await?;
     let mapped = ctx.store.user_role_ids(&user.id).await?;
     Ok(roles_of_client(&all, &client.id)
@@ -127,7 +133,7 @@ pub async fn change_user_client_roles(
     add: bool,
 ) -> Result<(), AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, user, Permission::ManageUsers).await?;
-    let client = client_of(ctx, &realm, client_uuid).await?;
+    let client = mapped_client(ctx, &realm, client_uuid).await?;
     let all = ctx.store.realm_roles(&realm.id).await?;
     let of_client = roles_of_client(&all, &client.id);
     let mut roles: Vec<&Role> = Vec::new();
@@ -180,7 +186,8 @@ pub enum Scope<'a> {
 
 /// `GET .../role-mappings/realm/composite` (or `.../clients/{client}/composite`) when
 /// `effective`, every role of the scope the user holds, composites expanded; otherwise
-/// `.../available`, every role of the scope the user does not hold. Available roles always come
+/// `.../available`, every role of the scope not mapped to the user directly (one held only through
+/// a composite is still available, as in Keycloak). Available roles always come
 /// brief, composite ones unless `briefRepresentation=false` (Keycloak's defaults).
 pub async fn derived(
     ctx: &AdminContext<'_>,
@@ -193,11 +200,14 @@ pub async fn derived(
     let (realm, user) = realm_and_user(ctx, realm, user, Permission::ViewUsers).await?;
     let container_id = match scope {
         Scope::Realm => realm.id.clone(),
-        Scope::Client(id) => client_of(ctx, &realm, id).await?.id,
+        Scope::Client(id) => mapped_client(ctx, &realm, id).await?.id,
     };
     let client_role = matches!(scope, Scope::Client(_));
     let all = ctx.store.realm_roles(&realm.id).await?;
-    let held = expand(&all, &held_role_ids(ctx, &user).await?);
+    let direct = held_role_ids(ctx, &user).await?;
+    // Keycloak's `available` leaves out only the roles mapped directly (RoleMapperResource
+    // filters on hasDirectRole); `composite` expands them.
+    let held: BTreeSet<String> = if effective { expand(&all, &direct) } else { direct.into_iter().collect() };
     let mut roles: Vec<&Role> = all
         .iter()
         .filter(|r| r.client_role == client_role && r.container_id == container_id)

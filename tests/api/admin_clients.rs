@@ -172,7 +172,9 @@ backend_tests! {
     async fn a_new_client_gets_keycloaks_defaults(backend: Backend) {
         let app = vault(backend).await;
         let admin = Admin::login(&app).await;
-        let id = admin.post("/admin/realms/vault/clients", json!({"clientId": "bare", "secret": "ignored"})).await.created_id();
+        // with a protocol (as the admin console sends), setupClientDefaults applies
+        let id = admin.post("/admin/realms/vault/clients", json!({"clientId": "bare", "protocol": "openid-connect", "secret": "ignored"}))
+            .await.created_id();
         let bare = admin.ok(&format!("/admin/realms/vault/clients/{id}")).await;
         for (field, expected) in [
             ("publicClient", json!(true)), ("bearerOnly", json!(false)), ("enabled", json!(true)),
@@ -193,8 +195,15 @@ backend_tests! {
             ("username", "carol"), ("password", CAROL_PASSWORD)]).await;
         assert_eq!(status, 200, "direct access grants are on: {tokens}");
 
-        let rooted = admin.post("/admin/realms/vault/clients", json!({"clientId": "rooted", "rootUrl": "https://app.example/base"}))
-            .await.created_id();
+        // without one, Keycloak's model defaults: confidential with a secret, direct grants off
+        let plain = admin.post("/admin/realms/vault/clients", json!({"clientId": "plain", "name": "plain"})).await.created_id();
+        let plain = admin.ok(&format!("/admin/realms/vault/clients/{plain}")).await;
+        assert_eq!((plain["publicClient"].clone(), plain["directAccessGrantsEnabled"].clone()), (json!(false), json!(false)));
+        assert_eq!((plain["standardFlowEnabled"].clone(), plain["protocol"].clone()), (json!(true), json!("openid-connect")));
+        assert_eq!(field(&plain, "secret").len(), 43, "a generated secret");
+
+        let rooted = admin.post("/admin/realms/vault/clients", json!({"clientId": "rooted", "protocol": "openid-connect",
+            "rootUrl": "https://app.example/base"})).await.created_id();
         let rooted = admin.ok(&format!("/admin/realms/vault/clients/{rooted}")).await;
         assert_eq!(rooted["redirectUris"], json!(["https://app.example/base/*"]));
         assert_eq!(rooted["webOrigins"], json!(["https://app.example"]));

@@ -119,7 +119,7 @@ backend_tests! {
         let mut wanted = before.clone();
         for (key, value) in wanted.as_object_mut().unwrap() {
             match (key.as_str(), value.clone()) {
-                ("id" | "realm" | "notBefore" | "enabled", _) => {}
+                ("id" | "realm" | "notBefore" | "enabled" | "defaultRole", _) => {}
                 ("sslRequired", _) => *value = json!("all"),
                 ("defaultSignatureAlgorithm", _) => *value = json!("ES256"),
                 ("displayName", _) => *value = json!("The Vault"),

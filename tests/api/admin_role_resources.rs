@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::admin_support::{carol, vault, Admin, VAULT_SECRET};
+use crate::admin_support::{carol, field, password_grant, vault, Admin, VAULT_SECRET};
 use crate::backend_tests;
 
 pub fn names(roles: &Value) -> Vec<&str> {
@@ -155,10 +155,13 @@ backend_tests! {
         assert!(effective[0].get("attributes").is_none(), "brief by default");
         let available = admin.ok(&format!("{mapping}/realm/available")).await;
         assert!(names(&available).contains(&"spare"));
-        assert!(!names(&available).contains(&"child"), "held through a composite, so not available");
+        assert!(names(&available).contains(&"child"), "held only through a composite: still available, as in Keycloak");
+        assert!(!names(&available).contains(&"parent"), "mapped directly");
         assert_eq!(names(&admin.ok(&format!("{mapping}/clients/{client}/composite")).await), ["c1"]);
-        assert_eq!(names(&admin.ok(&format!("{mapping}/clients/{client}/available")).await), ["c2"]);
-        assert_eq!(admin.get(&format!("{mapping}/clients/nope/available")).await.status, 404);
+        assert_eq!(names(&admin.ok(&format!("{mapping}/clients/{client}/available")).await), ["c1", "c2"]);
+        let nope = admin.get(&format!("{mapping}/clients/nope/available")).await;
+        assert_eq!((nope.status, nope.error_message()), (404, "Client not found"), "Keycloak's ClientRoleMappingsResource text");
+        assert_eq!(admin.get(&format!("{mapping}/clients/nope")).await.error_message(), "Client not found");
         assert_eq!(admin.get("/admin/realms/vault/users/nope/role-mappings/realm/composite").await.status, 404);
         app.stop().await;
     }
@@ -190,6 +193,80 @@ backend_tests! {
         assert_eq!((public["public-client"].clone(), public.get("credentials")), (json!(true), None));
         let unknown = admin.get(&format!("{path}/installation/providers/keycloak-saml")).await;
         assert_eq!(unknown.status, 404);
+        app.stop().await;
+    }
+
+    async fn a_new_realm_gets_keycloaks_clients_admin_roles_and_default_role(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        assert_eq!(admin.post("/admin/realms", json!({"realm": "fresh", "enabled": true})).await.status, 201);
+        let clients = admin.ok("/admin/realms/fresh/clients").await;
+        let ids: Vec<&str> = clients.as_array().unwrap().iter().map(|c| c["clientId"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"]);
+        let by_id = |id: &str| clients.as_array().unwrap().iter().find(|c| c["clientId"] == id).unwrap().clone();
+        let account = by_id("account");
+        assert_eq!((account["publicClient"].clone(), account["baseUrl"].clone()), (json!(true), json!("/realms/fresh/account/")));
+        assert_eq!(account["redirectUris"], json!(["/realms/fresh/account/*"]));
+        assert_eq!(by_id("security-admin-console")["redirectUris"], json!(["/admin/fresh/console/*"]));
+        assert_eq!(by_id("security-admin-console")["attributes"]["pkce.code.challenge.method"], "S256");
+        assert_eq!((by_id("broker")["bearerOnly"].clone(), by_id("realm-management")["bearerOnly"].clone()), (json!(true), json!(true)));
+        let cli = by_id("admin-cli");
+        assert_eq!((cli["directAccessGrantsEnabled"].clone(), cli["standardFlowEnabled"].clone()), (json!(true), json!(false)));
+
+        let management = by_id("realm-management")["id"].as_str().unwrap().to_string();
+        let roles = admin.ok(&format!("/admin/realms/fresh/clients/{management}/roles")).await;
+        assert_eq!(names(&roles), [
+            "create-client", "impersonation", "manage-authorization", "manage-clients", "manage-events",
+            "manage-identity-providers", "manage-realm", "manage-users", "query-clients", "query-groups", "query-realms",
+            "query-users", "realm-admin", "view-authorization", "view-clients", "view-events", "view-identity-providers",
+            "view-realm", "view-users",
+        ]);
+        let realm_admin = admin.ok(&format!("/admin/realms/fresh/clients/{management}/roles/realm-admin/composites")).await;
+        assert_eq!(realm_admin.as_array().unwrap().len(), 18, "realm-admin includes every other role");
+        assert_eq!(names(&admin.ok(&format!("/admin/realms/fresh/clients/{management}/roles/view-users/composites")).await), ["query-groups", "query-users"]);
+        let account_id = account["id"].as_str().unwrap();
+        let account_roles = admin.ok(&format!("/admin/realms/fresh/clients/{account_id}/roles")).await;
+        assert_eq!(names(&account_roles), ["delete-account", "manage-account", "manage-account-links", "manage-consent",
+            "view-applications", "view-consent", "view-groups", "view-profile"]);
+
+        let realm = admin.ok("/admin/realms/fresh").await;
+        assert_eq!(realm["defaultRole"]["name"], "default-roles-fresh");
+        assert_eq!(realm["defaultRole"]["composite"], true);
+        let default_composites = admin.ok("/admin/realms/fresh/roles/default-roles-fresh/composites").await;
+        assert_eq!(names(&default_composites), ["offline_access", "uma_authorization", "manage-account", "view-profile"]);
+
+        let user = admin.post("/admin/realms/fresh/users", json!({"username": "dora", "enabled": true,
+            "credentials": [{"type": "password", "value": "dora-password", "temporary": false}]})).await.created_id();
+        let effective = admin.ok(&format!("/admin/realms/fresh/users/{user}/role-mappings/clients/{account_id}/composite")).await;
+        assert_eq!(names(&effective), ["manage-account", "manage-account-links", "view-profile"], "through default-roles-fresh");
+        let tokens = password_grant(&app, "fresh", "admin-cli", None, "dora", "dora-password", None).await;
+        let claims: Value = {
+            use base64::Engine;
+            let payload = field(&tokens, "access_token").split('.').nth(1).unwrap().to_string();
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+        };
+        assert!(claims["realm_access"]["roles"].as_array().unwrap().contains(&json!("default-roles-fresh")), "{claims}");
+
+        // each realm-management role gives in our authorisation what Keycloak's gives
+        let grant = |role: &'static str| {
+            let path = format!("/admin/realms/fresh/users/{user}/role-mappings/clients/{management}");
+            (path, json!([{"name": role}]))
+        };
+        let (path, body) = grant("query-clients");
+        assert_eq!(admin.post(&path, body.clone()).await.status, 204);
+        let tokens = password_grant(&app, "fresh", "admin-cli", None, "dora", "dora-password", None).await;
+        let dora = Admin::with_token(&app, field(&tokens, "access_token"));
+        let listed = dora.get("/admin/realms/fresh/clients").await;
+        assert_eq!(listed.status, 200, "query-clients lists clients: {listed:?}");
+        assert!(listed.body.as_array().unwrap().iter().all(|c| c.get("secret").is_none() && c.get("redirectUris").is_none()), "briefly");
+        assert_eq!(dora.get(&format!("/admin/realms/fresh/clients/{management}")).await.status, 403, "but does not read them");
+        assert_eq!(dora.post("/admin/realms/fresh/clients", json!({"clientId": "x"})).await.status, 403);
+        assert_eq!(admin.delete_with(&path, body).await.status, 204);
+        let (path, body) = grant("create-client");
+        assert_eq!(admin.post(&path, body).await.status, 204);
+        let created = dora.post("/admin/realms/fresh/clients", json!({"clientId": "made-by-dora"})).await;
+        assert_eq!(created.status, 201, "create-client creates clients: {created:?}");
+        assert_eq!(dora.put(&format!("/admin/realms/fresh/clients/{management}"), json!({"name": "x"})).await.status, 403, "but manages none");
         app.stop().await;
     }
 }

@@ -57,6 +57,7 @@ mod security_migration;
 mod security_tokens;
 mod store_suite;
 mod store_suite_groups;
+mod store_suite_roles;
 mod store_suite_security;
 mod store_suite_users;
 mod token_endpoints;

@@ -305,13 +305,13 @@ admin_api! {
         "The roles of a client (internal id) a role includes",
         body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
     GET "/admin/realms/{realm}/users/{id}/role-mappings/realm/available" => role_mappings::realm_available, "roles",
-        "Realm roles the user does not hold (directly or through a composite)",
+        "Realm roles not mapped to the user directly",
         body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
     GET "/admin/realms/{realm}/users/{id}/role-mappings/realm/composite" => role_mappings::realm_composite, "roles",
         "Every realm role the user holds, composites expanded",
         body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["briefRepresentation"];
     GET "/admin/realms/{realm}/users/{id}/role-mappings/clients/{client}/available" => role_mappings::client_available, "roles",
-        "Roles of the client the user does not hold",
+        "Roles of the client not mapped to the user directly",
         body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
     GET "/admin/realms/{realm}/users/{id}/role-mappings/clients/{client}/composite" => role_mappings::client_composite, "roles",
         "Every role of the client the user holds, composites expanded",

@@ -185,6 +185,7 @@ pub async fn create(
         direct_access_grants_enabled: rep.direct_access_grants_enabled.unwrap_or(false),
         service_accounts_enabled: rep.service_accounts_enabled.unwrap_or(false),
         consent_required: rep.consent_required.unwrap_or(false),
+        full_scope_allowed: rep.full_scope_allowed.unwrap_or(true),
         attributes: rep.attributes.clone().unwrap_or_default(),
         created_at: ctx.now,
     };
@@ -192,6 +193,7 @@ pub async fn create(
     if ctx.store.client_by_client_id(&realm.id, &client.client_id).await?.is_some() {
         return Err(conflict(&client.client_id));
     }
+    super::client_scopes::check_new_client(&rep)?;
     let secret = secret_for(&client, rep.secret.as_ref().map(|s| s.expose()));
     client.secret_sealed = secret.as_deref().map(|s| seal(ctx, &client, s));
     let account = if client.service_accounts_enabled {
@@ -203,6 +205,7 @@ pub async fn create(
         Err(StoreError::Conflict(_)) => return Err(conflict(&client.client_id)),
         other => other?,
     }
+    super::client_scopes::link_new_client(ctx, &realm, &client, &rep).await?;
     ctx.changed(&realm);
     let event = to_event_json(&client_representation(&client, None));
     ctx.record(&realm.id, Operation::Create, Resource::Client, &format!("clients/{}", client.id), event)
@@ -248,6 +251,7 @@ pub async fn update(
         rep.direct_access_grants_enabled.unwrap_or(client.direct_access_grants_enabled);
     client.service_accounts_enabled = rep.service_accounts_enabled.unwrap_or(client.service_accounts_enabled);
     client.consent_required = rep.consent_required.unwrap_or(client.consent_required);
+    client.full_scope_allowed = rep.full_scope_allowed.unwrap_or(client.full_scope_allowed);
     for (key, value) in rep.attributes.iter().flatten() {
         if value.is_empty() {
             client.attributes.remove(key);

@@ -43,6 +43,10 @@ pub enum Resource {
     RealmRoleMapping,
     ClientRoleMapping,
     UserSession,
+    ClientScope,
+    ProtocolMapper,
+    RealmScopeMapping,
+    ClientScopeMapping,
 }
 
 impl Resource {
@@ -55,6 +59,10 @@ impl Resource {
             Self::RealmRoleMapping => "REALM_ROLE_MAPPING",
             Self::ClientRoleMapping => "CLIENT_ROLE_MAPPING",
             Self::UserSession => "USER_SESSION",
+            Self::ClientScope => "CLIENT_SCOPE",
+            Self::ProtocolMapper => "PROTOCOL_MAPPER",
+            Self::RealmScopeMapping => "REALM_SCOPE_MAPPING",
+            Self::ClientScopeMapping => "CLIENT_SCOPE_MAPPING",
         }
     }
 }

@@ -5,13 +5,16 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client_scopes;
 pub mod clients;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod protocol_mappers;
 pub mod realms;
 pub mod representation;
 pub mod roles;
+pub mod scope_mappings;
 pub mod sessions;
 pub mod users;
 

@@ -74,6 +74,7 @@ pub fn export_realm(bundle: &RealmBundle, master: &MasterKey) -> Result<RealmRep
         users.push(refs.user(user, roles, creds)?);
     }
     rep.users = Some(users);
+    crate::realm::export_scopes::export_scopes(bundle, &mut rep)?;
     Ok(rep)
 }
 
@@ -308,6 +309,13 @@ mod tests {
         assert_eq!(credentials(&first), credentials(&second));
         let mappings = |b: &RealmBundle| b.role_mappings.iter().cloned().collect::<BTreeSet<_>>();
         assert_eq!(mappings(&first), mappings(&second));
+        let scoped = |b: &RealmBundle| {
+            let mut scopes = b.scopes.clone();
+            scopes.client_scopes.iter_mut().for_each(|s| s.realm_id.clear());
+            scopes
+        };
+        assert_eq!(scoped(&first), scoped(&second), "client scopes, mappers, defaults, links round-trip");
+        assert_eq!(first.scopes.client_scopes.len(), 10);
         assert_eq!(
             first.role_mappings.len(),
             4,
@@ -353,6 +361,7 @@ mod tests {
             direct_access_grants_enabled: false,
             service_accounts_enabled: false,
             consent_required: false,
+            full_scope_allowed: true,
             attributes: BTreeMap::new(),
             created_at: 0,
         };

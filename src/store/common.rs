@@ -96,6 +96,7 @@ pub(crate) struct ClientRow {
     direct_access_grants_enabled: bool,
     service_accounts_enabled: bool,
     consent_required: bool,
+    full_scope_allowed: bool,
     attributes: String,
     created_at: i64,
 }
@@ -128,6 +129,7 @@ impl TryFrom<ClientRow> for Client {
             direct_access_grants_enabled: row.direct_access_grants_enabled,
             service_accounts_enabled: row.service_accounts_enabled,
             consent_required: row.consent_required,
+            full_scope_allowed: row.full_scope_allowed,
             created_at: row.created_at,
         })
     }
@@ -209,7 +211,7 @@ pub(crate) struct RoleRow {
     pub description: Option<String>,
 }
 
-pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, attributes, created_at";
+pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, full_scope_allowed, attributes, created_at";
 pub(crate) const USER_COLUMNS: &str = "id, realm_id, username, email, first_name, last_name, enabled, email_verified, service_account_client_id, created_at, required_actions";
 
 /// Implements the storage traits whose SQL is the same in both dialects for a store type with a
@@ -304,8 +306,8 @@ macro_rules! impl_common_store {
                     "INSERT INTO clients (id, realm_id, client_id, name, enabled, public_client, \
                      bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, \
                      direct_access_grants_enabled, service_accounts_enabled, consent_required, \
-                     attributes, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                     attributes, created_at, full_scope_allowed) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(&client.id)
                 .bind(&client.realm_id)
@@ -323,6 +325,7 @@ macro_rules! impl_common_store {
                 .bind(client.consent_required)
                 .bind(to_json(&client.attributes))
                 .bind(client.created_at)
+                .bind(client.full_scope_allowed)
                 .execute(&mut **tx)
                 .await
                 .map_err(map_unique)?;
@@ -415,6 +418,7 @@ macro_rules! impl_common_store {
                 for (user_id, role_id) in &bundle.role_mappings {
                     Self::insert_mapping(tx, user_id, role_id).await?;
                 }
+                Self::insert_scopes(tx, &realm.id, &bundle.scopes).await?;
                 Ok(())
             }
 
@@ -505,6 +509,7 @@ macro_rules! impl_common_store {
                 .fetch_all(&mut *tx)
                 .await?;
                 let roles = Self::roles_in(&mut tx, realm_id).await?;
+                let scopes = Self::scopes_in(&mut tx, realm_id).await?;
                 tx.commit().await?;
                 Ok(RealmBundle {
                     realm: Some(Realm::try_from(realm)?),
@@ -514,6 +519,7 @@ macro_rules! impl_common_store {
                     users: users.into_iter().map(User::from).collect(),
                     credentials: credentials.into_iter().map(Credential::from).collect(),
                     role_mappings: mappings,
+                    scopes,
                 })
             }
 

@@ -322,8 +322,8 @@ macro_rules! impl_admin_store {
                         "UPDATE clients SET client_id = $1, name = $2, enabled = $3, public_client = $4, \
                          bearer_only = $5, secret_sealed = $6, redirect_uris = $7, web_origins = $8, \
                          standard_flow_enabled = $9, direct_access_grants_enabled = $10, \
-                         service_accounts_enabled = $11, consent_required = $12, attributes = $13 \
-                         WHERE id = $14 AND realm_id = $15",
+                         service_accounts_enabled = $11, consent_required = $12, attributes = $13, \
+                         full_scope_allowed = $16 WHERE id = $14 AND realm_id = $15",
                     )
                     .bind(&c.client_id)
                     .bind(&c.name)
@@ -340,6 +340,7 @@ macro_rules! impl_admin_store {
                     .bind(to_json(&c.attributes))
                     .bind(&c.id)
                     .bind(&c.realm_id)
+                    .bind(c.full_scope_allowed)
                     .execute(&mut *tx)
                     .await
                     .map_err(map_unique)?;

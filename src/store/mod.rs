@@ -8,6 +8,7 @@ mod common;
 mod common_admin;
 mod common_sessions;
 mod rotation;
+pub mod scopes;
 pub mod sessions;
 pub mod postgres;
 pub mod sqlite;
@@ -21,6 +22,7 @@ pub use access_tokens::{AccessTokenLookup, AccessTokenState};
 pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use admin::AdminStore;
+pub use scopes::ScopeStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +120,8 @@ pub struct RealmBundle {
     pub credentials: Vec<Credential>,
     /// (user id, role id)
     pub role_mappings: Vec<(String, String)>,
+    /// Client scopes, mappers, default scopes, links and scope mappings (issue 15).
+    pub scopes: crate::domain::scopes::RealmScopes,
 }
 
 #[async_trait]
@@ -255,12 +259,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + ScopeStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + ScopeStore + StoreOps + Send + Sync
 {
 }
 

@@ -48,6 +48,13 @@ impl_common_store!(PostgresStore, sqlx::Postgres, ROLE_IDS_JSON);
 impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s", ROLE_IDS_JSON);
 impl_admin_store!(PostgresStore, sqlx::Postgres);
 
+/// `ScopeStore` (issue 15): the shared SQL of `scopes_sql.rs` over this backend.
+mod scopes_impl {
+    type Db = sqlx::Postgres;
+    use super::PostgresStore as Backend;
+    include!("scopes_sql.rs");
+}
+
 impl PostgresStore {
     /// A transaction for work that writes.
     async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {

@@ -47,6 +47,7 @@ mod security_logout;
 mod security_migration;
 mod security_tokens;
 mod store_suite;
+mod store_suite_scopes;
 mod store_suite_security;
 mod token_endpoints;
 mod token_grants;

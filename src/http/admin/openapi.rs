@@ -84,6 +84,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         direct_access_grants_enabled: false,
         service_accounts_enabled: false,
         consent_required: false,
+        full_scope_allowed: true,
         attributes: BTreeMap::from([("pkce.code.challenge.method".into(), "S256".into())]),
         created_at: 0,
     };
@@ -188,7 +189,16 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         ("ClientSessionStat", schema_of(&sample(&stat))),
         ("GlobalRequestResult", schema_of(&sample(&result))),
         ("ErrorRepresentation", schema_of(&error)),
+        ("ClientScopeRepresentation", schema_of(&sample(&scope_sample()))),
+        ("ProtocolMapperRepresentation", schema_of(&sample(&scope_sample().protocol_mappers.unwrap_or_default().first().cloned().unwrap_or_default()))),
     ])
+}
+
+/// A built-in scope (`email`: two mappers) as the client-scope endpoints show it.
+fn scope_sample() -> crate::realm::scope_representation::ClientScopeRepresentation {
+    let scopes = crate::realm::builtin_scopes::builtin_scopes("realm", None);
+    let email = scopes.client_scopes.iter().find(|s| s.name == "email").expect("email is a built-in scope");
+    crate::realm::scope_representation::ClientScopeRepresentation::from_scope(email)
 }
 
 /// `X` as a reference, `X[]` as an array of references, `integer` as itself.

@@ -15,12 +15,6 @@ fn names(list: &Value) -> Vec<String> {
     names
 }
 
-async fn scope_id(admin: &Admin<'_>, name: &str) -> String {
-    let all = admin.ok(SCOPES).await;
-    let found = all.as_array().unwrap().iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("no scope {name}"));
-    found["id"].as_str().unwrap().to_string()
-}
-
 backend_tests! {
     async fn client_scopes_are_created_listed_read_updated_and_deleted(backend: Backend) {
         let app = vault(backend).await;

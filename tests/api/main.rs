@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin_auth;
 mod admin_client_scopes;
+mod admin_client_scopes_import;
 mod admin_clients;
 mod admin_dialect;
 mod admin_events;

@@ -11,7 +11,6 @@ use portcullis::realm::defaults::new_realm_bundle;
 use portcullis::store::StoreError;
 
 use crate::backend_tests;
-use crate::helpers::Backend;
 use crate::store_suite::{client, fresh_store};
 
 fn mapper(name: &str) -> ProtocolMapper {

@@ -5,7 +5,7 @@
 //! creation calls (`link_new_client`): the realm defaults, or the scopes the body names.
 
 use super::context::{Operation, Resource};
-use super::protocol_mappers::checked_mapper;
+use super::protocol_mappers::{checked_mapper, MAX_MAPPERS};
 use super::representation::to_event_json;
 use super::{AdminContext, AdminError, Permission};
 use crate::domain::scopes::{ClientScope, MapperContainer, RealmScopes, OPENID_CONNECT};
@@ -44,6 +44,13 @@ fn check_protocol(protocol: &str) -> Result<(), AdminError> {
 
 fn conflict(name: &str) -> AdminError {
     AdminError::conflict(format!("Client Scope {name} already exists"))
+}
+
+fn check_mapper_count<T>(mappers: Option<&[T]>) -> Result<(), AdminError> {
+    if mappers.map_or(0, <[T]>::len) > MAX_MAPPERS {
+        return Err(AdminError::bad_request(format!("A client or client scope holds at most {MAX_MAPPERS} protocol mappers")));
+    }
+    Ok(())
 }
 
 /// The realm's scope model, read for one admin request.
@@ -85,6 +92,7 @@ pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: ClientScopeReprese
         return Err(conflict(&name));
     }
     let mut mappers = Vec::new();
+    check_mapper_count(rep.protocol_mappers.as_deref())?;
     for m in rep.protocol_mappers.iter().flatten() {
         let mapper = checked_mapper(m, None)?;
         if mappers.iter().any(|x: &crate::domain::scopes::ProtocolMapper| x.name == mapper.name) {
@@ -237,6 +245,7 @@ pub async fn set_client_link(
 /// Refuses, before a client is created, `protocolMappers` in its representation that
 /// `link_new_client` would refuse.
 pub fn check_new_client(rep: &crate::realm::representation::ClientRepresentation) -> Result<(), AdminError> {
+    check_mapper_count(rep.protocol_mappers.as_deref())?;
     let mut names = std::collections::HashSet::new();
     for m in rep.protocol_mappers.iter().flatten() {
         if !names.insert(checked_mapper(m, None)?.name) {

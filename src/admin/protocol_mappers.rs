@@ -18,7 +18,7 @@ use crate::store::StoreError;
 const MODEL_NOT_FOUND: &str = "Model not found";
 const EXISTS: &str = "Protocol mapper exists with same name";
 /// Mappers one request may add (`add-models`), and a container may hold: bounded work.
-const MAX_MAPPERS: usize = 200;
+pub const MAX_MAPPERS: usize = 200;
 
 /// Which container a request names: a client scope or a client, by internal id.
 #[derive(Debug, Clone, Copy)]

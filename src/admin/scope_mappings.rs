@@ -14,6 +14,9 @@ use crate::domain::scopes::{RealmScopes, ScopeHolder};
 use crate::domain::{Client, Realm, Role};
 use crate::realm::representation::RoleRepresentation;
 
+/// Roles one request may add or remove: bounded work.
+const MAX_ROLES: usize = 500;
+
 /// Whose scope mappings a request names, by internal id.
 #[derive(Debug, Clone, Copy)]
 pub enum Of<'a> {
@@ -181,6 +184,9 @@ pub async fn change(
     reps: &[RoleRepresentation],
     add: bool,
 ) -> Result<(), AdminError> {
+    if reps.len() > MAX_ROLES {
+        return Err(AdminError::bad_request(format!("At most {MAX_ROLES} roles per request")));
+    }
     let loaded = load(ctx, realm, of, Permission::ManageClients).await?;
     let which = match which {
         Roles::Realm => OwnedRoles::Realm,

@@ -236,4 +236,19 @@ backend_tests! {
         let events = admin.ok("/admin/realms/sm/admin-events?resourceTypes=REALM_SCOPE_MAPPING").await;
         assert!(events.as_array().unwrap().len() >= 5);
     }
+
+    async fn one_request_adds_a_bounded_number_of_mappers_and_roles(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        let scope = admin.post(SCOPES, json!({"name": "big"})).await.created_id();
+        let many: Vec<Value> = (0..201).map(|i| json!({"name": format!("m{i}"), "protocolMapper": "oidc-sub-mapper"})).collect();
+        let reply = admin.post(&format!("{SCOPES}/{scope}/protocol-mappers/add-models"), json!(many)).await;
+        assert_eq!(reply.status, 400, "{reply:?}");
+        let reply = admin.post(SCOPES, json!({"name": "big2", "protocolMappers": many})).await;
+        assert_eq!(reply.status, 400, "{reply:?}");
+        let roles: Vec<Value> = (0..501).map(|i| json!({"id": format!("r{i}")})).collect();
+        let reply = admin.post(&format!("{SCOPES}/{scope}/scope-mappings/realm"), json!(roles)).await;
+        assert_eq!((reply.status, reply.error_message()), (400, "At most 500 roles per request"));
+        assert_eq!(admin.ok(&format!("{SCOPES}/{scope}/protocol-mappers/models")).await, json!([]));
+    }
 }

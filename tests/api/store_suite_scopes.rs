@@ -124,5 +124,8 @@ backend_tests! {
         store.delete_client(&realm_id, &app.id).await.unwrap();
         assert!(store.realm_scopes(&realm_id).await.unwrap().client_mappers.is_empty(), "mappers go with the client");
         assert!(store.scope_upgrades_pending().await.unwrap().is_empty(), "new realms are never pending");
+        let extra = RealmScopes { client_scopes: vec![scope(&realm_id, "late")], ..RealmScopes::default() };
+        assert!(!store.complete_scope_upgrade(&realm_id, &extra).await.unwrap(), "not pending: nothing written");
+        assert!(store.realm_scopes(&realm_id).await.unwrap().client_scopes.iter().all(|s| s.name != "late"));
     }
 }

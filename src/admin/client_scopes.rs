@@ -10,7 +10,7 @@ use super::representation::to_event_json;
 use super::{AdminContext, AdminError, Permission};
 use crate::domain::scopes::{ClientScope, MapperContainer, RealmScopes, OPENID_CONNECT};
 use crate::domain::{new_id, Client, Realm};
-use crate::realm::scope_representation::ClientScopeRepresentation;
+use crate::realm::scope_representation::{ClientScopeRepresentation, ProtocolMapperRepresentation};
 use crate::store::StoreError;
 
 pub const SCOPE_NOT_FOUND: &str = "Could not find client scope";
@@ -240,6 +240,38 @@ pub async fn set_client_link(
     let path = format!("clients/{}/{list}/{scope}", client.id);
     ctx.record(&realm.id, operation, Resource::ClientScope, &path, None).await;
     Ok(())
+}
+
+/// Fills in what Keycloak's ClientRepresentation shows of a client's scopes: the names of its
+/// `defaultClientScopes` and `optionalClientScopes`, and its `protocolMappers` (when it has some).
+pub async fn with_scopes(
+    ctx: &AdminContext<'_>,
+    realm: &Realm,
+    mut views: Vec<super::representation::ClientView>,
+) -> Result<Vec<super::representation::ClientView>, AdminError> {
+    let scopes = model(ctx, realm).await?;
+    for view in &mut views {
+        let Some(id) = view.client.id.clone() else { continue };
+        let names = |default: bool| -> Vec<String> {
+            scopes
+                .client_links
+                .iter()
+                .filter(|l| l.client_id == id && l.default_scope == default)
+                .filter_map(|l| scopes.client_scopes.iter().find(|s| s.id == l.scope_id))
+                .map(|s| s.name.clone())
+                .collect()
+        };
+        view.client.default_client_scopes = Some(names(true));
+        view.client.optional_client_scopes = Some(names(false));
+        let mappers: Vec<ProtocolMapperRepresentation> = scopes
+            .client_mappers
+            .iter()
+            .filter(|(c, _)| *c == id)
+            .map(|(_, m)| ProtocolMapperRepresentation::from_mapper(m))
+            .collect();
+        view.client.protocol_mappers = (!mappers.is_empty()).then_some(mappers);
+    }
+    Ok(views)
 }
 
 /// Refuses, before a client is created, `protocolMappers` in its representation that

@@ -67,12 +67,13 @@ pub async fn list(
             _ => true,
         })
         .collect();
-    Ok(page.apply(chosen).iter().map(|c| view(ctx, c)).collect())
+    super::client_scopes::with_scopes(ctx, &realm, page.apply(chosen).iter().map(|c| view(ctx, c)).collect()).await
 }
 
 pub async fn get(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<ClientView, AdminError> {
-    let (_, client) = realm_and_client(ctx, realm, id, Permission::ViewClients).await?;
-    Ok(view(ctx, &client))
+    let (realm, client) = realm_and_client(ctx, realm, id, Permission::ViewClients).await?;
+    let mut views = super::client_scopes::with_scopes(ctx, &realm, vec![view(ctx, &client)]).await?;
+    views.pop().ok_or_else(|| AdminError::Internal("a client view went missing".into()))
 }
 
 /// A secret for the client: the one given (unless empty or Keycloak's mask), else a new one;

@@ -167,7 +167,11 @@ backend_tests! {
         assert_eq!(names(&admin.ok(&format!("{base}/default-client-scopes")).await), ["custom", "email"]);
         assert_eq!(names(&admin.ok(&format!("{base}/optional-client-scopes")).await), ["phone"]);
         assert_eq!(names(&admin.ok(&format!("{base}/protocol-mappers/models")).await), ["aud"]);
-        assert_eq!(admin.ok(&base).await["fullScopeAllowed"], false);
+        let shown = admin.ok(&base).await;
+        assert_eq!(shown["fullScopeAllowed"], false);
+        assert_eq!((shown["defaultClientScopes"].clone(), shown["optionalClientScopes"].clone()), (json!(["custom", "email"]), json!(["phone"])),
+            "GET client names its scopes, as Keycloak's ClientRepresentation does");
+        assert_eq!(shown["protocolMappers"][0]["name"], "aud");
         let bad = admin.post("/admin/realms/vault/clients", json!({"clientId": "bad-mapper",
             "protocolMappers": [{"name": "x", "protocolMapper": "oidc-hardcoded-claim-mapper", "config": {"id.token.claim": "maybe"}}]})).await;
         assert_eq!(bad.status, 400);

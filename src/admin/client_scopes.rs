@@ -274,8 +274,71 @@ pub async fn with_scopes(
     Ok(views)
 }
 
-/// Refuses, before a client is created, `protocolMappers` in its representation that
-/// `link_new_client` would refuse.
+/// Called once a client is updated, as Keycloak's `updateClientScopes` and
+/// `updateClientProtocolMappers` do: when the body has `defaultClientScopes` or
+/// `optionalClientScopes`, the client's links become exactly those (unknown names skipped); when it
+/// has `protocolMappers`, mappers are matched by protocol and name, updated or added, and the
+/// client's other mappers deleted. Check the body with `check_new_client` before the update.
+pub async fn apply_client_update(
+    ctx: &AdminContext<'_>,
+    realm: &Realm,
+    client: &Client,
+    rep: &crate::realm::representation::ClientRepresentation,
+) -> Result<(), AdminError> {
+    let scopes = model(ctx, realm).await?;
+    if rep.default_client_scopes.is_some() || rep.optional_client_scopes.is_some() {
+        let mut desired: Vec<(String, bool)> = Vec::new();
+        for (names, default) in [(&rep.optional_client_scopes, false), (&rep.default_client_scopes, true)] {
+            for name in names.iter().flatten() {
+                match scopes.client_scopes.iter().find(|s| &s.name == name && s.protocol == OPENID_CONNECT) {
+                    Some(scope) => {
+                        desired.retain(|(id, _)| *id != scope.id);
+                        desired.push((scope.id.clone(), default));
+                    }
+                    None => tracing::info!(client = %client.client_id, scope = %name, "unknown client scope named in a client update; skipped"),
+                }
+            }
+        }
+        for link in scopes.client_links.iter().filter(|l| l.client_id == client.id) {
+            if !desired.contains(&(link.scope_id.clone(), link.default_scope)) {
+                ctx.store.set_client_link(&realm.id, &client.id, &link.scope_id, None).await?;
+            }
+        }
+        for (scope_id, default) in desired {
+            ctx.store.set_client_link(&realm.id, &client.id, &scope_id, Some(default)).await?;
+        }
+    }
+    if let Some(reps) = &rep.protocol_mappers {
+        let container = MapperContainer::Client(client.id.clone());
+        let existing: Vec<&crate::domain::scopes::ProtocolMapper> =
+            scopes.client_mappers.iter().filter(|(c, _)| *c == client.id).map(|(_, m)| m).collect();
+        let mut kept = Vec::new();
+        let mut added = Vec::new();
+        for m in reps {
+            let wanted = checked_mapper(m, None)?;
+            match existing.iter().find(|e| e.protocol == wanted.protocol && e.name == wanted.name) {
+                Some(current) => {
+                    let updated = crate::domain::scopes::ProtocolMapper { id: current.id.clone(), ..wanted };
+                    ctx.store.update_mapper(&realm.id, &container, &updated).await?;
+                    kept.push(current.id.clone());
+                }
+                None => added.push(wanted),
+            }
+        }
+        for gone in existing.iter().filter(|e| !kept.contains(&e.id)) {
+            ctx.store.delete_mapper(&realm.id, &container, &gone.id).await?;
+        }
+        match ctx.store.add_mappers(&realm.id, &container, &added).await {
+            Err(StoreError::Conflict(_)) => return Err(AdminError::conflict("Protocol mapper exists with same name")),
+            other => other?,
+        }
+    }
+    ctx.changed(realm);
+    Ok(())
+}
+
+/// Refuses, before a client is created or updated, `protocolMappers` in its representation that
+/// `link_new_client` or `apply_client_update` would refuse.
 pub fn check_new_client(rep: &crate::realm::representation::ClientRepresentation) -> Result<(), AdminError> {
     check_mapper_count(rep.protocol_mappers.as_deref())?;
     let mut names = std::collections::HashSet::new();

@@ -269,6 +269,7 @@ pub async fn update(
     } else if client.secret_sealed.is_none() && !client.bearer_only {
         client.secret_sealed = Some(seal(ctx, &client, &random_token::<32>()));
     }
+    super::client_scopes::check_new_client(&rep)?;
     let account =
         if client.service_accounts_enabled && ctx.store.service_account_user(&client.id).await?.is_none() {
             Some(new_service_account(ctx, &realm, &client).await?)
@@ -280,6 +281,7 @@ pub async fn update(
         Ok(false) => return Err(AdminError::not_found(CLIENT_NOT_FOUND)),
         other => other.map(|_| ())?,
     }
+    super::client_scopes::apply_client_update(ctx, &realm, &client, &rep).await?;
     ctx.changed(&realm);
     let event = to_event_json(&client_representation(&client, None));
     ctx.record(&realm.id, Operation::Update, Resource::Client, &format!("clients/{}", client.id), event)

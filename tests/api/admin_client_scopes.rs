@@ -172,6 +172,29 @@ backend_tests! {
         assert_eq!((shown["defaultClientScopes"].clone(), shown["optionalClientScopes"].clone()), (json!(["custom", "email"]), json!(["phone"])),
             "GET client names its scopes, as Keycloak's ClientRepresentation does");
         assert_eq!(shown["protocolMappers"][0]["name"], "aud");
+        let mut changed = shown.clone();
+        changed["defaultClientScopes"] = json!(["profile"]);
+        changed["optionalClientScopes"] = json!(["email", "phone"]);
+        changed["protocolMappers"][0]["config"]["included.client.audience"] = json!("frontend");
+        changed["protocolMappers"].as_array_mut().unwrap().push(json!({"name": "tier", "protocol": "openid-connect",
+            "protocolMapper": "oidc-hardcoded-claim-mapper", "config": {"claim.name": "tier", "claim.value": "gold"}}));
+        assert_eq!(admin.put(&base, changed).await.status, 204);
+        let shown = admin.ok(&base).await;
+        assert_eq!((shown["defaultClientScopes"].clone(), shown["optionalClientScopes"].clone()), (json!(["profile"]), json!(["email", "phone"])),
+            "a PUT with scope lists sets the links, as Keycloak's updateClientScopes");
+        assert_eq!(names(&shown["protocolMappers"]), ["aud", "tier"]);
+        let aud = shown["protocolMappers"].as_array().unwrap().iter().find(|m| m["name"] == "aud").unwrap();
+        assert_eq!(aud["config"]["included.client.audience"], "frontend");
+        let only_tier = json!({"protocolMappers": [{"name": "tier", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-claim-mapper",
+            "config": {"claim.name": "tier", "claim.value": "silver"}}]});
+        assert_eq!(admin.put(&base, only_tier).await.status, 204);
+        let shown = admin.ok(&base).await;
+        assert_eq!(names(&shown["protocolMappers"]), ["tier"], "mappers the body leaves out are deleted");
+        assert_eq!(shown["defaultClientScopes"], json!(["profile"]), "no lists in the body: links unchanged");
+        let bad = admin.put(&base, json!({"protocolMappers": [{"name": "x", "protocolMapper": "oidc-sub-mapper", "config": {"access.token.claim": "1"}}],
+            "name": "renamed"})).await;
+        assert_eq!(bad.status, 400);
+        assert!(admin.ok(&base).await.get("name").is_none(), "refused before anything is written");
         let bad = admin.post("/admin/realms/vault/clients", json!({"clientId": "bad-mapper",
             "protocolMappers": [{"name": "x", "protocolMapper": "oidc-hardcoded-claim-mapper", "config": {"id.token.claim": "maybe"}}]})).await;
         assert_eq!(bad.status, 400);

@@ -175,7 +175,7 @@ fn brief(scope: &ClientScope) -> ClientScopeRepresentation {
 
 /// `GET .../default-default-client-scopes` (`default`) or `.../default-optional-client-scopes`.
 pub async fn realm_defaults(ctx: &AdminContext<'_>, realm: &str, default: bool) -> Result<Vec<ClientScopeRepresentation>, AdminError> {
-    let realm = ctx.realm(realm, Permission::ViewRealm).await?;
+    let realm = ctx.realm_any(realm, &[Permission::ViewRealm, Permission::ViewClients]).await?;
     let scopes = model(ctx, &realm).await?;
     Ok(scopes
         .realm_defaults

@@ -312,6 +312,8 @@ mod tests {
         let scoped = |b: &RealmBundle| {
             let mut scopes = b.scopes.clone();
             scopes.client_scopes.iter_mut().for_each(|s| s.realm_id.clear());
+            scopes.realm_defaults.sort();
+            scopes.client_links.sort_by(|x, y| (&x.client_id, &x.scope_id).cmp(&(&y.client_id, &y.scope_id)));
             scopes
         };
         assert_eq!(scoped(&first), scoped(&second), "client scopes, mappers, defaults, links round-trip");

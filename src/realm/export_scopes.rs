@@ -12,8 +12,14 @@ use crate::realm::representation::RealmRepresentation;
 use crate::realm::scope_representation::{ClientScopeRepresentation, ProtocolMapperRepresentation, ScopeMappingRepresentation};
 use crate::store::RealmBundle;
 
+/// The Keycloak version whose realm format and built-in scopes an export follows, written as
+/// `keycloakVersion` so that importing Portcullis's own export never runs Keycloak's migrations
+/// (which would bring back an `acr` or `basic` scope an admin deleted).
+pub const KEYCLOAK_FORMAT_VERSION: &str = "26.0.0";
+
 /// Writes the bundle's scope model into `rep`, whose `clients` are already written.
 pub fn export_scopes(bundle: &RealmBundle, rep: &mut RealmRepresentation) -> Result<(), ExportError> {
+    rep.keycloak_version = Some(KEYCLOAK_FORMAT_VERSION.into());
     let scopes = &bundle.scopes;
     let scope_names: HashMap<&str, &str> = scopes.client_scopes.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect();
     let scope_name = |id: &str| {

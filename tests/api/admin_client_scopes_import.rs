@@ -110,6 +110,7 @@ backend_tests! {
         let exported = export(app.store.as_ref(), &app.master_key, "demo-realm").await.unwrap();
         let json = serde_json::to_value(&exported).unwrap();
         assert_eq!(json["clientScopes"].as_array().unwrap().len(), 11);
+        assert_eq!(json["keycloakVersion"], "26.0.0", "the format it follows: its own export is never migrated again");
         assert_eq!(json["clientScopeMappings"]["account"][0]["client"], "account-console");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("copy.json");

@@ -120,6 +120,9 @@ impl App {
             settings.rate_limit_password_failures_per_ip,
         );
         let now = clock.now();
+        crate::realm::builtin_scopes::upgrade_pending_realms(store.as_ref())
+            .await
+            .map_err(|source| StartError::Store { url: store::redact_url(&settings.db_url), source })?;
         if matches!(settings.mode, Mode::Dev | Mode::Production) {
             let created =
                 ensure_master_realm(store.as_ref(), &master_key, &hasher, now, settings.bootstrap_admin.as_ref())

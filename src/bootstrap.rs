@@ -65,6 +65,7 @@ pub async fn ensure_master_realm(
         direct_access_grants_enabled: true,
         service_accounts_enabled: false,
         consent_required: false,
+        full_scope_allowed: true,
         attributes: BTreeMap::new(),
         settings: crate::domain::ClientSettings::default(),
         created_at: now,
@@ -104,6 +105,7 @@ pub async fn ensure_master_realm(
     });
     bundle.role_mappings.extend(mapped.into_iter().map(|role| (user.id.clone(), role)));
     bundle.users.push(user);
+    crate::realm::builtin_scopes::add_builtin_scopes(&mut bundle);
     match store.create_realms(&[bundle], false).await {
         // another node or process created it first: that is fine
         Err(StoreError::Conflict(_)) => Ok(false),

@@ -71,7 +71,12 @@ pub async fn list(
             _ => true,
         })
         .collect();
-    Ok(page.apply(chosen).iter().map(|c| if full { view(ctx, c) } else { brief(c) }).collect())
+    let views = page.apply(chosen).iter().map(|c| if full { view(ctx, c) } else { brief(c) }).collect();
+    if full {
+        super::client_scopes::with_scopes(ctx, &realm, views).await
+    } else {
+        Ok(views)
+    }
 }
 
 fn brief(client: &Client) -> ClientView {
@@ -86,8 +91,9 @@ fn brief(client: &Client) -> ClientView {
 }
 
 pub async fn get(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<ClientView, AdminError> {
-    let (_, client) = realm_and_client(ctx, realm, id, Permission::ViewClients).await?;
-    Ok(view(ctx, &client))
+    let (realm, client) = realm_and_client(ctx, realm, id, Permission::ViewClients).await?;
+    let mut views = super::client_scopes::with_scopes(ctx, &realm, vec![view(ctx, &client)]).await?;
+    views.pop().ok_or_else(|| AdminError::Internal("a client view went missing".into()))
 }
 
 /// A secret for the client: the one given (unless empty or Keycloak's mask), else a new one;
@@ -211,6 +217,7 @@ pub async fn create(
         direct_access_grants_enabled: rep.direct_access_grants_enabled.unwrap_or(false),
         service_accounts_enabled: rep.service_accounts_enabled.unwrap_or(false),
         consent_required: rep.consent_required.unwrap_or(false),
+        full_scope_allowed: rep.full_scope_allowed.unwrap_or(true),
         attributes: rep.attributes.clone().unwrap_or_default(),
         settings: rep.settings_over(ClientSettings::default()),
         created_at: ctx.now,
@@ -219,6 +226,7 @@ pub async fn create(
     if ctx.store.client_by_client_id(&realm.id, &client.client_id).await?.is_some() {
         return Err(conflict(&client.client_id));
     }
+    super::client_scopes::check_new_client(&rep)?;
     let secret = secret_for(&client, rep.secret.as_ref().map(|s| s.expose()));
     client.secret_sealed = secret.as_deref().map(|s| seal(ctx, &client, s));
     let account = if client.service_accounts_enabled {
@@ -230,6 +238,7 @@ pub async fn create(
         Err(StoreError::Conflict(_)) => return Err(conflict(&client.client_id)),
         other => other?,
     }
+    super::client_scopes::link_new_client(ctx, &realm, &client, &rep).await?;
     ctx.changed(&realm);
     let event = to_event_json(&client_representation(&client, None));
     ctx.record(&realm.id, Operation::Create, Resource::Client, &format!("clients/{}", client.id), event)
@@ -276,6 +285,7 @@ pub async fn update(
     client.service_accounts_enabled = rep.service_accounts_enabled.unwrap_or(client.service_accounts_enabled);
     client.consent_required = rep.consent_required.unwrap_or(client.consent_required);
     client.settings = rep.settings_over(client.settings.clone());
+    client.full_scope_allowed = rep.full_scope_allowed.unwrap_or(client.full_scope_allowed);
     for (key, value) in rep.attributes.iter().flatten() {
         if value.is_empty() {
             client.attributes.remove(key);
@@ -292,6 +302,7 @@ pub async fn update(
     } else if client.secret_sealed.is_none() && !client.bearer_only {
         client.secret_sealed = Some(seal(ctx, &client, &random_token::<32>()));
     }
+    super::client_scopes::check_new_client(&rep)?;
     let account =
         if client.service_accounts_enabled && ctx.store.service_account_user(&client.id).await?.is_none() {
             Some(new_service_account(ctx, &realm, &client).await?)
@@ -303,6 +314,7 @@ pub async fn update(
         Ok(false) => return Err(AdminError::not_found(CLIENT_NOT_FOUND)),
         other => other.map(|_| ())?,
     }
+    super::client_scopes::apply_client_update(ctx, &realm, &client, &rep).await?;
     ctx.changed(&realm);
     let event = to_event_json(&client_representation(&client, None));
     ctx.record(&realm.id, Operation::Update, Resource::Client, &format!("clients/{}", client.id), event)

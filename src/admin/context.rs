@@ -46,6 +46,10 @@ pub enum Resource {
     UserSession,
     Group,
     GroupMembership,
+    ClientScope,
+    ProtocolMapper,
+    RealmScopeMapping,
+    ClientScopeMapping,
 }
 
 impl Resource {
@@ -61,6 +65,10 @@ impl Resource {
             Self::UserSession => "USER_SESSION",
             Self::Group => "GROUP",
             Self::GroupMembership => "GROUP_MEMBERSHIP",
+            Self::ClientScope => "CLIENT_SCOPE",
+            Self::ProtocolMapper => "PROTOCOL_MAPPER",
+            Self::RealmScopeMapping => "REALM_SCOPE_MAPPING",
+            Self::ClientScopeMapping => "CLIENT_SCOPE_MAPPING",
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct Client {
     pub direct_access_grants_enabled: bool,
     pub service_accounts_enabled: bool,
     pub consent_required: bool,
+    /// Keycloak's `fullScopeAllowed`: with it off, tokens carry only the roles the client's and its
+    /// client scopes' scope mappings allow (and the client's own roles).
+    pub full_scope_allowed: bool,
     pub attributes: BTreeMap<String, String>,
     /// Keycloak's other ClientRepresentation fields, stored and returned.
     pub settings: ClientSettings,

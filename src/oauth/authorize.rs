@@ -289,6 +289,7 @@ mod tests {
             direct_access_grants_enabled: false,
             service_accounts_enabled: false,
             consent_required: false,
+            full_scope_allowed: true,
             attributes: Default::default(),
             settings: crate::domain::ClientSettings::default(),
             created_at: 0,

@@ -1,6 +1,7 @@
 //! What every new realm starts with, as in Keycloak: roles `offline_access`,
 //! `uma_authorization` and the composite `default-roles-{realm}` that includes them, plus one key
-//! per signature algorithm and the refresh-token HMAC key.
+//! per signature algorithm and the refresh-token HMAC key, and Keycloak's built-in client scopes
+//! (`realm::builtin_scopes`).
 
 use crate::clock::UnixTime;
 use crate::crypto::MasterKey;
@@ -64,6 +65,7 @@ pub fn new_realm_bundle(
     let keys = generate_realm_keys(&realm.id, master, now)?;
     let mut bundle = RealmBundle { realm: Some(realm), keys, ..RealmBundle::default() };
     ensure_default_roles(&mut bundle);
+    crate::realm::builtin_scopes::add_builtin_scopes(&mut bundle);
     Ok(bundle)
 }
 

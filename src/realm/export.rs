@@ -90,6 +90,7 @@ pub fn export_realm(bundle: &RealmBundle, master: &MasterKey) -> Result<RealmRep
     rep.users = Some(users);
     rep.groups = (!groups.is_empty()).then_some(groups);
     rep.default_groups = (!defaults.is_empty()).then_some(defaults);
+    crate::realm::export_scopes::export_scopes(bundle, &mut rep)?;
     Ok(rep)
 }
 
@@ -328,6 +329,15 @@ mod tests {
         assert_eq!(credentials(&first), credentials(&second));
         let mappings = |b: &RealmBundle| b.role_mappings.iter().cloned().collect::<BTreeSet<_>>();
         assert_eq!(mappings(&first), mappings(&second));
+        let scoped = |b: &RealmBundle| {
+            let mut scopes = b.scopes.clone();
+            scopes.client_scopes.iter_mut().for_each(|s| s.realm_id.clear());
+            scopes.realm_defaults.sort();
+            scopes.client_links.sort_by(|x, y| (&x.client_id, &x.scope_id).cmp(&(&y.client_id, &y.scope_id)));
+            scopes
+        };
+        assert_eq!(scoped(&first), scoped(&second), "client scopes, mappers, defaults, links round-trip");
+        assert_eq!(first.scopes.client_scopes.len(), 10);
         assert_eq!(
             first.role_mappings.len(),
             4,
@@ -373,6 +383,7 @@ mod tests {
             direct_access_grants_enabled: false,
             service_accounts_enabled: false,
             consent_required: false,
+            full_scope_allowed: true,
             attributes: BTreeMap::new(),
             settings: crate::domain::ClientSettings::default(),
             created_at: 0,

@@ -176,6 +176,11 @@ pub async fn build_bundle(
     let imported = super::groups::import_groups(groups, &b.realm_id.clone(), ctx.now, &resolve, &mut |w| b.warn(w));
     b.users(ctx, &index, &mut bundle).await?;
     super::groups::attach(imported, rep, &mut bundle, &mut |w| b.warn(w));
+    let realm_id = b.realm_id.clone();
+    let (scopes, warnings) = crate::realm::import_scopes::import_scopes(rep, &realm_id, &bundle.clients, &bundle.roles)
+        .map_err(|e| b.scope.error(&e.path, e.message))?;
+    bundle.scopes = scopes;
+    b.warnings.extend(warnings);
     Ok((bundle, b.warnings))
 }
 
@@ -382,6 +387,7 @@ impl Builder<'_> {
                 direct_access_grants_enabled: rep.direct_access_grants_enabled.unwrap_or(false),
                 service_accounts_enabled: rep.service_accounts_enabled.unwrap_or(false),
                 consent_required: rep.consent_required.unwrap_or(false),
+                full_scope_allowed: rep.full_scope_allowed.unwrap_or(true),
                 attributes: rep.attributes.clone().unwrap_or_default(),
                 settings: rep.settings_over(crate::domain::ClientSettings::default()),
                 created_at: ctx.now,
@@ -751,8 +757,11 @@ mod tests {
         let realm = &parsed[0];
         println!("{} parse warnings:\n  {}", realm.warnings.len(), realm.warnings.join("\n  "));
         assert!(realm.warnings.len() < 100, "{} warnings", realm.warnings.len());
-        assert!(realm.warnings.contains(&"ignored unknown field clients[].protocolMappers".into()));
         assert!(realm.warnings.contains(&"ignored unknown field authenticationFlows".into()));
+        for scoped in ["clientScopes", "defaultDefaultClientScopes", "scopeMappings", "clientScopeMappings", "clients[].protocolMappers",
+            "clients[].defaultClientScopes", "clients[].fullScopeAllowed", "keycloakVersion"] {
+            assert!(!realm.warnings.iter().any(|w| w.contains(scoped)), "{scoped} is imported (issue 15)");
+        }
 
         let (bundle, warnings, _) = build(FIXTURE).await;
         println!("{} build warnings:\n  {}", warnings.len(), warnings.join("\n  "));
@@ -766,6 +775,16 @@ mod tests {
         assert_eq!(default.composites.len(), 4);
         assert_eq!(bundle.roles.iter().filter(|r| r.name == "offline_access").count(), 1);
         assert_eq!(bundle.keys.len(), 4);
+        // Keycloak 15: `acr` and `basic` are added as Keycloak's migrations add them, once each;
+        // the SAML `role_list` mapper is kept but inert.
+        assert_eq!(warnings.iter().filter(|w| w.contains("added the \"acr\" client scope")).count(), 1);
+        assert_eq!(warnings.iter().filter(|w| w.contains("added the \"basic\" client scope")).count(), 1);
+        assert_eq!(warnings.iter().filter(|w| w.contains("\"saml-role-list-mapper\" is not supported")).count(), 1);
+        assert_eq!(bundle.scopes.client_scopes.len(), 11, "9 in the file, acr and basic");
+        assert!(bundle.clients.iter().filter(|c| c.client_id.starts_with("angular")).all(|c| c.full_scope_allowed));
+        assert!(!bundle.clients.iter().find(|c| c.client_id == "account").unwrap().full_scope_allowed);
+        assert_eq!(bundle.scopes.client_links.len(), 8 * 10, "4 default + 4 optional + acr + basic, each client");
+        assert_eq!(bundle.scopes.scope_mappings.len(), 2, "offline_access, and account-console's manage-account");
     }
 
     #[tokio::test]

@@ -2,12 +2,16 @@
 //! keys, importing and exporting Keycloak realm JSON, rotating keys, and the in-memory cache of
 //! realm settings and parsed keys that every request reads (DESIGN.md §4).
 
+pub mod builtin_scopes;
 pub mod cache;
 pub mod defaults;
 pub mod export;
 pub mod groups;
+pub mod export_scopes;
 pub mod import;
+pub mod import_scopes;
 pub mod representation;
+pub mod scope_representation;
 pub mod service;
 pub mod smtp;
 

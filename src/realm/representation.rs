@@ -63,6 +63,24 @@ macro_rules! realm_representation {
             /// Paths of the groups new users join.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub default_groups: Option<Vec<String>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub client_scopes: Option<Vec<crate::realm::scope_representation::ClientScopeRepresentation>>,
+            /// Names of the realm's default client scopes, which new clients get.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub default_default_client_scopes: Option<Vec<String>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub default_optional_client_scopes: Option<Vec<String>>,
+            /// Realm roles allowed to clients and client scopes.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub scope_mappings: Option<Vec<crate::realm::scope_representation::ScopeMappingRepresentation>>,
+            /// Client roles allowed to clients and client scopes, by the roles' client (`clientId`).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub client_scope_mappings:
+                Option<BTreeMap<String, Vec<crate::realm::scope_representation::ScopeMappingRepresentation>>>,
+            /// The Keycloak version that wrote the export: an export from before 18 (25) gets
+            /// the `acr` (`basic`) scope on import, as Keycloak's migrations add them.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub keycloak_version: Option<String>,
         }
 
         impl RealmRepresentation {
@@ -379,6 +397,17 @@ pub struct ClientRepresentation {
     pub frontchannel_logout: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication_flow_binding_overrides: Option<BTreeMap<String, String>>,
+    /// Keycloak's `fullScopeAllowed` (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_scope_allowed: Option<bool>,
+    /// Names of the client's default client scopes (import/export; the admin API has its own
+    /// endpoints for them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_client_scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optional_client_scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol_mappers: Option<Vec<crate::realm::scope_representation::ProtocolMapperRepresentation>>,
 }
 
 impl ClientRepresentation {
@@ -413,6 +442,8 @@ impl ClientRepresentation {
             implicit_flow_enabled: Some(s.implicit_flow_enabled),
             frontchannel_logout: Some(s.frontchannel_logout),
             authentication_flow_binding_overrides: Some(s.authentication_flow_binding_overrides.clone()),
+            full_scope_allowed: Some(client.full_scope_allowed),
+            ..Default::default()
         }
     }
 
@@ -535,7 +566,7 @@ mod optional_secret {
 
 /// A map whose values may be any JSON: strings stay as they are, `null` entries are dropped,
 /// anything else becomes its JSON text.
-fn stringified_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+pub(crate) fn stringified_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
     let raw = Option::<BTreeMap<String, serde_json::Value>>::deserialize(d)?;
     Ok(raw.map(|map| {
         map.into_iter()

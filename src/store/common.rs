@@ -96,6 +96,7 @@ pub(crate) struct ClientRow {
     direct_access_grants_enabled: bool,
     service_accounts_enabled: bool,
     consent_required: bool,
+    full_scope_allowed: bool,
     attributes: String,
     settings: String,
     created_at: i64,
@@ -130,6 +131,7 @@ impl TryFrom<ClientRow> for Client {
             direct_access_grants_enabled: row.direct_access_grants_enabled,
             service_accounts_enabled: row.service_accounts_enabled,
             consent_required: row.consent_required,
+            full_scope_allowed: row.full_scope_allowed,
             created_at: row.created_at,
         })
     }
@@ -228,7 +230,7 @@ pub(crate) fn role_attributes(row_id: &str, text: &str) -> Result<BTreeMap<Strin
     json_column(&format!("attributes of role {row_id}"), text)
 }
 
-pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, attributes, settings, created_at";
+pub(crate) const CLIENT_COLUMNS: &str = "id, realm_id, client_id, name, enabled, public_client, bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled, service_accounts_enabled, consent_required, full_scope_allowed, attributes, settings, created_at";
 
 /// Implements the storage traits whose SQL is the same in both dialects for a store type with a
 /// `pool: sqlx::Pool<$db>` field.
@@ -326,8 +328,8 @@ macro_rules! impl_common_store {
                     "INSERT INTO clients (id, realm_id, client_id, name, enabled, public_client, \
                      bearer_only, secret_sealed, redirect_uris, web_origins, standard_flow_enabled, \
                      direct_access_grants_enabled, service_accounts_enabled, consent_required, \
-                     attributes, settings, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                     attributes, settings, created_at, full_scope_allowed) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
                 )
                 .bind(&client.id)
                 .bind(&client.realm_id)
@@ -346,6 +348,7 @@ macro_rules! impl_common_store {
                 .bind(to_json(&client.attributes))
                 .bind(to_json(&client.settings))
                 .bind(client.created_at)
+                .bind(client.full_scope_allowed)
                 .execute(&mut **tx)
                 .await
                 .map_err(map_unique)?;
@@ -459,6 +462,7 @@ macro_rules! impl_common_store {
                     Self::insert_group_rows(tx, group, default).await?;
                 }
                 Self::insert_group_links(tx, &bundle.groups).await?;
+                Self::insert_scopes(tx, &realm.id, &bundle.scopes).await?;
                 Ok(())
             }
 
@@ -550,6 +554,7 @@ macro_rules! impl_common_store {
                 .await?;
                 let roles = Self::roles_in(&mut tx, realm_id).await?;
                 let groups = Self::realm_groups_in(&mut tx, realm_id).await?;
+                let scopes = Self::scopes_in(&mut tx, realm_id).await?;
                 tx.commit().await?;
                 Ok(RealmBundle {
                     realm: Some(Realm::try_from(realm)?),
@@ -560,6 +565,7 @@ macro_rules! impl_common_store {
                     credentials: credentials.into_iter().map(Credential::from).collect(),
                     role_mappings: mappings,
                     groups,
+                    scopes,
                 })
             }
 

@@ -326,7 +326,7 @@ macro_rules! impl_admin_store {
                          bearer_only = $5, secret_sealed = $6, redirect_uris = $7, web_origins = $8, \
                          standard_flow_enabled = $9, direct_access_grants_enabled = $10, \
                          service_accounts_enabled = $11, consent_required = $12, attributes = $13, \
-                         settings = $14 WHERE id = $15 AND realm_id = $16",
+                         settings = $14, full_scope_allowed = $17 WHERE id = $15 AND realm_id = $16",
                     )
                     .bind(&c.client_id)
                     .bind(&c.name)
@@ -344,6 +344,7 @@ macro_rules! impl_admin_store {
                     .bind(to_json(&c.settings))
                     .bind(&c.id)
                     .bind(&c.realm_id)
+                    .bind(c.full_scope_allowed)
                     .execute(&mut *tx)
                     .await
                     .map_err(map_unique)?;

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod roles;
 pub mod realm_admin;
 mod rotation;
+pub mod scopes;
 pub mod sessions;
 pub mod postgres;
 pub mod sqlite;
@@ -28,6 +29,7 @@ pub use admin::AdminStore;
 pub use groups::{GroupStore, RealmGroups};
 pub use roles::RoleStore;
 pub use realm_admin::RealmAdminStore;
+pub use scopes::ScopeStore;
 pub use sqlite::SqliteStore;
 pub use users::UserAdminStore;
 
@@ -128,6 +130,8 @@ pub struct RealmBundle {
     pub role_mappings: Vec<(String, String)>,
     /// The group tree, its role mappings, memberships and default groups.
     pub groups: RealmGroups,
+    /// Client scopes, mappers, default scopes, links and scope mappings (issue 15).
+    pub scopes: crate::domain::scopes::RealmScopes,
 }
 
 #[async_trait]
@@ -266,12 +270,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + StoreOps + Send + Sync
 {
 }
 

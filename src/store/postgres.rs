@@ -56,6 +56,13 @@ impl_group_store!(PostgresStore, sqlx::Postgres);
 impl_role_store!(PostgresStore);
 impl_realm_admin_store!(PostgresStore, "SELECT pg_notify('portcullis_realm_changed', $1)");
 
+/// `ScopeStore` (issue 15): the shared SQL of `scopes_sql.rs` over this backend.
+mod scopes_impl {
+    type Db = sqlx::Postgres;
+    use super::PostgresStore as Backend;
+    include!("scopes_sql.rs");
+}
+
 impl PostgresStore {
     /// A transaction for work that writes.
     async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {

@@ -61,6 +61,13 @@ impl_group_store!(SqliteStore, sqlx::Sqlite);
 impl_role_store!(SqliteStore);
 impl_realm_admin_store!(SqliteStore, "");
 
+/// `ScopeStore` (issue 15): the shared SQL of `scopes_sql.rs` over this backend.
+mod scopes_impl {
+    type Db = sqlx::Sqlite;
+    use super::SqliteStore as Backend;
+    include!("scopes_sql.rs");
+}
+
 impl SqliteStore {
     /// A transaction for work that writes, taking SQLite's write lock at once so a read-then-write never fails with SQLITE_BUSY mid-way.
     async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {

@@ -4,6 +4,8 @@
 mod helpers;
 
 mod admin_auth;
+mod admin_client_scopes;
+mod admin_client_scopes_import;
 mod admin_clients;
 mod admin_dialect;
 mod admin_events;
@@ -58,6 +60,7 @@ mod security_tokens;
 mod store_suite;
 mod store_suite_groups;
 mod store_suite_roles;
+mod store_suite_scopes;
 mod store_suite_security;
 mod store_suite_users;
 mod token_endpoints;

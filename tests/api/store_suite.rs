@@ -35,6 +35,7 @@ pub fn client(realm_id: &str, client_id: &str) -> Client {
         direct_access_grants_enabled: true,
         service_accounts_enabled: false,
         consent_required: false,
+        full_scope_allowed: true,
         attributes: BTreeMap::from([("pkce.code.challenge.method".into(), "S256".into())]),
         settings: portcullis::domain::ClientSettings::default(),
         created_at: 10,

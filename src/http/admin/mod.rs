@@ -2,6 +2,7 @@
 //! declared once, in the table below, from which both the router and the OpenAPI document at
 //! `/admin/openapi.json` are built, so the two cannot drift apart.
 
+mod client_scopes;
 mod clients;
 mod error;
 pub mod extract;
@@ -456,4 +457,164 @@ admin_api! {
     GET "/admin/realms/{realm}/clients/{id}/roles/{role}/groups" => groups::client_role_groups, "groups",
         "Groups the client role is mapped to directly",
         body: None, ok: 200, returns: Some("GroupRepresentation[]"), query: ["first", "max", "briefRepresentation"];
+    // Issue 15: client scopes, protocol mappers, default scopes and scope mappings.
+    GET "/admin/realms/{realm}/client-scopes" => client_scopes::list, "client-scopes",
+        "The realm's client scopes with their protocol mappers",
+        body: None, ok: 200, returns: Some("ClientScopeRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/client-scopes" => client_scopes::create, "client-scopes",
+        "Create a client scope (and the mappers in the body); 409 if the name is taken",
+        body: Some("ClientScopeRepresentation"), ok: 201, returns: None, query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}" => client_scopes::get, "client-scopes",
+        "A client scope",
+        body: None, ok: 200, returns: Some("ClientScopeRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/client-scopes/{id}" => client_scopes::update, "client-scopes",
+        "Update name, description, protocol and attributes (merged) of a client scope",
+        body: Some("ClientScopeRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/client-scopes/{id}" => client_scopes::delete, "client-scopes",
+        "Delete a client scope with its mappers, links and scope mappings",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/protocol-mappers/models" => client_scopes::scope_mappers, "client-scopes",
+        "The protocol mappers of a client scope",
+        body: None, ok: 200, returns: Some("ProtocolMapperRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/client-scopes/{id}/protocol-mappers/models" => client_scopes::scope_mapper_create, "client-scopes",
+        "Add a protocol mapper to a client scope; 409 if the name is taken",
+        body: Some("ProtocolMapperRepresentation"), ok: 201, returns: None, query: [];
+    POST "/admin/realms/{realm}/client-scopes/{id}/protocol-mappers/add-models" => client_scopes::scope_mappers_add, "client-scopes",
+        "Add several protocol mappers to a client scope, all or none",
+        body: Some("ProtocolMapperRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/protocol-mappers/protocol/{protocol}" => client_scopes::scope_mappers_by_protocol, "client-scopes",
+        "The client scope's protocol mappers of one protocol",
+        body: None, ok: 200, returns: Some("ProtocolMapperRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/protocol-mappers/models/{mapper}" => client_scopes::scope_mapper_get, "client-scopes",
+        "A protocol mapper of a client scope",
+        body: None, ok: 200, returns: Some("ProtocolMapperRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/client-scopes/{id}/protocol-mappers/models/{mapper}" => client_scopes::scope_mapper_update, "client-scopes",
+        "Update a protocol mapper of a client scope",
+        body: Some("ProtocolMapperRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/client-scopes/{id}/protocol-mappers/models/{mapper}" => client_scopes::scope_mapper_delete, "client-scopes",
+        "Delete a protocol mapper of a client scope",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/protocol-mappers/models" => client_scopes::client_mappers, "client-scopes",
+        "The protocol mappers of a client",
+        body: None, ok: 200, returns: Some("ProtocolMapperRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/clients/{id}/protocol-mappers/models" => client_scopes::client_mapper_create, "client-scopes",
+        "Add a protocol mapper to a client; 409 if the name is taken",
+        body: Some("ProtocolMapperRepresentation"), ok: 201, returns: None, query: [];
+    POST "/admin/realms/{realm}/clients/{id}/protocol-mappers/add-models" => client_scopes::client_mappers_add, "client-scopes",
+        "Add several protocol mappers to a client, all or none",
+        body: Some("ProtocolMapperRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/protocol-mappers/protocol/{protocol}" => client_scopes::client_mappers_by_protocol, "client-scopes",
+        "The client's protocol mappers of one protocol",
+        body: None, ok: 200, returns: Some("ProtocolMapperRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/protocol-mappers/models/{mapper}" => client_scopes::client_mapper_get, "client-scopes",
+        "A protocol mapper of a client",
+        body: None, ok: 200, returns: Some("ProtocolMapperRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/clients/{id}/protocol-mappers/models/{mapper}" => client_scopes::client_mapper_update, "client-scopes",
+        "Update a protocol mapper of a client",
+        body: Some("ProtocolMapperRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/clients/{id}/protocol-mappers/models/{mapper}" => client_scopes::client_mapper_delete, "client-scopes",
+        "Delete a protocol mapper of a client",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/default-default-client-scopes" => client_scopes::realm_defaults, "client-scopes",
+        "The realm default scopes new clients get as default scopes",
+        body: None, ok: 200, returns: Some("ClientScopeRepresentation[]"), query: [];
+    PUT "/admin/realms/{realm}/default-default-client-scopes/{scope}" => client_scopes::add_realm_default, "client-scopes",
+        "Make a client scope a realm default scope",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/default-default-client-scopes/{scope}" => client_scopes::remove_realm_default, "client-scopes",
+        "Remove a client scope from the realm default scopes",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/default-optional-client-scopes" => client_scopes::realm_optionals, "client-scopes",
+        "The realm default scopes new clients get as optional scopes",
+        body: None, ok: 200, returns: Some("ClientScopeRepresentation[]"), query: [];
+    PUT "/admin/realms/{realm}/default-optional-client-scopes/{scope}" => client_scopes::add_realm_optional, "client-scopes",
+        "Make a client scope a realm default optional scope",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/default-optional-client-scopes/{scope}" => client_scopes::remove_realm_default, "client-scopes",
+        "Remove a client scope from the realm default optional scopes",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/default-client-scopes" => client_scopes::client_defaults, "client-scopes",
+        "The client's default client scopes",
+        body: None, ok: 200, returns: Some("ClientScopeRepresentation[]"), query: [];
+    PUT "/admin/realms/{realm}/clients/{id}/default-client-scopes/{scope}" => client_scopes::add_client_default, "client-scopes",
+        "Link a client scope to the client as a default scope",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/clients/{id}/default-client-scopes/{scope}" => client_scopes::remove_client_link, "client-scopes",
+        "Unlink a default client scope from the client",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/optional-client-scopes" => client_scopes::client_optionals, "client-scopes",
+        "The client's optional client scopes",
+        body: None, ok: 200, returns: Some("ClientScopeRepresentation[]"), query: [];
+    PUT "/admin/realms/{realm}/clients/{id}/optional-client-scopes/{scope}" => client_scopes::add_client_optional, "client-scopes",
+        "Link a client scope to the client as an optional scope",
+        body: None, ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/clients/{id}/optional-client-scopes/{scope}" => client_scopes::remove_client_link, "client-scopes",
+        "Unlink an optional client scope from the client",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/scope-mappings" => client_scopes::client_sm, "client-scopes",
+        "Roles the client's scope mappings allow, realm and per client",
+        body: None, ok: 200, returns: Some("MappingsRepresentation"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/scope-mappings/realm" => client_scopes::client_sm_realm, "client-scopes",
+        "Realm roles in the client's scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/clients/{id}/scope-mappings/realm" => client_scopes::client_sm_realm_add, "client-scopes",
+        "Add realm roles (by id) to the client's scope",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/clients/{id}/scope-mappings/realm" => client_scopes::client_sm_realm_remove, "client-scopes",
+        "Remove realm roles from the client's scope",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/scope-mappings/realm/available" => client_scopes::client_sm_realm_available, "client-scopes",
+        "Realm roles not in the client's scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/scope-mappings/realm/composite" => client_scopes::client_sm_realm_composite, "client-scopes",
+        "Realm roles in the client's effective scope (composites expanded)",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/scope-mappings/clients/{client}" => client_scopes::client_sm_client, "client-scopes",
+        "Roles of a client in the client's scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/clients/{id}/scope-mappings/clients/{client}" => client_scopes::client_sm_client_add, "client-scopes",
+        "Add roles (by name) of a client to the client's scope",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/clients/{id}/scope-mappings/clients/{client}" => client_scopes::client_sm_client_remove, "client-scopes",
+        "Remove roles of a client from the client's scope",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/clients/{id}/scope-mappings/clients/{client}/available" => client_scopes::client_sm_client_available, "client-scopes",
+        "Roles of a client not in the client's scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/scope-mappings/clients/{client}/composite" => client_scopes::client_sm_client_composite, "client-scopes",
+        "Roles of a client in the client's effective scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/scope-mappings" => client_scopes::scope_sm, "client-scopes",
+        "Roles the client scope's scope mappings allow, realm and per client",
+        body: None, ok: 200, returns: Some("MappingsRepresentation"), query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/realm" => client_scopes::scope_sm_realm, "client-scopes",
+        "Realm roles in the client scope's scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/realm" => client_scopes::scope_sm_realm_add, "client-scopes",
+        "Add realm roles (by id) to the client scope's scope",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/realm" => client_scopes::scope_sm_realm_remove, "client-scopes",
+        "Remove realm roles from the client scope's scope",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/realm/available" => client_scopes::scope_sm_realm_available, "client-scopes",
+        "Realm roles not in the client scope's scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/realm/composite" => client_scopes::scope_sm_realm_composite, "client-scopes",
+        "Realm roles in the client scope's effective scope (composites expanded)",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/clients/{client}" => client_scopes::scope_sm_client, "client-scopes",
+        "Roles of a client in the client scope's scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    POST "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/clients/{client}" => client_scopes::scope_sm_client_add, "client-scopes",
+        "Add roles (by name) of a client to the client scope's scope",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/clients/{client}" => client_scopes::scope_sm_client_remove, "client-scopes",
+        "Remove roles of a client from the client scope's scope",
+        body: Some("RoleRepresentation[]"), ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/clients/{client}/available" => client_scopes::scope_sm_client_available, "client-scopes",
+        "Roles of a client not in the client scope's scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/client-scopes/{id}/scope-mappings/clients/{client}/composite" => client_scopes::scope_sm_client_composite, "client-scopes",
+        "Roles of a client in the client scope's effective scope",
+        body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: [];
 }

@@ -85,6 +85,7 @@ fn schemas() -> BTreeMap<&'static str, Value> {
         direct_access_grants_enabled: false,
         service_accounts_enabled: false,
         consent_required: false,
+        full_scope_allowed: true,
         attributes: BTreeMap::from([("pkce.code.challenge.method".into(), "S256".into())]),
         settings: crate::domain::ClientSettings::default(),
         created_at: 0,
@@ -208,10 +209,19 @@ fn schemas() -> BTreeMap<&'static str, Value> {
             schema_of(&json!({ "realm": "...", "auth-server-url": "...", "ssl-required": "external", "resource": "...",
                 "public-client": true, "credentials": { "secret": "..." }, "confidential-port": 0 })),
         ),
+        ("ClientScopeRepresentation", schema_of(&sample(&scope_sample()))),
+        ("ProtocolMapperRepresentation", schema_of(&sample(&scope_sample().protocol_mappers.unwrap_or_default().first().cloned().unwrap_or_default()))),
     ])
     .into_iter()
     .chain(super::server::schemas())
     .collect()
+}
+
+/// A built-in scope (`email`: two mappers) as the client-scope endpoints show it.
+fn scope_sample() -> crate::realm::scope_representation::ClientScopeRepresentation {
+    let scopes = crate::realm::builtin_scopes::builtin_scopes("realm", None);
+    let email = scopes.client_scopes.iter().find(|s| s.name == "email").expect("email is a built-in scope");
+    crate::realm::scope_representation::ClientScopeRepresentation::from_scope(email)
 }
 
 /// `X` as a reference, `X[]` as an array of references, `integer` and `string` as themselves.

@@ -37,6 +37,7 @@ fn client() -> Client {
         direct_access_grants_enabled: false,
         service_accounts_enabled: false,
         consent_required: false,
+        full_scope_allowed: true,
         attributes: Default::default(),
         settings: crate::domain::ClientSettings::default(),
         created_at: 0,

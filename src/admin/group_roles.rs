@@ -43,8 +43,11 @@ async fn load(ctx: &AdminContext<'_>, realm: &str, group: &str, need: Permission
     Ok(Loaded { realm, group, roles, clients })
 }
 
-fn client<'a>(clients: &'a [Client], id: &str) -> Result<&'a Client, AdminError> {
-    clients.iter().find(|c| c.id == id).ok_or_else(|| AdminError::not_found("Could not find client"))
+/// The client `id`; a missing one is 404 with Keycloak's text for the path: "Client not found"
+/// under `role-mappings/clients/{client}` (`RoleMapperResource`), "Could not find client" under
+/// `clients/{id}` (`ClientsResource`).
+fn client<'a>(clients: &'a [Client], id: &str, missing: &'static str) -> Result<&'a Client, AdminError> {
+    clients.iter().find(|c| c.id == id).ok_or_else(|| AdminError::not_found(missing))
 }
 
 fn in_container(role: &Role, container: Container<'_>) -> bool {
@@ -108,7 +111,7 @@ pub async fn roles(
 ) -> Result<Vec<RoleRepresentation>, AdminError> {
     let loaded = load(ctx, realm, group, Permission::ViewUsers).await?;
     if let Container::Client(id) = container {
-        client(&loaded.clients, id)?;
+        client(&loaded.clients, id, "Client not found")?;
     }
     let of_container = loaded.roles.iter().filter(|r| in_container(r, container));
     let chosen: Vec<&Role> = match which {
@@ -145,7 +148,7 @@ pub async fn change(
     let (path, resource) = match container {
         Container::Realm => (format!("groups/{}/role-mappings/realm", loaded.group.group.id), Resource::RealmRoleMapping),
         Container::Client(id) => {
-            let c = client(&loaded.clients, id)?;
+            let c = client(&loaded.clients, id, "Client not found")?;
             (format!("groups/{}/role-mappings/clients/{}", loaded.group.group.id, c.id), Resource::ClientRoleMapping)
         }
     };
@@ -184,7 +187,7 @@ pub async fn groups_with_role(
     let container = match client_id {
         Some(id) => {
             let clients = ctx.clients(&realm).await?;
-            Container::Client(&client(&clients, id)?.id.clone()).owned()
+            Container::Client(&client(&clients, id, "Could not find client")?.id.clone()).owned()
         }
         None => OwnedContainer::Realm,
     };

@@ -206,12 +206,17 @@ backend_tests! {
         let backend_id = admin.client_uuid("vault", "backend").await;
         let frontend_id = admin.client_uuid("vault", "frontend").await;
         let created = admin.post(&format!("/admin/realms/vault/clients/{frontend_id}/roles"), json!({ "name": "viewer" })).await;
-        if created.status == 201 {
+        assert_eq!(created.status, 201, "{created:?}");
+        {
             admin.post(&format!("{GROUPS}/{staff}/role-mappings/clients/{frontend_id}"), json!([{ "name": "viewer" }])).await;
             let by_client = admin.ok(&format!("{GROUPS}/{ops}/role-mappings/clients/{frontend_id}/composite")).await;
             assert_eq!(names(&by_client), ["viewer"]);
             let holders = admin.ok(&format!("/admin/realms/vault/clients/{frontend_id}/roles/viewer/groups")).await;
             assert_eq!(names(&holders), ["staff"]);
+            let bad = admin.get(&format!("{GROUPS}/{staff}/role-mappings/clients/bad")).await;
+            assert_eq!((bad.status, bad.error_message()), (404, "Client not found"), "Keycloak's RoleMapperResource text");
+            let bad = admin.get("/admin/realms/vault/clients/bad/roles/viewer/groups").await;
+            assert_eq!((bad.status, bad.error_message()), (404, "Could not find client"));
         }
         let service = admin.ok(&format!("/admin/realms/vault/clients/{backend_id}/service-account-user")).await;
         let service_id = service["id"].as_str().unwrap();

@@ -224,7 +224,7 @@ pub(crate) fn assemble(
     rows.into_iter()
         .map(|row| {
             let mut line = lines.remove(&row.id).unwrap_or_default();
-            line.sort_by(|a, b| b.0.cmp(&a.0));
+            line.sort_by_key(|entry| std::cmp::Reverse(entry.0));
             let path = if line.is_empty() {
                 crate::domain::group::group_path([row.name.as_str()])
             } else {

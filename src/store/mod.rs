@@ -8,6 +8,7 @@ mod common;
 mod common_admin;
 mod common_sessions;
 pub mod groups;
+mod groups_sql;
 mod rotation;
 pub mod sessions;
 pub mod postgres;

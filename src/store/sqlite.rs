@@ -12,7 +12,7 @@ use sqlx::SqlitePool;
 use super::common::impl_common_store;
 use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
-use super::groups::impl_group_store;
+use super::groups_sql::impl_group_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::StoreOps;
 

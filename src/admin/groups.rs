@@ -236,7 +236,7 @@ async fn hierarchy(
         .chain(ancestors.iter())
         .map(|v| (v.ancestor_ids.len(), v.group.id.clone()))
         .collect();
-    order.sort_by(|a, b| b.0.cmp(&a.0));
+    order.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     let mut roots = Vec::new();
     for (_, id) in order {
         let Some(node) = nodes.remove(&id) else { continue };
@@ -311,7 +311,7 @@ fn new_group(realm: &Realm, parent: Option<&str>, name: String, rep: &GroupRepre
 /// What `POST .../groups` or `.../children` did.
 pub enum Added {
     /// A new group: its full representation.
-    Created(GroupRepresentation),
+    Created(Box<GroupRepresentation>),
     /// The group named by the body's id now hangs here.
     Moved,
 }
@@ -376,7 +376,7 @@ pub async fn add(
     let shown = full(ctx, &realm, &RoleNames::load(ctx, &realm).await?, &view).await?;
     let path = format!("{base}/{}", group.id);
     ctx.record(&realm.id, Operation::Create, Resource::Group, &path, to_event_json(&shown)).await;
-    Ok(Added::Created(shown))
+    Ok(Added::Created(Box::new(shown)))
 }
 
 /// `PUT .../groups/{id}`: name, description and (when given) attributes; subgroups are ignored.
@@ -420,12 +420,10 @@ pub async fn children(
     ctx: &AdminContext<'_>,
     realm: &str,
     id: &str,
-    search: Option<&str>,
-    exact: bool,
-    first: Option<i64>,
-    max: Option<i64>,
-    is_brief: bool,
+    query: &GroupQuery,
 ) -> Result<Vec<GroupRepresentation>, AdminError> {
+    let (search, exact, is_brief) = (query.search.as_deref(), query.exact, query.brief);
+    let (first, max) = (query.first, query.max);
     let realm = ctx.realm(realm, Permission::ViewUsers).await?;
     let parent = find(ctx, &realm, id).await?;
     let (first, max) = capped(first, max, CHILDREN_PAGE);

@@ -36,6 +36,12 @@ pub struct GroupRepresentation {
     pub access: Option<BTreeMap<String, bool>>,
 }
 
+/// Realm role names, and client role names by clientId.
+pub type RoleNameSets = (Vec<String>, BTreeMap<String, Vec<String>>);
+
+/// Role ids of (realm role names, client role names by clientId), and the names not found.
+pub type ResolveRoles<'a> = dyn Fn(&[String], &BTreeMap<String, Vec<String>>) -> (Vec<String>, Vec<String>) + 'a;
+
 /// A realm file's group tree flattened into records, parents first, with what it refers to.
 #[derive(Debug, Default)]
 pub struct ImportedGroups {
@@ -52,7 +58,7 @@ pub fn import_groups(
     reps: &[GroupRepresentation],
     realm_id: &str,
     now: i64,
-    resolve: &dyn Fn(&[String], &BTreeMap<String, Vec<String>>) -> (Vec<String>, Vec<String>),
+    resolve: &ResolveRoles<'_>,
     warn: &mut dyn FnMut(String),
 ) -> ImportedGroups {
     let mut out = ImportedGroups::default();
@@ -127,7 +133,7 @@ pub fn resolve_paths(imported: &ImportedGroups, paths: &[String], what: &str, wa
 /// client role names by clientId). Also each group's path by id, for users' `groups`.
 pub fn export_groups(
     groups: &crate::store::RealmGroups,
-    names: &dyn Fn(&[String]) -> (Vec<String>, BTreeMap<String, Vec<String>>),
+    names: &dyn Fn(&[String]) -> RoleNameSets,
 ) -> (Vec<GroupRepresentation>, std::collections::HashMap<String, String>) {
     use std::collections::HashMap;
     let mut roles: HashMap<&str, Vec<String>> = HashMap::new();

@@ -10,6 +10,7 @@ mod common_sessions;
 pub mod groups;
 pub mod roles;
 pub mod realm_admin;
+mod groups_sql;
 mod rotation;
 pub mod scopes;
 pub mod sessions;

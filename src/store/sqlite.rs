@@ -13,9 +13,9 @@ use super::common::impl_common_store;
 use super::common_admin::impl_admin_store;
 use super::common_sessions::impl_session_store;
 use super::users::impl_user_store;
-use super::groups::impl_group_store;
 use super::roles::impl_role_store;
 use super::realm_admin::impl_realm_admin_store;
+use super::groups_sql::impl_group_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::StoreOps;
 

@@ -162,6 +162,8 @@ backend_tests! {
         assert_eq!(store.count_groups(&realm_id, &filter(GroupLevel::Any)).await.unwrap(), 1);
         assert!(!store.delete_group(&realm_id, &b.id).await.unwrap());
         assert!(!store.delete_group("other-realm", &a.id).await.unwrap(), "only within its realm");
+        assert!(store.delete_realm(&realm_id).await.unwrap());
+        assert!(store.group_by_id(&realm_id, &a.id).await.unwrap().is_none(), "a realm takes its groups along");
     }
 
     async fn attributes_are_replaced_on_update_and_searchable_by_value(backend: Backend) {
@@ -212,7 +214,7 @@ backend_tests! {
         assert_eq!(bundle.groups.role_mappings, vec![(a.id.clone(), reader.clone())]);
         assert_eq!(bundle.groups.memberships.len(), 2);
 
-        store.create_realms(&[bundle.clone()], true).await.unwrap();
+        store.create_realms(std::slice::from_ref(&bundle), true).await.unwrap();
         let again = store.realm_bundle(&realm_id).await.unwrap();
         assert_eq!(again.groups, bundle.groups);
         assert!(store.mapped_role_ids(&alice).await.unwrap().contains(&reader));

@@ -110,17 +110,15 @@ pub async fn children(
     Path((realm, id)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, AdminError> {
-    let found = groups::children(
-        &admin.ctx(&state),
-        &realm,
-        &id,
-        params.get("search").as_deref(),
-        params.bool("exact")?.unwrap_or(false),
-        params.int("first")?,
-        params.int("max")?,
-        params.bool("briefRepresentation")?.unwrap_or(false),
-    )
-    .await?;
+    let query = GroupQuery {
+        search: params.get("search"),
+        exact: params.bool("exact")?.unwrap_or(false),
+        brief: params.bool("briefRepresentation")?.unwrap_or(false),
+        first: params.int("first")?,
+        max: params.int("max")?,
+        ..GroupQuery::default()
+    };
+    let found = groups::children(&admin.ctx(&state), &realm, &id, &query).await?;
     Ok(Json(found).into_response())
 }
 
@@ -135,7 +133,7 @@ pub async fn add_child(
     match groups::add(&admin.ctx(&state), &realm, Some(&id), rep).await? {
         Added::Created(shown) => {
             let location = admin.location(&[&realm, "groups", shown.id.as_deref().unwrap_or_default()]);
-            let mut response = (StatusCode::CREATED, Json(shown)).into_response();
+            let mut response = (StatusCode::CREATED, Json(*shown)).into_response();
             if let Ok(value) = HeaderValue::from_str(&location) {
                 response.headers_mut().insert(header::LOCATION, value);
             }

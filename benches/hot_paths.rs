@@ -62,13 +62,16 @@ async fn store_with_session(url: &str) -> (Arc<dyn Store>, String, String, Arc<A
         id: new_id(), realm_id: realm_id.clone(), client_id: "bench-client".into(), name: None, enabled: true,
         public_client: true, bearer_only: false, secret_sealed: None, redirect_uris: vec![], web_origins: vec![],
         standard_flow_enabled: false, direct_access_grants_enabled: true, service_accounts_enabled: false,
-        consent_required: false, full_scope_allowed: true, attributes: Default::default(), created_at: 0,
+        consent_required: false, full_scope_allowed: true, attributes: Default::default(), settings: Default::default(),
+        created_at: 0,
     };
     let user = User {
         id: new_id(), realm_id: realm_id.clone(), username: "user".into(), email: None, first_name: None, last_name: None,
         enabled: true, email_verified: false, service_account_client_id: None, created_at: 0, required_actions: Vec::new(),
+        attributes: Default::default(),
     };
-    bundle.credentials.push(Credential { id: new_id(), user_id: user.id.clone(), kind: "password".into(), secret_data: "x".into(), credential_data: "{}".into(), created_at: 0 });
+    bundle.credentials.push(Credential { id: new_id(), user_id: user.id.clone(), kind: "password".into(), secret_data: "x".into(), credential_data: "{}".into(), created_at: 0,
+        user_label: None, priority: 0 });
     let client_id = client.id.clone();
     bundle.clients.push(client);
     bundle.users.push(user.clone());

@@ -11,6 +11,7 @@ pub mod context;
 pub mod error;
 pub mod events;
 pub mod keys;
+pub mod partial_export;
 pub mod realms;
 pub mod representation;
 pub mod roles;

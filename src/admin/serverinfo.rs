@@ -88,7 +88,6 @@ pub async fn serverinfo(ctx: &AdminContext<'_>) -> Result<Value, AdminError> {
         "themes": { "login": theme("portcullis"), "account": theme("portcullis"), "admin": [], "email": [], "welcome": [], "common": [] },
         "socialProviders": [],
         "identityProviders": [],
-        "clientImporters": [],
         "providers": {
             "login-protocol": provider_map(&["openid-connect"]),
             "keys": provider_map(&["rsa-generated", "ecdsa-generated", "eddsa-generated", "hmac-generated"]),

@@ -89,7 +89,7 @@ backend_tests! {
         let info = admin.ok("/admin/serverinfo").await;
         let allowed = ["systemInfo", "memoryInfo", "profileInfo", "features", "themes", "socialProviders",
             "identityProviders", "providers", "protocolMapperTypes", "builtinProtocolMappers", "clientInstallations",
-            "componentTypes", "passwordPolicies", "enums", "cryptoInfo", "cpuInfo", "clientImporters"];
+            "componentTypes", "passwordPolicies", "enums", "cryptoInfo", "cpuInfo"];
         for key in info.as_object().unwrap().keys() {
             assert!(allowed.contains(&key.as_str()), "{key} is not a ServerInfoRepresentation field");
         }

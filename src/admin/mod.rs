@@ -19,6 +19,7 @@ pub mod group_roles;
 pub mod groups;
 pub mod keys;
 pub mod protocol_mappers;
+pub mod partial_export;
 pub mod realms;
 pub mod representation;
 pub mod role_composites;

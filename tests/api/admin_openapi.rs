@@ -140,6 +140,7 @@ const PROMISED: &[&str] = &[
     "DELETE /admin/realms/{realm}/admin-events",
     "GET /admin/realms/{realm}/keys",
     "GET /admin/serverinfo",
+    "POST /admin/realms/{realm}/partial-export",
     "GET /admin/{realm}/console/whoami",
     "POST /admin/realms/{realm}/clear-realm-cache",
     "POST /admin/realms/{realm}/clear-user-cache",

@@ -117,4 +117,28 @@ backend_tests! {
         assert_eq!(other.status, 403, "a master token is not a console login to vault");
         app.stop().await;
     }
+
+    async fn partial_export_masks_secrets_and_leaves_users_out(backend: Backend) {
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        let smtp = json!({"smtpServer": {"host": "mail", "password": "smtp-secret-value-42"}});
+        assert_eq!(admin.put("/admin/realms/vault", smtp).await.status, 204);
+        let bare = admin.post_empty("/admin/realms/vault/partial-export").await;
+        assert_eq!(bare.status, 200, "{bare:?}");
+        assert_eq!(bare.body["realm"], "vault");
+        assert!(bare.body.get("clients").is_none() && bare.body.get("roles").is_none() && bare.body.get("users").is_none());
+        assert_eq!(bare.body["smtpServer"]["password"], "**********");
+
+        let full = admin.post_empty("/admin/realms/vault/partial-export?exportClients=true&exportGroupsAndRoles=true").await;
+        assert_eq!(full.status, 200);
+        let clients = full.body["clients"].as_array().unwrap();
+        let backend_client = clients.iter().find(|c| c["clientId"] == "backend").unwrap();
+        assert_eq!(backend_client["secret"], "**********", "client secrets are masked");
+        assert!(full.body["roles"]["realm"].as_array().unwrap().iter().any(|r| r["name"] == "offline_access"));
+        assert!(full.body.get("users").is_none(), "users are never in a partial export");
+        let text = full.body.to_string();
+        assert!(!text.contains(crate::admin_support::VAULT_SECRET) && !text.contains("smtp-secret-value-42"));
+        assert_eq!(admin.post_empty("/admin/realms/vault/partial-export?exportClients=maybe").await.status, 400);
+        app.stop().await;
+    }
 }

@@ -439,6 +439,9 @@ admin_api! {
     GET "/admin/{realm}/console/whoami" => server::whoami, "server",
         "The caller as the admin console sees them: userId, displayName, createRealm, realm_access",
         body: None, ok: 200, returns: None, query: ["currentRealm"];
+    POST "/admin/realms/{realm}/partial-export" => server::partial_export, "realms",
+        "The realm's settings, and its clients and roles when asked; no users; secrets masked",
+        body: None, ok: 200, returns: Some("RealmRepresentation"), query: ["exportClients", "exportGroupsAndRoles"];
     GET "/admin/realms/{realm}/keys" => server::keys, "realms",
         "The realm's keys: active kid per algorithm, each key's public part (never a private one)",
         body: None, ok: 200, returns: Some("KeysMetadataRepresentation"), query: [];

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::extract::{no_content, Admin};
+use super::extract::{no_content, Admin, Params};
 use super::openapi::{sample, schema_of};
 use crate::admin::caches::{self, Cache};
 use crate::admin::events::RealmEventsConfigRepresentation;
@@ -19,6 +19,18 @@ pub async fn serverinfo(State(state): State<AppState>, admin: Admin) -> Result<R
 
 pub async fn whoami(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
     Ok(Json(crate::admin::serverinfo::whoami(&admin.ctx(&state), &realm).await?).into_response())
+}
+
+pub async fn partial_export(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+    params: Params,
+) -> Result<Response, AdminError> {
+    let clients = params.bool("exportClients")?.unwrap_or(false);
+    let roles = params.bool("exportGroupsAndRoles")?.unwrap_or(false);
+    let rep = crate::admin::partial_export::partial_export(&admin.ctx(&state), &realm, clients, roles).await?;
+    Ok(Json(rep).into_response())
 }
 
 pub async fn keys(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {

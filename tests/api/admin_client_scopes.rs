@@ -19,6 +19,8 @@ backend_tests! {
     async fn client_scopes_are_created_listed_read_updated_and_deleted(backend: Backend) {
         let app = vault(backend).await;
         let admin = Admin::login(&app).await;
+        let enabled = admin.put("/admin/realms/vault/events/config", json!({"adminEventsEnabled": true, "adminEventsDetailsEnabled": true})).await;
+        assert_eq!(enabled.status, 204, "admin events are recorded only when enabled: {enabled:?}");
         let all = admin.ok(SCOPES).await;
         assert_eq!(names(&all), ["acr", "address", "basic", "email", "microprofile-jwt", "offline_access", "phone", "profile", "roles", "web-origins"],
             "a realm imported from a file without clientScopes has Keycloak 26's built-in scopes");
@@ -208,6 +210,8 @@ backend_tests! {
             "roles": {"realm": [{"name": "test-realm-role"}], "client": {"owner": [{"name": "client-role-test"}]}},
             "clients": [{"clientId": "owner", "publicClient": true}]});
         assert_eq!(admin.post("/admin/realms", realm_rep).await.status, 201);
+        let enabled = admin.put("/admin/realms/sm/events/config", json!({"adminEventsEnabled": true, "adminEventsDetailsEnabled": true})).await;
+        assert_eq!(enabled.status, 204, "admin events are recorded only when enabled: {enabled:?}");
         let offline = admin.ok("/admin/realms/sm/roles/offline_access").await;
         let test_role = admin.ok("/admin/realms/sm/roles/test-realm-role").await;
         let owner = admin.client_uuid("sm", "owner").await;

@@ -57,7 +57,8 @@ async fn locate(
         RoleRef::Id(id) => {
             let realm = ctx.realm_any(realm, READ_ROLES).await?;
             let all = ctx.store.realm_roles(&realm.id).await?;
-            let role = all.iter().find(|r| r.id == id).cloned().ok_or_else(|| AdminError::not_found(ROLE_NOT_FOUND))?;
+            // Keycloak's RoleByIdResource text
+            let role = all.iter().find(|r| r.id == id).cloned().ok_or_else(|| AdminError::not_found("Could not find role with id"))?;
             let container = container_of(ctx, &realm, &role).await?;
             if write {
                 ctx.caller.require(&realm.name, container.manage())?;

@@ -117,7 +117,7 @@ backend_tests! {
         let child_by_id = format!("/admin/realms/vault/roles-by-id/{}", child["id"].as_str().unwrap());
         assert_eq!(admin.delete(&child_by_id).await.status, 204);
         let gone = admin.get(&child_by_id).await;
-        assert_eq!((gone.status, gone.error_message()), (404, "Could not find role"));
+        assert_eq!((gone.status, gone.error_message()), (404, "Could not find role with id"), "Keycloak's RoleByIdResource text");
         assert_eq!(names(&admin.ok(&client_composites).await), Vec::<&str>::new(), "a deleted role leaves every composite");
         app.stop().await;
     }

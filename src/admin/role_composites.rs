@@ -5,7 +5,7 @@
 
 use super::context::Operation;
 use super::representation::{role_representation, to_event_json, user_representation, UserView};
-use super::roles::{container, container_of, delete_role, named, update_role, Container, READ_ROLES, ROLE_NOT_FOUND};
+use super::roles::{container, container_of, delete_role, named, update_role, Container, READ_ROLES};
 use super::{AdminContext, AdminError, Page, Permission};
 use crate::domain::{Realm, Role};
 use crate::realm::representation::RoleRepresentation;

@@ -3,10 +3,11 @@
 //! the group inherits from its ancestors and what composites contain, as Keycloak's
 //! `RoleMapperResource` answers for a group. Members receive all of these in their tokens.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::context::{Operation, Resource};
 use super::groups::find;
+use super::role_mappings::expand;
 use super::representation::{role_representation, to_event_json, ClientMappings, MappingsRepresentation};
 use super::{AdminContext, AdminError, Permission};
 use crate::domain::{Client, Realm, Role};
@@ -55,21 +56,6 @@ fn in_container(role: &Role, container: Container<'_>) -> bool {
         Container::Realm => !role.client_role,
         Container::Client(id) => role.client_role && role.container_id == id,
     }
-}
-
-/// `ids` and every role their composites reach.
-fn expand(all: &[Role], ids: &[String]) -> HashSet<String> {
-    let mut seen = HashSet::new();
-    let mut stack: Vec<String> = ids.to_vec();
-    while let Some(id) = stack.pop() {
-        if !seen.insert(id.clone()) {
-            continue;
-        }
-        if let Some(role) = all.iter().find(|r| r.id == id) {
-            stack.extend(role.composites.iter().cloned());
-        }
-    }
-    seen
 }
 
 fn sorted(mut roles: Vec<&Role>) -> Vec<RoleRepresentation> {

@@ -1,8 +1,8 @@
 //! A user's role mappings: the roles mapped directly (realm, and per client), changing them, and
 //! Keycloak's derived views: `available` (roles of the realm or client not mapped to the user
 //! directly) and `composite` (every role the user holds, composites
-//! expanded). Effective roles start from the user's direct mappings; group roles join them
-//! in `held_role_ids` once groups exist.
+//! expanded). Effective roles start from the user's direct mappings and her groups' roles
+//! (`held_role_ids`), as her tokens do.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -156,10 +156,11 @@ pub async fn change_user_client_roles(
     Ok(())
 }
 
-/// The ids of the roles the user holds before composites are expanded: their direct mappings.
-/// (Groups' roles join here when groups exist, and every effective view below follows.)
+/// The roles a user holds before composites: direct mappings and those of her groups and their
+/// ancestors (`GroupStore::mapped_role_ids`, the set tokens start from), so every effective view
+/// below matches what her tokens carry.
 async fn held_role_ids(ctx: &AdminContext<'_>, user: &User) -> Result<Vec<String>, AdminError> {
-    Ok(ctx.store.user_role_ids(&user.id).await?)
+    Ok(ctx.store.mapped_role_ids(&user.id).await?)
 }
 
 /// `ids` with every role they include, transitively (cycles are harmless).
@@ -204,10 +205,13 @@ pub async fn derived(
     };
     let client_role = matches!(scope, Scope::Client(_));
     let all = ctx.store.realm_roles(&realm.id).await?;
-    let direct = held_role_ids(ctx, &user).await?;
     // Keycloak's `available` leaves out only the roles mapped directly (RoleMapperResource
-    // filters on hasDirectRole); `composite` expands them.
-    let held: BTreeSet<String> = if effective { expand(&all, &direct) } else { direct.into_iter().collect() };
+    // filters on hasDirectRole); `composite` expands everything held, group roles included.
+    let held: BTreeSet<String> = if effective {
+        expand(&all, &held_role_ids(ctx, &user).await?)
+    } else {
+        ctx.store.user_role_ids(&user.id).await?.into_iter().collect()
+    };
     let mut roles: Vec<&Role> = all
         .iter()
         .filter(|r| r.client_role == client_role && r.container_id == container_id)

@@ -194,6 +194,12 @@ backend_tests! {
         assert_eq!(names(&admin.ok(&format!("{GROUPS}/{ops}/role-mappings/realm")).await), ["reader"]);
         let composite = names(&admin.ok(&format!("{GROUPS}/{ops}/role-mappings/realm/composite")).await).join(",");
         assert_eq!(composite, "auditor,reader");
+        let of_member = admin.ok(&format!("/admin/realms/vault/users/{carol}/role-mappings/realm/composite")).await;
+        let of_member = names(&of_member);
+        assert!(of_member.contains(&"auditor") && of_member.contains(&"reader"), "a member's effective roles include her groups': {of_member:?}");
+        let direct = admin.ok(&format!("/admin/realms/vault/users/{carol}/role-mappings/realm")).await;
+        let direct = names(&direct);
+        assert!(!direct.contains(&"auditor"), "direct mappings stay direct: {direct:?}");
         assert!(!names(&admin.ok(&format!("{GROUPS}/{ops}/role-mappings/realm/available")).await).contains(&"reader"));
         assert_eq!(admin.ok(&format!("{GROUPS}/{ops}/role-mappings")).await["realmMappings"][0]["id"], reader["id"]);
         assert_eq!(admin.ok(&format!("{GROUPS}/{staff}")).await["realmRoles"], json!(["auditor"]));

@@ -14,6 +14,7 @@ pub mod clients;
 pub mod context;
 pub mod default_clients;
 pub mod error;
+pub mod evaluate;
 pub mod events;
 pub mod group_roles;
 pub mod groups;

@@ -21,7 +21,7 @@ pub async fn well_known(
     Path(realm): Path<String>,
 ) -> Result<Response, OAuthError> {
     let ctx = enabled_realm(&state, &realm).await?;
-    Ok(Json(openid_configuration(&base.issuer(&ctx.realm.name))).into_response())
+    Ok(Json(openid_configuration(&base.issuer(&ctx.realm.name), ctx.scopes.token_scope_names())).into_response())
 }
 
 pub async fn certs(State(state): State<AppState>, Path(realm): Path<String>) -> Result<Response, OAuthError> {

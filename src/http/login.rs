@@ -17,6 +17,7 @@ use super::token::header_str;
 use crate::app::AppState;
 use crate::crypto::random::random_token;
 use crate::crypto::{sha256, SecretString};
+use crate::domain::scopes::ClientScope;
 use crate::domain::{Client, User};
 use crate::oauth::authorize::{self, AuthorizationRequest, Prompt, RedirectError, ResponseMode, Validated};
 use crate::oauth::events::{Event, EventKind};
@@ -166,20 +167,9 @@ pub fn login_form(b: &Browser, state: &AppState, target: Target, username: &str,
     with_cookies(response, &[cookies::set(LOGIN_COOKIE, pending.csrf.clone(), b.name(), b.secure, None)])
 }
 
-fn consent_form(b: &Browser, state: &AppState, client: &Client, request: AuthorizationRequest, csrf: &str) -> Response {
+fn consent_form(b: &Browser, state: &AppState, client: &Client, request: AuthorizationRequest, to_approve: &[Arc<ClientScope>], csrf: &str) -> Response {
     let pending = Pending { target: Target::Authorize(request.clone()), csrf: csrf.to_string(), exp: b.now + b.realm.realm.settings.access_code_lifespan_user_action };
-    let scopes: Vec<&str> = request
-        .scope
-        .split_whitespace()
-        .filter_map(|s| match s {
-            "openid" => None,
-            "profile" => Some("View your profile"),
-            "email" => Some("View your email address"),
-            "offline_access" => Some("Offline access: stay signed in to this app when you are away"),
-            "roles" => Some("View your roles"),
-            _ => Some("Other access"),
-        })
-        .collect();
+    let scopes: Vec<String> = to_approve.iter().map(|s| web::messages::resolve(s.consent_text()).to_string()).collect();
     page(
         StatusCode::OK,
         "consent.html",
@@ -231,11 +221,12 @@ async fn after_login(b: &Browser, state: &AppState, client: &Client, request: Au
             return error_to_client(&request, RedirectError::new("server_error", "Internal server error"), &b.issuer);
         }
     };
-    let response = if authorize::consent_needed(client, &request, granted.as_deref()) {
+    let to_approve = authorize::scopes_to_approve(&b.realm, client, &request, granted.as_deref());
+    let response = if !to_approve.is_empty() {
         if request.prompt == Some(Prompt::None) {
             error_to_client(&request, RedirectError::new("consent_required", "Consent required"), &b.issuer)
         } else {
-            consent_form(b, state, client, request, csrf)
+            consent_form(b, state, client, request, &to_approve, csrf)
         }
     } else {
         issue_code(b, state, client, &request, session).await

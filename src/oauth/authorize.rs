@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::pkce;
 use super::request::FormParams;
-use super::scope::Scope;
+use super::scope::{Scope, OFFLINE_ACCESS};
 use crate::domain::Client;
 use crate::realm::RealmContext;
 
@@ -195,13 +195,13 @@ pub fn validate(realm: &RealmContext, params: &FormParams) -> Result<Validated, 
     if let Err(error) = response_mode {
         return Ok(Validated::Redirect(client, request, error));
     }
-    match check(&client, params, &mut request) {
+    match check(realm, &client, params, &mut request) {
         Ok(()) => Ok(Validated::Ok(client, request)),
         Err(error) => Ok(Validated::Redirect(client, request, error)),
     }
 }
 
-fn check(client: &Client, params: &FormParams, request: &mut AuthorizationRequest) -> Result<(), RedirectError> {
+fn check(realm: &RealmContext, client: &Client, params: &FormParams, request: &mut AuthorizationRequest) -> Result<(), RedirectError> {
     match params.get("response_type") {
         Some("code") => {}
         None => return Err(RedirectError::new("invalid_request", "Missing parameter: response_type")),
@@ -215,10 +215,11 @@ fn check(client: &Client, params: &FormParams, request: &mut AuthorizationReques
             "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client.",
         ));
     }
-    let scope = Scope::grant(params.get("scope")).map_err(|e| {
+    let scope = Scope::grant(realm.scopes.of_client(&client.id), params.get("scope")).map_err(|e| {
         RedirectError::new("invalid_scope", e.description().unwrap_or("Invalid scopes").to_string())
     })?;
-    request.scope = scope.as_string();
+    // every selected scope, so an optional one left out of the token string survives the code
+    request.scope = scope.granted_string();
     request.prompt = match params.get("prompt") {
         None => None,
         Some("none") => Some(Prompt::None),
@@ -254,19 +255,33 @@ fn check(client: &Client, params: &FormParams, request: &mut AuthorizationReques
     }
 }
 
-/// Whether this login must show the consent page (OIDC Core §11: always for offline_access).
-pub fn consent_needed(client: &Client, request: &AuthorizationRequest, granted: Option<&str>) -> bool {
-    let scope = Scope::parse_granted(&request.scope);
-    let needs = client.consent_required || scope.is_offline();
-    if !needs {
-        return false;
+/// The client scopes the consent page asks for (Keycloak's `getClientScopesToApproveOnConsentScreen`):
+/// the selected scopes shown on the consent screen that the user has not granted the client yet
+/// (`granted`: the stored consent's scope names), all of them under `prompt=consent`. Empty when
+/// no consent is needed: the client does not require it and no offline token is asked for
+/// (OIDC Core §11: offline access always asks).
+pub fn scopes_to_approve(
+    realm: &RealmContext,
+    client: &Client,
+    request: &AuthorizationRequest,
+    granted: Option<&str>,
+) -> Vec<Arc<crate::domain::scopes::ClientScope>> {
+    let scope = Scope::regrant(realm.scopes.of_client(&client.id), &request.scope);
+    if !client.consent_required && !scope.is_offline() {
+        return Vec::new();
     }
-    if request.prompt == Some(Prompt::Consent) {
-        return true;
-    }
-    let Some(granted) = granted else { return true };
-    let granted = Scope::parse_granted(granted);
-    !request.scope.split_whitespace().all(|s| granted.contains(s))
+    let granted: Vec<&str> = match granted {
+        Some(granted) if request.prompt != Some(Prompt::Consent) => granted.split_whitespace().collect(),
+        _ => Vec::new(),
+    };
+    scope
+        .selected()
+        .iter()
+        // without consentRequired, only offline access is asked for
+        .filter(|s| if client.consent_required { s.display_on_consent_screen() } else { s.name == OFFLINE_ACCESS })
+        .filter(|s| !granted.contains(&s.name.as_str()))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

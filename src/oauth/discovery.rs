@@ -8,8 +8,10 @@ use serde_json::{json, Value};
 
 use crate::domain::SignatureAlgorithm;
 
-/// `issuer` is `{base}/realms/{realm}`.
-pub fn openid_configuration(issuer: &str) -> Value {
+/// `issuer` is `{base}/realms/{realm}`; `scopes` the realm's OpenID Connect client scopes that
+/// go into a token's `scope` (Keycloak lists these, and `openid`).
+pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
+    let scopes_supported: Vec<&str> = std::iter::once("openid").chain(scopes.iter().map(String::as_str)).collect();
     let oidc = format!("{issuer}/protocol/openid-connect");
     let signing: Vec<&str> = SignatureAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
     let auth_methods = ["client_secret_basic", "client_secret_post"];
@@ -35,7 +37,8 @@ pub fn openid_configuration(issuer: &str) -> Value {
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["plain", "S256"],
-        "scopes_supported": ["openid", "offline_access", "profile", "email", "roles"],
+        "scopes_supported": scopes_supported,
+        "acr_values_supported": ["0", "1"],
         "claims_supported": [
             "aud", "sub", "iss", "auth_time", "name", "given_name", "family_name",
             "preferred_username", "email", "email_verified", "acr", "azp", "sid", "nonce"

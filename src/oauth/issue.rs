@@ -6,11 +6,9 @@ use base64::Engine;
 use serde::Serialize;
 use sha2::Digest;
 
-use super::roles::EffectiveRoles;
-use super::scope::Scope;
-use super::tokens::claims::{
-    AccessClaims, IdClaims, ProfileClaims, RefreshClaims, TYP_BEARER, TYP_ID, TYP_OFFLINE, TYP_REFRESH,
-};
+use super::mappers::{Subject, TokenKind, TokenRoles};
+use super::shaping::{session_notes, Shaper};
+use super::tokens::claims::{AccessClaims, IdClaims, RefreshClaims, TYP_BEARER, TYP_ID, TYP_OFFLINE, TYP_REFRESH};
 use super::tokens::refresh;
 use super::OAuthError;
 use crate::clock::UnixTime;
@@ -57,23 +55,31 @@ impl PlannedRefresh {
     }
 }
 
+/// `acr` of a token issued after the user authenticated (Keycloak's "1"; "0" is an SSO cookie
+/// reused without a login form, which Portcullis does not tell apart yet).
+pub const ACR_LOGIN: &str = "1";
+
 /// The access token's jti, also known before the store call (codes record it).
 pub fn new_access_jti() -> String {
     random_token::<16>()
 }
 
 pub struct Issue<'a> {
-    pub realm: &'a RealmContext,
+    /// The client, its selected scopes and their mappers.
+    pub shaper: &'a Shaper<'a>,
     pub issuer: &'a str,
-    pub client: &'a Client,
     pub user: &'a User,
-    pub roles: &'a EffectiveRoles,
+    /// The roles the tokens carry (`Shaper::roles`).
+    pub roles: &'a TokenRoles,
+    /// The user's groups as full paths (`Shaper::groups`; empty unless a mapper reads them).
+    pub groups: &'a [String],
     pub session: Option<&'a UserSessionRecord>,
     /// The refresh-token family the tokens belong to (the access token's `fam`).
     pub family_id: Option<&'a str>,
-    pub scope: &'a Scope,
     pub now: UnixTime,
     pub nonce: Option<&'a str>,
+    /// The client's address, for a service account's session notes.
+    pub ip: Option<&'a str>,
     pub access_jti: String,
     /// The refresh shell and when it expires (the session's deadline).
     pub refresh: Option<(PlannedRefresh, UnixTime)>,
@@ -93,37 +99,13 @@ pub fn access_token_lifespan(realm: &RealmContext, client: &Client) -> i64 {
 
 /// The access token's expiry for a grant issued now (an online session caps it).
 pub fn access_token_expiry(issue: &Issue<'_>) -> UnixTime {
-    let mut exp = issue.now + access_token_lifespan(issue.realm, issue.client);
+    let mut exp = issue.now + access_token_lifespan(issue.shaper.realm, issue.shaper.client);
     if let (Some(session), Some((refresh, deadline))) = (issue.session, &issue.refresh) {
         if !session.offline && !refresh.offline {
             exp = exp.min(*deadline);
         }
     }
     exp
-}
-
-fn profile(user: &User) -> ProfileClaims {
-    let name = match (&user.first_name, &user.last_name) {
-        (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        (Some(f), None) => Some(f.clone()),
-        (None, Some(l)) => Some(l.clone()),
-        (None, None) => None,
-    };
-    ProfileClaims {
-        preferred_username: Some(user.username.clone()),
-        email: user.email.clone(),
-        email_verified: Some(user.email_verified),
-        name,
-        given_name: user.first_name.clone(),
-        family_name: user.last_name.clone(),
-    }
-}
-
-/// The claims userinfo answers with.
-pub fn userinfo_claims(user: &User) -> serde_json::Value {
-    let mut value = serde_json::to_value(profile(user)).unwrap_or_default();
-    value["sub"] = serde_json::Value::String(user.id.clone());
-    value
 }
 
 /// OIDC Core §3.1.3.6: left half of the hash of the access token, base64url.
@@ -135,59 +117,78 @@ fn at_hash(alg: SignatureAlgorithm, access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
+/// The access token's claims (also what the admin API's example token shows).
+pub fn access_claims(issue: &Issue<'_>) -> AccessClaims {
+    let (client, shaper) = (issue.shaper.client, issue.shaper);
+    let sid = issue.session.map(|s| s.sid().to_string());
+    let exp = access_token_expiry(issue);
+    let auth_time = issue.session.map(|s| s.auth_time);
+    let notes = session_notes(client, issue.user, auth_time, issue.ip);
+    let subject = Subject { user: issue.user, attributes: &issue.user.attributes, group_paths: issue.groups, notes: &notes };
+    let shaped = shaper.shape(TokenKind::Access, subject, issue.roles, ACR_LOGIN);
+    AccessClaims {
+        exp,
+        iat: issue.now,
+        auth_time: shaped.auth_time.or(auth_time),
+        jti: issue.access_jti.clone(),
+        iss: issue.issuer.to_string(),
+        aud: shaped.audience,
+        sub: issue.user.id.clone(),
+        typ: TYP_BEARER.into(),
+        azp: client.client_id.clone(),
+        sid: sid.clone(),
+        session_state: sid.clone(),
+        fam: issue.family_id.map(str::to_string),
+        acr: shaped.acr,
+        scope: shaper.scope.as_string(),
+        mapped: shaped.claims,
+    }
+}
+
+/// The id token's claims; `at_hash` when an access token goes with it.
+pub fn id_claims(issue: &Issue<'_>, at_hash: Option<String>) -> IdClaims {
+    let client = issue.shaper.client;
+    let sid = issue.session.map(|s| s.sid().to_string());
+    let auth_time = issue.session.map(|s| s.auth_time);
+    let notes = session_notes(client, issue.user, auth_time, issue.ip);
+    let subject = Subject { user: issue.user, attributes: &issue.user.attributes, group_paths: issue.groups, notes: &notes };
+    let shaped = issue.shaper.shape(TokenKind::Id, subject, issue.roles, ACR_LOGIN);
+    let mut aud = vec![client.client_id.clone()];
+    aud.extend(shaped.audience.into_iter().filter(|a| *a != client.client_id));
+    IdClaims {
+        exp: access_token_expiry(issue),
+        iat: issue.now,
+        auth_time: shaped.auth_time.or(auth_time),
+        jti: new_access_jti(),
+        iss: issue.issuer.to_string(),
+        aud,
+        sub: issue.user.id.clone(),
+        typ: TYP_ID.into(),
+        azp: client.client_id.clone(),
+        nonce: issue.nonce.map(str::to_string),
+        sid: sid.clone(),
+        session_state: sid,
+        at_hash,
+        acr: shaped.acr,
+        mapped: shaped.claims,
+    }
+}
+
 pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
-    let keys = &issue.realm.keys;
+    let (realm, client, shaper) = (issue.shaper.realm, issue.shaper.client, issue.shaper);
+    let keys = &realm.keys;
     let key_error = |e: super::tokens::KeyMaterialError| {
         tracing::error!(error = %e, "signing failed");
         OAuthError::ServerError
     };
-    let sid = issue.session.map(|s| s.sid().to_string());
-    let exp = access_token_expiry(&issue);
-    let auth_time = issue.session.map(|s| s.auth_time);
-    let audience: Vec<String> =
-        issue.roles.clients.keys().filter(|c| **c != issue.client.client_id).cloned().collect();
-    let access = AccessClaims {
-        exp,
-        iat: issue.now,
-        auth_time,
-        jti: issue.access_jti.clone(),
-        iss: issue.issuer.to_string(),
-        aud: audience,
-        sub: issue.user.id.clone(),
-        typ: TYP_BEARER.into(),
-        azp: issue.client.client_id.clone(),
-        sid: sid.clone(),
-        session_state: sid.clone(),
-        fam: issue.family_id.map(str::to_string),
-        acr: Some("1".into()),
-        allowed_origins: issue.client.web_origins.iter().filter(|o| o.as_str() != "+" && o.as_str() != "*").cloned().collect(),
-        realm_access: super::tokens::claims::RoleList { roles: issue.roles.realm.clone() },
-        resource_access: issue.roles.clients.clone(),
-        scope: issue.scope.as_string(),
-        profile: profile(issue.user),
-    };
-    let access_alg = algorithm(issue.realm, issue.client, "access.token.signed.response.alg");
+    let access = access_claims(&issue);
+    let (exp, sid, scope) = (access.exp, access.sid.clone(), access.scope.clone());
+    let access_alg = algorithm(realm, client, "access.token.signed.response.alg");
     let access_token = keys.signer(access_alg).map_err(key_error)?.sign_in_request(&access).await.map_err(key_error)?;
 
-    let id_token = if issue.scope.is_openid() {
-        let id_alg = algorithm(issue.realm, issue.client, "id.token.signed.response.alg");
-        let claims = IdClaims {
-            exp,
-            iat: issue.now,
-            auth_time,
-            jti: new_access_jti(),
-            iss: issue.issuer.to_string(),
-            aud: issue.client.client_id.clone(),
-            sub: issue.user.id.clone(),
-            typ: TYP_ID.into(),
-            azp: issue.client.client_id.clone(),
-            nonce: issue.nonce.map(str::to_string),
-            sid: sid.clone(),
-            session_state: sid.clone(),
-            at_hash: at_hash(id_alg, &access_token),
-            acr: "1".into(),
-            profile: profile(issue.user),
-        };
+    let id_token = if shaper.scope.is_openid() {
+        let id_alg = algorithm(realm, client, "id.token.signed.response.alg");
+        let claims = id_claims(&issue, Some(at_hash(id_alg, &access_token)));
         Some(keys.signer(id_alg).map_err(key_error)?.sign_in_request(&claims).await.map_err(key_error)?)
     } else {
         None
@@ -195,7 +196,7 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
 
     let (refresh_token, refresh_expires_in) = match (&issue.refresh, &sid) {
         (Some((planned, deadline)), Some(sid)) => {
-            let offline_without_max = planned.offline && !issue.realm.realm.settings.offline_session_max_lifespan_enabled;
+            let offline_without_max = planned.offline && !realm.realm.settings.offline_session_max_lifespan_enabled;
             let claims = RefreshClaims {
                 exp: *deadline,
                 iat: planned.issued_at.unwrap_or(issue.now),
@@ -204,10 +205,10 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
                 aud: issue.issuer.to_string(),
                 sub: issue.user.id.clone(),
                 typ: if planned.offline { TYP_OFFLINE } else { TYP_REFRESH }.into(),
-                azp: issue.client.client_id.clone(),
+                azp: client.client_id.clone(),
                 sid: sid.clone(),
                 session_state: sid.clone(),
-                scope: issue.scope.as_string(),
+                scope: scope.clone(),
             };
             let key = keys.hmac_active().map_err(key_error)?;
             let expires_in = if offline_without_max { 0 } else { (*deadline - issue.now).max(0) };
@@ -222,8 +223,8 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
         refresh_token,
         token_type: TYP_BEARER,
         id_token,
-        not_before_policy: issue.realm.realm.not_before,
+        not_before_policy: realm.realm.not_before,
         session_state: sid,
-        scope: issue.scope.as_string(),
+        scope,
     })
 }

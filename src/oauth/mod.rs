@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod brute_force;
+pub mod client_scopes;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod request;
 pub mod revoke;
 pub mod roles;
 pub mod scope;
+pub mod shaping;
 pub mod token_check;
 pub mod tokens;
 pub mod userinfo;

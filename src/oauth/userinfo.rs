@@ -1,11 +1,15 @@
-//! The UserInfo endpoint (OIDC Core §5.3): the profile of the user a live access token was issued
-//! to. A dead token is RFC 6750's `invalid_token`; one without the `openid` scope is
+//! The UserInfo endpoint (OIDC Core §5.3): `sub` and the claims the userinfo mappers of the
+//! token's client and of its scopes (read again from the token's `scope`) give for the user a
+//! live access token was issued to. A dead token is RFC 6750's `invalid_token`; one without the `openid` scope is
 //! `insufficient_scope` (403), as Keycloak answers.
 
 use serde_json::Value;
 
 use super::events::{Event, EventKind, EventSink};
-use super::issue::userinfo_claims;
+use super::issue::ACR_LOGIN;
+use super::mappers::{Subject, TokenKind, TokenRoles};
+use super::scope::Scope;
+use super::shaping::{session_notes, Shaper};
 use super::token_check::live_access_token;
 use super::OAuthError;
 use crate::clock::UnixTime;
@@ -45,6 +49,22 @@ pub async fn userinfo(
         session_id: claims.sid.clone(),
         ..Event::default()
     };
+    let Some(client) = realm.client(&claims.azp) else {
+        return Err(OAuthError::InvalidToken("Client not found".into()));
+    };
     events.emit(realm, EventKind::UserInfoRequest, now, event);
-    Ok(userinfo_claims(&user))
+    let shaper = Shaper::new(realm, &client, Scope::regrant(realm.scopes.of_client(&client.id), &claims.scope));
+    let roles = if shaper.reads_roles(TokenKind::UserInfo) {
+        shaper.roles(&store.mapped_role_ids(&user.id).await?)
+    } else {
+        TokenRoles::default()
+    };
+    let groups = shaper.groups(store, &user).await?;
+    let notes = session_notes(&client, &user, claims.auth_time, None);
+    let subject = Subject { user: &user, attributes: &user.attributes, group_paths: &groups, notes: &notes };
+    let shaped = shaper.shape(TokenKind::UserInfo, subject, &roles, claims.acr.as_deref().unwrap_or(ACR_LOGIN));
+    let mut body = serde_json::Map::new();
+    body.insert("sub".into(), Value::String(user.id.clone()));
+    body.extend(shaped.claims);
+    Ok(Value::Object(body))
 }

@@ -3,7 +3,8 @@
 //! Entries are dropped on change by this node; on Postgres, on any committed change by any node
 //! or tool too (the database's LISTEN/NOTIFY feed, `RealmChange`); and they expire after a short
 //! TTL, which is what covers other processes on SQLite and a feed being reconnected.
-//! Sessions and tokens are never cached here.
+//! Sessions and tokens are never cached here. Client scopes and mappers are, compiled per client
+//! (`CompiledScopes`), so shaping a token costs no query.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::domain::{Client, Realm, Role};
+use crate::oauth::client_scopes::CompiledScopes;
 use crate::oauth::tokens::{KeyMaterialError, KeyRing};
 use crate::realm::defaults::OFFLINE_ACCESS_ROLE;
 use crate::store::{Store, StoreError};
@@ -30,6 +32,8 @@ pub struct RealmContext {
     /// Ids of the roles that grant `offline_access` (that role, and every composite holding it
     /// at any depth): a user mapped to none of them may not hold offline tokens.
     pub offline_access_roles: Vec<String>,
+    /// Each client's default and optional client scopes, mappers and scope mappings, compiled.
+    pub scopes: CompiledScopes,
     loaded_at: Instant,
 }
 
@@ -114,12 +118,14 @@ impl RealmCache {
         let roles: HashMap<String, Role> = roles.into_iter().map(|r| (r.id.clone(), r)).collect();
         let offline = roles.values().find(|r| !r.client_role && r.name == OFFLINE_ACCESS_ROLE).map(|r| r.id.clone());
         let offline_access_roles = offline.map(|id| roles_granting(&roles, &id)).unwrap_or_default();
+        let scopes = CompiledScopes::build(self.store.realm_scopes(&realm.id).await?, &roles);
         let ctx = Arc::new(RealmContext {
             realm,
             keys,
             clients: clients.into_iter().map(|c| (c.client_id.clone(), Arc::new(c))).collect(),
             roles,
             offline_access_roles,
+            scopes,
             loaded_at: Instant::now(),
         });
         let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());

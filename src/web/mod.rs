@@ -3,6 +3,7 @@
 //! blob that carries a login across the form. No HTTP routing here (that is `crate::http`).
 
 pub mod cookies;
+pub mod messages;
 pub mod pending;
 
 use std::sync::OnceLock;

@@ -133,6 +133,10 @@ const PROMISED: &[&str] = &[
     "GET /admin/realms/{realm}/clients/{id}/session-count",
     "GET /admin/realms/{realm}/clients/{id}/offline-session-count",
     "GET /admin/realms/{realm}/clients/{id}/installation/providers/{provider}",
+    "GET /admin/realms/{realm}/clients/{id}/evaluate-scopes/protocol-mappers",
+    "GET /admin/realms/{realm}/clients/{id}/evaluate-scopes/generate-example-access-token",
+    "GET /admin/realms/{realm}/clients/{id}/evaluate-scopes/generate-example-id-token",
+    "GET /admin/realms/{realm}/clients/{id}/evaluate-scopes/generate-example-userinfo",
     // issue 14: realms and server-level resources
     "GET /admin/realms/{realm}/events/config",
     "PUT /admin/realms/{realm}/events/config",

@@ -549,7 +549,7 @@ backend_tests! {
         let consent = submit_login(&app, &jar, &page, "dora", "dora-password-1", &[]).await;
         assert_eq!(consent.status, 200);
         assert!(consent.set_cookie(SSO).is_some(), "the user is logged in before consenting");
-        for needle in ["Grant access to consenting", "View your profile", "View your email address"] {
+        for needle in ["Grant access to consenting", "User profile", "Email address"] {
             assert!(consent.html.contains(needle), "{needle} in {}", consent.html);
         }
         let reply = submit_form(&app, &jar, &consent, &[("decision", "accept"), ("csrf", "forged")]).await;

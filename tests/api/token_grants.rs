@@ -173,9 +173,9 @@ backend_tests! {
             assert!(body["refresh_token"].as_str().is_some_and(|t| t.split('.').count() == 3), "{body}");
             assert!(!str_of(body, "session_state").is_empty());
         }
-        assert_eq!(plain["scope"], "profile email");
+        assert_eq!(plain["scope"], "email profile");
         assert!(plain.get("id_token").is_none(), "no id token without openid: {plain}");
-        assert_eq!(openid["scope"], "openid profile email");
+        assert_eq!(openid["scope"], "openid email profile");
         assert!(openid["id_token"].is_string());
         assert_ne!(plain["session_state"], openid["session_state"], "each password grant is a new SSO session");
         app.stop().await;
@@ -198,7 +198,7 @@ backend_tests! {
         assert_eq!(access["session_state"], body["session_state"]);
         assert_eq!(access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(), 300);
         assert!(access["jti"].is_string() && access["auth_time"].is_i64(), "{access}");
-        assert_eq!(access["scope"], "openid profile email");
+        assert_eq!(access["scope"], "openid email profile");
         assert!(has(&access["realm_access"]["roles"], "offline_access"), "{access}");
         assert_eq!(access["resource_access"]["backend"]["roles"], json!(["reader"]));
         assert_eq!(access["preferred_username"], "alice");
@@ -417,7 +417,7 @@ backend_tests! {
 
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["session_state"], session);
-        assert_eq!(body["scope"], "openid profile email");
+        assert_eq!(body["scope"], "openid email profile");
         let id = verify(&app, str_of(&body, "id_token"), Some("backend")).await;
         assert_eq!(id["nonce"], "n-1");
         assert_eq!(id["sid"], session);

@@ -5,6 +5,7 @@
 mod client_scopes;
 mod clients;
 mod error;
+mod evaluate;
 pub mod extract;
 mod groups;
 pub mod openapi;
@@ -326,6 +327,18 @@ admin_api! {
     GET "/admin/realms/{realm}/clients/{id}/installation/providers/{provider}" => clients::installation, "clients",
         "The client's adapter configuration (provider keycloak-oidc-keycloak-json: keycloak.json)",
         body: None, ok: 200, returns: Some("KeycloakOidcJson"), query: [];
+    GET "/admin/realms/{realm}/clients/{id}/evaluate-scopes/protocol-mappers" => evaluate::protocol_mappers, "clients",
+        "The protocol mappers the client's tokens run for a scope parameter: the client's own, then each selected scope's",
+        body: None, ok: 200, returns: Some("ProtocolMapperEvaluationRepresentation[]"), query: ["scope"];
+    GET "/admin/realms/{realm}/clients/{id}/evaluate-scopes/generate-example-access-token" => evaluate::access_token, "clients",
+        "The claims of an access token the client would get for the user and scope (not signed, no session)",
+        body: None, ok: 200, returns: Some("AccessToken"), query: ["scope", "userId"];
+    GET "/admin/realms/{realm}/clients/{id}/evaluate-scopes/generate-example-id-token" => evaluate::id_token, "clients",
+        "The claims of an id token the client would get for the user and scope",
+        body: None, ok: 200, returns: Some("IDToken"), query: ["scope", "userId"];
+    GET "/admin/realms/{realm}/clients/{id}/evaluate-scopes/generate-example-userinfo" => evaluate::userinfo, "clients",
+        "The userinfo answer the client would get for the user and scope",
+        body: None, ok: 200, returns: Some("UserInfo"), query: ["scope", "userId"];
 
     GET "/admin/realms/{realm}/roles" => roles::list, "roles", "Realm roles (brief unless briefRepresentation=false)",
         body: None, ok: 200, returns: Some("RoleRepresentation[]"), query: ["search", "first", "max", "briefRepresentation"];

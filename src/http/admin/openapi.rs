@@ -209,6 +209,22 @@ fn schemas() -> BTreeMap<&'static str, Value> {
             schema_of(&json!({ "realm": "...", "auth-server-url": "...", "ssl-required": "external", "resource": "...",
                 "public-client": true, "credentials": { "secret": "..." }, "confidential-port": 0 })),
         ),
+        (
+            "ProtocolMapperEvaluationRepresentation",
+            schema_of(&json!({ "mapperId": "...", "mapperName": "...", "containerId": "...", "containerName": "...",
+                "containerType": "client-scope", "protocolMapper": "oidc-usermodel-attribute-mapper" })),
+        ),
+        (
+            "AccessToken",
+            schema_of(&json!({ "exp": 0, "iat": 0, "jti": "...", "iss": "...", "aud": "...", "sub": "...", "typ": "Bearer",
+                "azp": "...", "acr": "1", "scope": "...", "realm_access": { "roles": ["..."] }, "preferred_username": "..." })),
+        ),
+        (
+            "IDToken",
+            schema_of(&json!({ "exp": 0, "iat": 0, "jti": "...", "iss": "...", "aud": "...", "sub": "...", "typ": "ID",
+                "azp": "...", "acr": "1", "preferred_username": "..." })),
+        ),
+        ("UserInfo", schema_of(&json!({ "sub": "...", "preferred_username": "...", "email": "..." }))),
         ("ClientScopeRepresentation", schema_of(&sample(&scope_sample()))),
         ("ProtocolMapperRepresentation", schema_of(&sample(&scope_sample().protocol_mappers.unwrap_or_default().first().cloned().unwrap_or_default()))),
     ])

@@ -9,6 +9,7 @@ use crate::oauth::issue::{access_token_lifespan, issue, new_access_jti, Issue, P
 use crate::oauth::pkce;
 use crate::oauth::request::FormParams;
 use crate::oauth::scope::Scope;
+use crate::oauth::shaping::Shaper;
 use crate::oauth::OAuthError;
 use crate::realm::defaults::OFFLINE_ACCESS_ROLE;
 use crate::session;
@@ -73,9 +74,10 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     if !user.enabled {
         return Err(fail("user_disabled", "Account disabled"));
     }
-    let scope = Scope::parse_granted(&record.scope);
-    let roles = ctx.roles_of(&user).await?;
-    if scope.is_offline() && !roles.has_realm_role(OFFLINE_ACCESS_ROLE) {
+    let shaper = Shaper::new(ctx.realm, ctx.client, Scope::regrant(ctx.offered(), &record.scope));
+    let (roles, groups) = ctx.shaped_for(&shaper, &user).await?;
+    let scope = &shaper.scope;
+    if scope.is_offline() && !roles.realm.contains(OFFLINE_ACCESS_ROLE) {
         return Err(OAuthError::InvalidScope("Offline tokens not allowed for the user or client".into()));
     }
     let refresh = PlannedRefresh::new(scope.is_offline());
@@ -113,16 +115,16 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     ctx.event(EventKind::CodeToToken, Some(&user.id), Some(&started.session.id), None);
     let deadline = session::deadline(settings, &started.session, Some(&started.client_session), Some(ctx.now));
     issue(Issue {
-        realm: ctx.realm,
+        shaper: &shaper,
         issuer: ctx.issuer,
-        client: ctx.client,
         user: &user,
         roles: &roles,
+        groups: &groups,
         session: Some(&started.session),
         family_id: Some(&family_id),
-        scope: &scope,
         now: ctx.now,
         nonce: record.nonce.as_deref(),
+        ip: ctx.ip.as_deref(),
         access_jti,
         refresh: Some((refresh, deadline)),
     })

@@ -7,6 +7,7 @@ use crate::oauth::events::EventKind;
 use crate::oauth::issue::{issue, new_access_jti, Issue, PlannedRefresh, TokenResponse};
 use crate::oauth::request::FormParams;
 use crate::oauth::scope::Scope;
+use crate::oauth::shaping::Shaper;
 use crate::oauth::OAuthError;
 use crate::store::NewGrant;
 
@@ -15,7 +16,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         ctx.event(EventKind::ClientLoginError, None, None, Some("invalid_client"));
         return Err(OAuthError::UnauthorizedClient("Client not enabled to retrieve service account".into()));
     }
-    let scope = Scope::grant(form.get("scope"))?;
+    let scope = Scope::grant(ctx.offered(), form.get("scope"))?;
     if scope.is_offline() {
         return Err(OAuthError::InvalidScope("Offline tokens not allowed for the client credentials grant".into()));
     }
@@ -25,7 +26,10 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         .await?
         .filter(|(u, _)| u.enabled)
         .ok_or_else(|| OAuthError::UnauthorizedClient("Client has no enabled service account user".into()))?;
-    let roles = crate::oauth::roles::effective_roles(ctx.realm, &role_ids);
+    let shaper = Shaper::new(ctx.realm, ctx.client, scope);
+    let roles = shaper.roles(&role_ids);
+    let groups = shaper.groups(ctx.store.as_ref(), &user).await?;
+    let scope = &shaper.scope;
     let wants_refresh =
         ctx.client.attributes.get("client_credentials.use_refresh_token").is_some_and(|v| v == "true");
     let family_id = wants_refresh.then(crate::domain::new_id);
@@ -57,16 +61,16 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     };
     ctx.event(EventKind::ClientLogin, Some(&user.id), session.as_ref().map(|s| s.id.as_str()), None);
     issue(Issue {
-        realm: ctx.realm,
+        shaper: &shaper,
         issuer: ctx.issuer,
-        client: ctx.client,
         user: &user,
         roles: &roles,
+        groups: &groups,
         session: session.as_ref(),
         family_id: family_id.as_deref(),
-        scope: &scope,
         now: ctx.now,
         nonce: None,
+        ip: ctx.ip.as_deref(),
         access_jti: new_access_jti(),
         refresh,
     })

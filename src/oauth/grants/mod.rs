@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use super::events::{Event, EventKind, EventSink};
 use super::request::FormParams;
-use super::roles::{effective_roles, EffectiveRoles};
+use super::client_scopes::ClientScopeSet;
+use super::mappers::TokenRoles;
+use super::shaping::Shaper;
 use super::OAuthError;
 use crate::clock::UnixTime;
 use crate::crypto::password::PasswordHasher;
@@ -74,9 +76,15 @@ impl GrantContext<'_> {
         record
     }
 
-    pub async fn roles_of(&self, user: &User) -> Result<EffectiveRoles, OAuthError> {
+    /// The client scopes the client is offered (what `scope` may select).
+    pub fn offered(&self) -> &ClientScopeSet {
+        self.realm.scopes.of_client(&self.client.id)
+    }
+
+    /// The roles and groups one grant's tokens carry for the user.
+    pub async fn shaped_for(&self, shaper: &Shaper<'_>, user: &User) -> Result<(TokenRoles, Vec<String>), OAuthError> {
         let ids = self.store.mapped_role_ids(&user.id).await?;
-        Ok(effective_roles(self.realm, &ids))
+        Ok((shaper.roles(&ids), shaper.groups(self.store.as_ref(), user).await?))
     }
 }
 

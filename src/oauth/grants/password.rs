@@ -8,6 +8,7 @@ use crate::oauth::issue::{issue, new_access_jti, Issue, PlannedRefresh, TokenRes
 use crate::oauth::login::LoginAttempt;
 use crate::oauth::request::FormParams;
 use crate::oauth::scope::Scope;
+use crate::oauth::shaping::Shaper;
 use crate::oauth::OAuthError;
 use crate::crypto::SecretString;
 use crate::realm::defaults::OFFLINE_ACCESS_ROLE;
@@ -26,7 +27,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     }
     let username = form.require("username")?;
     let password = SecretString::new(form.require("password")?);
-    let scope = Scope::grant(form.get("scope"))?;
+    let scope = Scope::grant(ctx.offered(), form.get("scope"))?;
     let attempt = LoginAttempt { login: username, password, address: &ctx.address };
     let user = crate::oauth::login::authenticate(ctx.store.as_ref(), ctx.hasher, ctx.realm, attempt, ctx.now).await;
     let user = match user {
@@ -36,8 +37,10 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
             return Err(failure.into_oauth());
         }
     };
-    let roles = ctx.roles_of(&user).await?;
-    if scope.is_offline() && !roles.has_realm_role(OFFLINE_ACCESS_ROLE) {
+    let shaper = Shaper::new(ctx.realm, ctx.client, scope);
+    let (roles, groups) = ctx.shaped_for(&shaper, &user).await?;
+    let scope = &shaper.scope;
+    if scope.is_offline() && !roles.realm.contains(OFFLINE_ACCESS_ROLE) {
         ctx.event(EventKind::LoginError, Some(&user.id), None, Some("not_allowed"));
         return Err(OAuthError::InvalidScope("Offline tokens not allowed for the user or client".into()));
     }
@@ -61,16 +64,16 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     ctx.event(EventKind::Login, Some(&user.id), Some(&started.session.id), None);
     let deadline = crate::session::deadline(&ctx.realm.realm.settings, &started.session, Some(&started.client_session), Some(ctx.now));
     issue(Issue {
-        realm: ctx.realm,
+        shaper: &shaper,
         issuer: ctx.issuer,
-        client: ctx.client,
         user: &user,
         roles: &roles,
+        groups: &groups,
         session: Some(&started.session),
         family_id: Some(&family_id),
-        scope: &scope,
         now: ctx.now,
         nonce: None,
+        ip: ctx.ip.as_deref(),
         access_jti: new_access_jti(),
         refresh: Some((refresh, deadline)),
     })

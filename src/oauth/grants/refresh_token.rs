@@ -9,8 +9,8 @@ use super::GrantContext;
 use crate::oauth::events::EventKind;
 use crate::oauth::issue::{issue, new_access_jti, Issue, PlannedRefresh, TokenResponse};
 use crate::oauth::request::FormParams;
-use crate::oauth::roles::effective_roles;
 use crate::oauth::scope::Scope;
+use crate::oauth::shaping::Shaper;
 use crate::oauth::tokens::claims::TYP_OFFLINE;
 use crate::oauth::tokens::refresh;
 use crate::oauth::OAuthError;
@@ -45,8 +45,8 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         return Err(fail("invalid_token", "Stale token"));
     }
     let offline = claims.typ == TYP_OFFLINE;
-    let granted = Scope::parse_granted(&claims.scope);
-    let scope = granted.narrow(form.get("scope"))?;
+    let granted = Scope::regrant(ctx.offered(), &claims.scope);
+    let scope = granted.narrow(ctx.offered(), form.get("scope"))?;
     let settings = &ctx.realm.realm.settings;
     let mut successor = PlannedRefresh::new(offline);
     let request = RotateRequest {
@@ -103,21 +103,23 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
             return Err(OAuthError::invalid_grant("Maximum allowed refresh token reuse exceeded"));
         }
     };
-    let roles = effective_roles(ctx.realm, &rotated.role_ids);
+    let shaper = Shaper::new(ctx.realm, ctx.client, scope);
+    let roles = shaper.roles(&rotated.role_ids);
+    let groups = shaper.groups(ctx.store.as_ref(), &rotated.user).await?;
     // A re-issued successor gets the deadline it was first issued with (same `exp`, same token).
     let deadline = session::deadline(settings, &rotated.session, Some(&rotated.client_session), Some(issued_at));
     ctx.event(EventKind::RefreshToken, Some(&rotated.user.id), Some(&rotated.session.id), None);
     issue(Issue {
-        realm: ctx.realm,
+        shaper: &shaper,
         issuer: ctx.issuer,
-        client: ctx.client,
         user: &rotated.user,
         roles: &roles,
+        groups: &groups,
         session: Some(&rotated.session),
         family_id: Some(&rotated.family_id),
-        scope: &scope,
         now: ctx.now,
         nonce: None,
+        ip: ctx.ip.as_deref(),
         access_jti: new_access_jti(),
         refresh: Some((successor, deadline)),
     })

@@ -205,8 +205,11 @@ pub fn apply(mapper: &ProtocolMapper, kind: TokenKind, shaping: &Shaping<'_>, sh
                 if full { path.clone() } else { path.rsplit('/').next().unwrap_or(path).to_string() }
             });
             let values: Vec<Value> = groups.map(Value::String).collect();
-            if let Some(value) = map_value(None, mapper.flag("multivalued"), values, &mapper.name) {
-                set_claim(mapper, shaped, value);
+            // Keycloak's GroupMembershipMapper forces multivalued: the claim is always a list
+            let mut listed = mapper.clone();
+            listed.config.insert("multivalued".into(), "true".into());
+            if let Some(value) = map_value(None, true, values, &mapper.name) {
+                set_claim(&listed, shaped, value);
             }
         }
         "oidc-usermodel-realm-role-mapper" => {

@@ -40,6 +40,18 @@ pub fn is_supported(kind: &str) -> bool {
     SUPPORTED.contains(&kind)
 }
 
+/// Whether a mapper type reads (or changes) the token's roles.
+pub fn reads_roles(kind: &str) -> bool {
+    matches!(
+        kind,
+        "oidc-audience-resolve-mapper"
+            | "oidc-usermodel-realm-role-mapper"
+            | "oidc-usermodel-client-role-mapper"
+            | "oidc-hardcoded-role-mapper"
+            | "oidc-role-name-mapper"
+    )
+}
+
 /// Which token (or answer) a claim is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -100,18 +112,22 @@ fn priority(kind: &str) -> i32 {
     }
 }
 
-/// Whether a mapper contributes to this kind of token. A mapper written before Keycloak 25 has
-/// no `introspection.token.claim`: as Keycloak's migration does, it counts like the access token.
-fn applies(mapper: &ProtocolMapper, kind: TokenKind, lightweight: bool) -> bool {
+/// Whether a mapper contributes to this kind of token, with Keycloak's backwards-compatible
+/// defaults for a switch that is absent: a mapper written before Keycloak 25 has no
+/// `introspection.token.claim` and counts like the access token (as Keycloak's migration does);
+/// no `userinfo.token.claim` follows `id.token.claim` (`OIDCAttributeMapperHelper.includeInUserInfo`);
+/// the allowed-origins and audience-resolve mappers of older exports carry no switch at all and
+/// apply to the access token and introspection.
+pub fn applies(mapper: &ProtocolMapper, kind: TokenKind, lightweight: bool) -> bool {
+    let switch = |key: &str| mapper.config.get(key).map(|v| v.eq_ignore_ascii_case("true"));
+    let switchless = matches!(mapper.protocol_mapper.as_str(), "oidc-allowed-origins-mapper" | "oidc-audience-resolve-mapper");
+    let access = switch("access.token.claim").unwrap_or(switchless);
     match kind {
         TokenKind::Access if lightweight => mapper.flag("lightweight.claim"),
-        TokenKind::Access => mapper.flag("access.token.claim"),
+        TokenKind::Access => access,
         TokenKind::Id => mapper.flag("id.token.claim"),
-        TokenKind::UserInfo => mapper.flag("userinfo.token.claim"),
-        TokenKind::Introspection => match mapper.config.get("introspection.token.claim") {
-            Some(v) => v.eq_ignore_ascii_case("true"),
-            None => mapper.flag("access.token.claim"),
-        },
+        TokenKind::UserInfo => switch("userinfo.token.claim").unwrap_or_else(|| mapper.flag("id.token.claim")),
+        TokenKind::Introspection => switch("introspection.token.claim").unwrap_or(access),
     }
 }
 
@@ -139,7 +155,8 @@ pub fn shape(mappers: &[&ProtocolMapper], kind: TokenKind, lightweight: bool, sh
             kinds::apply(mapper, kind, shaping, &mut shaped);
         }
     }
-    shaped.audience.dedup();
+    let mut seen = BTreeSet::new();
+    shaped.audience.retain(|a| seen.insert(a.clone()));
     shaped
 }
 

@@ -1,9 +1,9 @@
 //! The claims Portcullis puts in tokens, with Keycloak's names, so clients and resource servers
-//! written for Keycloak read them unchanged.
-
-use std::collections::BTreeMap;
+//! written for Keycloak read them unchanged. The structural claims are fields; the rest is what
+//! the protocol mappers put in (`crate::oauth::shaping`).
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// Token `typ` values, as Keycloak writes them.
 pub const TYP_BEARER: &str = "Bearer";
@@ -14,23 +14,6 @@ pub const TYP_OFFLINE: &str = "Offline";
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RoleList {
     pub roles: Vec<String>,
-}
-
-/// The user's profile claims, shared by access tokens, id tokens and userinfo.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct ProfileClaims {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preferred_username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -57,15 +40,10 @@ pub struct AccessClaims {
     pub fam: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
-    #[serde(rename = "allowed-origins", default, skip_serializing_if = "Vec::is_empty")]
-    pub allowed_origins: Vec<String>,
-    #[serde(default)]
-    pub realm_access: RoleList,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub resource_access: BTreeMap<String, RoleList>,
     pub scope: String,
+    /// What the protocol mappers put in (`realm_access`, `preferred_username`, `groups`...).
     #[serde(flatten)]
-    pub profile: ProfileClaims,
+    pub mapped: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -76,7 +54,8 @@ pub struct IdClaims {
     pub auth_time: Option<i64>,
     pub jti: String,
     pub iss: String,
-    pub aud: String,
+    #[serde(with = "one_or_many")]
+    pub aud: Vec<String>,
     pub sub: String,
     pub typ: String,
     pub azp: String,
@@ -86,10 +65,13 @@ pub struct IdClaims {
     pub sid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_state: Option<String>,
-    pub at_hash: String,
-    pub acr: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// What the protocol mappers put in.
     #[serde(flatten)]
-    pub profile: ProfileClaims,
+    pub mapped: Map<String, Value>,
 }
 
 /// The body of a refresh or offline token shell (DESIGN.md §2): HMAC-signed, and only the

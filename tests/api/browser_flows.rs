@@ -326,7 +326,7 @@ pub(crate) async fn offline_tokens(app: &TestApp, http: &reqwest::Client) -> Val
     let page = start_login(app, http, "app-a", &[("scope", "openid offline_access")]).await;
     let consent = submit_login(app, http, &page, "dora", "dora-password-1", &[]).await;
     assert_eq!(consent.status, 200, "OIDC Core §11: offline_access asks for consent: {}", consent.html);
-    assert!(consent.html.contains("Offline access"), "{}", consent.html);
+    assert!(consent.html.contains("Offline Access"), "{}", consent.html);
     let reply = submit_form(app, http, &consent, &[("decision", "accept")]).await;
     let (status, tokens) = exchange(app, "app-a", &param(&reply.location(), "code"), &[]).await;
     assert_eq!(status, 200, "{tokens}");

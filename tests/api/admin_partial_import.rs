@@ -135,8 +135,9 @@ backend_tests! {
         // the realm's own clients and users are untouched
         password_grant(&app, "vault", "backend", Some(crate::admin_support::VAULT_SECRET), "carol", CAROL_PASSWORD, None).await;
 
-        let builtin = admin.post(IMPORT, json!({"ifResourceExists": "OVERWRITE", "clients": [{"clientId": "realm-management"}]})).await;
-        assert_eq!(builtin.status, 400, "{builtin:?}");
+        let builtin = json!({"ifResourceExists": "OVERWRITE", "roles": {"realm": [{"name": "default-roles-vault"}]}});
+        let builtin = admin.post(IMPORT, builtin).await;
+        assert_eq!((builtin.status, builtin.error_message()), (400, "The built-in role default-roles-vault cannot be overwritten"));
         app.stop().await;
     }
 

@@ -24,20 +24,27 @@ backend_tests! {
         assert!(mapper.error_message().starts_with("Unrecognized field \"bogus\" (class org.keycloak.representations.idm.ProtocolMapperRepresentation)"), "{mapper:?}");
 
         // what python-keycloak and keycloak-admin-client send
-        let full = json!({
+        let mut full = json!({
             "clientId": "full", "name": "Full", "description": "every field", "rootUrl": "https://full.example",
             "adminUrl": "https://full.example/admin", "baseUrl": "/home", "surrogateAuthRequired": false, "enabled": true,
             "alwaysDisplayInConsole": true, "clientAuthenticatorType": "client-secret", "secret": "full-secret-0123456789",
             "redirectUris": ["https://full.example/*"], "webOrigins": ["+"], "notBefore": 0, "bearerOnly": false,
-            "consentRequired": false, "standardFlowEnabled": true, "implicitFlowEnabled": false,
+            "consentRequired": false, "standardFlowEnabled": true, "implicitFlowEnabled": false
+        });
+        let more = json!({
             "directAccessGrantsEnabled": true, "serviceAccountsEnabled": false, "authorizationServicesEnabled": false,
             "publicClient": false, "frontchannelLogout": true, "protocol": "openid-connect",
             "attributes": {"pkce.code.challenge.method": "S256"}, "authenticationFlowBindingOverrides": {},
             "fullScopeAllowed": false, "nodeReRegistrationTimeout": -1, "registeredNodes": {}, "defaultClientScopes": ["profile"],
-            "optionalClientScopes": ["email"], "access": {"view": true, "configure": true, "manage": true}, "origin": null,
+            "optionalClientScopes": ["email"], "access": {"view": true, "configure": true, "manage": true}, "origin": null
+        });
+        let mappers = json!({
             "protocolMappers": [{"name": "aud", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
                                  "consentRequired": false, "config": {"included.client.audience": "full", "access.token.claim": "true"}}]
         });
+        for part in [more, mappers] {
+            full.as_object_mut().unwrap().extend(part.as_object().unwrap().clone());
+        }
         let created = admin.post("/admin/realms/vault/clients", full).await;
         let id = created.created_id();
         let got = admin.ok(&format!("/admin/realms/vault/clients/{id}")).await;

@@ -323,7 +323,7 @@ pub async fn update(
 }
 
 /// The clients the server itself relies on: master's `admin-cli` and every `realm-management`.
-fn is_builtin(realm: &Realm, client: &Client) -> bool {
+pub(crate) fn is_builtin(realm: &Realm, client: &Client) -> bool {
     client.client_id == REALM_MANAGEMENT || (realm.name == MASTER_REALM && client.client_id == ADMIN_CLI)
 }
 

@@ -21,6 +21,8 @@ pub mod groups;
 pub mod keys;
 pub mod protocol_mappers;
 pub mod partial_export;
+pub mod partial_import;
+pub mod partial_import_representation;
 pub mod realms;
 pub mod representation;
 pub mod role_composites;

@@ -2,7 +2,7 @@
 //! as Keycloak's partial export writes it: its settings always, its clients and its roles when
 //! asked, never its users, and every secret (client secrets, the SMTP password) as Keycloak's
 //! mask `**********`. The work is bounded by the realm's clients and roles, never its users.
-//! `partialImport` is not served yet; groups, when they exist, join the roles here.
+//! `partial_import` reads such a document back.
 
 use super::{AdminContext, AdminError, Permission};
 use crate::realm::export::export_realm;

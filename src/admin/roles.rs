@@ -238,7 +238,7 @@ pub async fn create(ctx: &AdminContext<'_>, realm: &str, rep: RoleRepresentation
 
 /// The roles the server relies on by name: `default-roles-{realm}`, master's `admin`, and the
 /// roles of `realm-management` (the admin API's permissions are those names).
-fn is_builtin(realm: &Realm, container: &Container, role: &Role) -> bool {
+pub(crate) fn is_builtin(realm: &Realm, container: &Container, role: &Role) -> bool {
     match container {
         Container::Realm => {
             role.name == default_roles_name(&realm.name) || (realm.name == MASTER_REALM && role.name == ADMIN_ROLE)

@@ -439,6 +439,12 @@ macro_rules! impl_common_store {
                 for key in &bundle.keys {
                     Self::insert_key(tx, key).await?;
                 }
+                Self::insert_contents(tx, &realm.id, bundle).await
+            }
+
+            /// What a bundle holds besides its realm row and keys, into the realm `realm_id`
+            /// (a realm import and a partial import share it).
+            async fn insert_contents(tx: &mut Tx<'_>, realm_id: &str, bundle: &RealmBundle) -> Result<(), StoreError> {
                 for client in &bundle.clients {
                     Self::insert_client(tx, client).await?;
                 }
@@ -462,7 +468,7 @@ macro_rules! impl_common_store {
                     Self::insert_group_rows(tx, group, default).await?;
                 }
                 Self::insert_group_links(tx, &bundle.groups).await?;
-                Self::insert_scopes(tx, &realm.id, &bundle.scopes).await?;
+                Self::insert_scopes(tx, realm_id, &bundle.scopes).await?;
                 Ok(())
             }
 

@@ -8,6 +8,7 @@ mod common;
 mod common_admin;
 mod common_sessions;
 pub mod groups;
+pub mod partial_import;
 pub mod roles;
 pub mod realm_admin;
 mod groups_sql;
@@ -28,6 +29,7 @@ pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use admin::AdminStore;
 pub use groups::{GroupStore, RealmGroups};
+pub use partial_import::PartialImportStore;
 pub use roles::RoleStore;
 pub use realm_admin::RealmAdminStore;
 pub use scopes::ScopeStore;
@@ -271,12 +273,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + StoreOps + Send + Sync
 {
 }
 

@@ -13,6 +13,7 @@ use super::users::impl_user_store;
 use super::roles::impl_role_store;
 use super::realm_admin::impl_realm_admin_store;
 use super::groups_sql::impl_group_store;
+use super::partial_import::impl_partial_import_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::{RealmChange, StoreOps};
 
@@ -55,6 +56,7 @@ impl_user_store!(PostgresStore, sqlx::Postgres);
 impl_group_store!(PostgresStore, sqlx::Postgres);
 impl_role_store!(PostgresStore);
 impl_realm_admin_store!(PostgresStore, "SELECT pg_notify('portcullis_realm_changed', $1)");
+impl_partial_import_store!(PostgresStore, sqlx::Postgres);
 
 /// `ScopeStore` (issue 15): the shared SQL of `scopes_sql.rs` over this backend.
 mod scopes_impl {

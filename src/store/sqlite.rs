@@ -16,6 +16,7 @@ use super::users::impl_user_store;
 use super::roles::impl_role_store;
 use super::realm_admin::impl_realm_admin_store;
 use super::groups_sql::impl_group_store;
+use super::partial_import::impl_partial_import_store;
 use super::rotation::{CONSUME, FIND_UNREVOKED};
 use super::StoreOps;
 
@@ -60,6 +61,7 @@ impl_user_store!(SqliteStore, sqlx::Sqlite);
 impl_group_store!(SqliteStore, sqlx::Sqlite);
 impl_role_store!(SqliteStore);
 impl_realm_admin_store!(SqliteStore, "");
+impl_partial_import_store!(SqliteStore, sqlx::Sqlite);
 
 /// `ScopeStore` (issue 15): the shared SQL of `scopes_sql.rs` over this backend.
 mod scopes_impl {

@@ -145,6 +145,7 @@ const PROMISED: &[&str] = &[
     "GET /admin/realms/{realm}/keys",
     "GET /admin/serverinfo",
     "POST /admin/realms/{realm}/partial-export",
+    "POST /admin/realms/{realm}/partialImport",
     "GET /admin/{realm}/console/whoami",
     "POST /admin/realms/{realm}/clear-realm-cache",
     "POST /admin/realms/{realm}/clear-user-cache",

@@ -1,13 +1,47 @@
-//! `/admin/realms/{realm}/clients/...`.
+//! `/admin/realms/{realm}/clients/...`. Client bodies are Keycloak's ClientRepresentation,
+//! refused with "Unrecognized field" for a field Keycloak does not have; the fields Keycloak has
+//! and Portcullis has no feature for are refused when they ask for it (see `REFUSED`).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde_json::{Map, Value};
 
-use super::extract::{created, no_content, Admin, Body, Params};
+use super::extract::{created, no_content, unknown_in_list, Admin, KnownFields, Params, Strict};
 use crate::admin::{client_info, clients, AdminError};
 use crate::app::AppState;
 use crate::realm::representation::ClientRepresentation;
+use crate::realm::scope_representation::ProtocolMapperRepresentation;
+
+impl KnownFields for ClientRepresentation {
+    const CLASS: &'static str = "org.keycloak.representations.idm.ClientRepresentation";
+    /// Keycloak 26's ClientRepresentation, deprecated fields included.
+    const FIELDS: &'static [&'static str] = &[
+        "id", "clientId", "name", "description", "type", "rootUrl", "adminUrl", "baseUrl",
+        "surrogateAuthRequired", "enabled", "alwaysDisplayInConsole", "clientAuthenticatorType", "secret",
+        "registrationAccessToken", "defaultRoles", "redirectUris", "webOrigins", "notBefore", "bearerOnly",
+        "consentRequired", "standardFlowEnabled", "implicitFlowEnabled", "directAccessGrantsEnabled",
+        "serviceAccountsEnabled", "authorizationServicesEnabled", "directGrantsOnly", "publicClient",
+        "frontchannelLogout", "protocol", "attributes", "authenticationFlowBindingOverrides", "fullScopeAllowed",
+        "nodeReRegistrationTimeout", "registeredNodes", "protocolMappers", "clientTemplate", "useTemplateConfig",
+        "useTemplateScope", "useTemplateMappers", "defaultClientScopes", "optionalClientScopes",
+        "authorizationSettings", "access", "origin",
+    ];
+    /// Authorization services (UMA), client types, cluster node registration, registration
+    /// access tokens and the deprecated default roles and client templates: Portcullis has none
+    /// of them. `access` and `origin` are what a GET shows; Keycloak ignores them on write, and
+    /// so does Portcullis.
+    const REFUSED: &'static [&'static str] = &[
+        "authorizationServicesEnabled", "authorizationSettings", "type", "registeredNodes",
+        "registrationAccessToken", "defaultRoles", "directGrantsOnly", "clientTemplate", "useTemplateConfig",
+        "useTemplateScope", "useTemplateMappers",
+    ];
+
+    fn unknown_field(object: &Map<String, Value>) -> Option<(String, &'static str)> {
+        let own = object.keys().find(|k| !Self::FIELDS.contains(&k.as_str())).map(|k| (k.clone(), Self::CLASS));
+        own.or_else(|| unknown_in_list::<ProtocolMapperRepresentation>(object.get("protocolMappers")))
+    }
+}
 
 pub async fn list(
     State(state): State<AppState>,
@@ -26,7 +60,7 @@ pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Path(realm): Path<String>,
-    Body(rep): Body<ClientRepresentation>,
+    Strict(rep): Strict<ClientRepresentation>,
 ) -> Result<Response, AdminError> {
     let id = clients::create(&admin.ctx(&state), &realm, rep).await?;
     Ok(created(&admin.location(&[&realm, "clients", &id])))
@@ -44,7 +78,7 @@ pub async fn update(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(rep): Body<ClientRepresentation>,
+    Strict(rep): Strict<ClientRepresentation>,
 ) -> Result<Response, AdminError> {
     clients::update(&admin.ctx(&state), &realm, &id, rep).await?;
     Ok(no_content())

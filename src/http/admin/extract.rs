@@ -110,6 +110,10 @@ pub trait KnownFields {
     const CLASS: &'static str;
     /// Every JSON field of that class.
     const FIELDS: &'static [&'static str];
+    /// Fields Keycloak acts on and Portcullis cannot: known, but refused with 400 when they carry
+    /// a value (`null`, `false`, `""`, `[]` and `{}` carry none), so nothing is accepted and
+    /// silently dropped.
+    const REFUSED: &'static [&'static str] = &[];
 
     /// The first field of `object` (a JSON object of this representation) Keycloak would not
     /// know. Representations that nest others check those too.
@@ -118,17 +122,43 @@ pub trait KnownFields {
     }
 }
 
-/// Checks a body (one representation, or an array of them) against `T`'s known fields.
-pub fn check_known_fields<T: KnownFields>(value: &Value) -> Result<(), AdminError> {
-    let unknown = match value {
-        Value::Object(object) => T::unknown_field(object),
-        Value::Array(items) => items.iter().filter_map(Value::as_object).find_map(T::unknown_field),
-        _ => None,
-    };
-    match unknown {
-        Some((field, class)) => Err(AdminError::UnrecognizedField { field, class }),
-        None => Ok(()),
+/// The unknown fields of each object of `items` (a JSON array, or absent), as `T` finds them:
+/// for representations that nest a list of others.
+pub fn unknown_in_list<T: KnownFields>(items: Option<&Value>) -> Option<(String, &'static str)> {
+    items.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object).find_map(T::unknown_field)
+}
+
+/// Whether a JSON value says anything: `null`, `false`, `""`, `[]` and `{}` do not.
+pub fn carries(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+        Value::Number(_) => true,
     }
+}
+
+/// Checks a body (one representation, or an array of them) against `T`'s known fields, then
+/// its refused ones.
+pub fn check_known_fields<T: KnownFields>(value: &Value) -> Result<(), AdminError> {
+    let objects: Vec<&serde_json::Map<String, Value>> = match value {
+        Value::Object(object) => vec![object],
+        Value::Array(items) => items.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    };
+    if let Some((field, class)) = objects.iter().find_map(|o| T::unknown_field(o)) {
+        return Err(AdminError::UnrecognizedField { field, class });
+    }
+    for object in objects {
+        if let Some(field) = T::REFUSED.iter().find(|f| object.get(**f).is_some_and(carries)) {
+            return Err(AdminError::bad_request(format!(
+                "{field} is not supported by Portcullis (see README, Admin REST API)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A JSON body of a Keycloak representation (or an array of them, `Strict<Vec<T>>`), checked
@@ -261,6 +291,7 @@ pub fn encode_segment(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_bad_body_is_keycloaks_unknown_error_and_never_quotes_the_value() {
@@ -287,6 +318,24 @@ mod tests {
         );
         assert!(check_known_fields::<Probe>(&serde_json::json!([{"name": "a"}, {"bad": 2}])).is_err(), "arrays too");
         assert!(check_known_fields::<Probe>(&serde_json::json!({"name": "x", "attributes": {"any": ["thing"]}})).is_ok());
+    }
+
+    struct Refusing;
+    impl KnownFields for Refusing {
+        const CLASS: &'static str = "org.keycloak.representations.idm.RefusingRepresentation";
+        const FIELDS: &'static [&'static str] = &["name", "authorizationSettings", "flag"];
+        const REFUSED: &'static [&'static str] = &["authorizationSettings", "flag"];
+    }
+
+    #[test]
+    fn a_refused_field_is_a_400_only_when_it_carries_a_value() {
+        for empty in [json!({"flag": false}), json!({"flag": null}), json!({"authorizationSettings": {}}), json!({"name": "x"})] {
+            assert!(check_known_fields::<Refusing>(&empty).is_ok(), "{empty}");
+        }
+        let error = check_known_fields::<Refusing>(&json!([{"name": "a"}, {"flag": true}])).unwrap_err();
+        assert!(matches!(&error, AdminError::BadRequest(m) if m.starts_with("flag is not supported")), "{error:?}");
+        assert!(check_known_fields::<Refusing>(&json!({"authorizationSettings": {"policies": []}})).is_err());
+        assert!(matches!(check_known_fields::<Refusing>(&json!({"flag": true, "wrong": 1})), Err(AdminError::UnrecognizedField { .. })));
     }
 
     #[test]

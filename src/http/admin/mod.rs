@@ -455,6 +455,9 @@ admin_api! {
     POST "/admin/realms/{realm}/partial-export" => server::partial_export, "realms",
         "The realm's settings, and its clients and roles when asked; no users; secrets masked",
         body: None, ok: 200, returns: Some("RealmRepresentation"), query: ["exportClients", "exportGroupsAndRoles"];
+    POST "/admin/realms/{realm}/partialImport" => server::partial_import, "realms",
+        "Import clients, roles, groups and users into the realm (ifResourceExists FAIL, SKIP or OVERWRITE), all or nothing",
+        body: Some("PartialImportRepresentation"), ok: 200, returns: Some("PartialImportResults"), query: [];
     GET "/admin/realms/{realm}/keys" => server::keys, "realms",
         "The realm's keys: active kid per algorithm, each key's public part (never a private one)",
         body: None, ok: 200, returns: Some("KeysMetadataRepresentation"), query: [];

@@ -1,16 +1,40 @@
 //! `/admin/realms/{realm}/roles/...`, `.../clients/{id}/roles/...` and `.../roles-by-id/...`:
 //! roles, their composites and their users. A role is named by a [`RoleRef`]: each route turns
-//! its path into one and calls the same domain function.
+//! its path into one and calls the same domain function. Role bodies are Keycloak's
+//! RoleRepresentation, refused with "Unrecognized field" for a field Keycloak does not have.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde_json::{Map, Value};
 
-use super::extract::{created, no_content, Admin, Body, Params};
+use super::extract::{created, no_content, Admin, KnownFields, Params, Strict};
 use crate::admin::role_composites::{self as composites, RoleRef, Which};
 use crate::admin::{roles, AdminError};
 use crate::app::AppState;
 use crate::realm::representation::RoleRepresentation;
+
+impl KnownFields for RoleRepresentation {
+    const CLASS: &'static str = "org.keycloak.representations.idm.RoleRepresentation";
+    /// `scopeParamRequired` is deprecated and without effect in Keycloak; `composite`,
+    /// `clientRole` and `containerId` are what a GET shows; `composites` is read on create only
+    /// (a PUT changes none, as in Keycloak: `.../composites` does).
+    const FIELDS: &'static [&'static str] = &[
+        "id", "name", "description", "scopeParamRequired", "composite", "composites", "clientRole", "containerId",
+        "attributes",
+    ];
+
+    fn unknown_field(object: &Map<String, Value>) -> Option<(String, &'static str)> {
+        const COMPOSITES: &str = "org.keycloak.representations.idm.RoleRepresentation$Composites";
+        let own = object.keys().find(|k| !Self::FIELDS.contains(&k.as_str())).map(|k| (k.clone(), Self::CLASS));
+        own.or_else(|| {
+            let composites = object.get("composites").and_then(Value::as_object)?;
+            // `application` is Keycloak's deprecated name for `client`, read by neither.
+            let known = ["realm", "client", "application"];
+            composites.keys().find(|k| !known.contains(&k.as_str())).map(|k| (k.clone(), COMPOSITES))
+        })
+    }
+}
 
 fn brief(params: &Params, default: bool) -> Result<bool, AdminError> {
     Ok(params.bool("briefRepresentation")?.unwrap_or(default))
@@ -39,7 +63,7 @@ pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Path(realm): Path<String>,
-    Body(rep): Body<RoleRepresentation>,
+    Strict(rep): Strict<RoleRepresentation>,
 ) -> Result<Response, AdminError> {
     let name = roles::create(&admin.ctx(&state), &realm, rep).await?;
     Ok(created(&admin.location(&[&realm, "roles", &name])))
@@ -49,7 +73,7 @@ pub async fn client_create(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, client)): Path<(String, String)>,
-    Body(rep): Body<RoleRepresentation>,
+    Strict(rep): Strict<RoleRepresentation>,
 ) -> Result<Response, AdminError> {
     let name = roles::create_in(&admin.ctx(&state), &realm, Some(&client), rep).await?;
     Ok(created(&admin.location(&[&realm, "clients", &client, "roles", &name])))
@@ -71,7 +95,7 @@ pub async fn update(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, name)): Path<(String, String)>,
-    Body(rep): Body<RoleRepresentation>,
+    Strict(rep): Strict<RoleRepresentation>,
 ) -> Result<Response, AdminError> {
     roles::update(&admin.ctx(&state), &realm, &name, rep).await?;
     Ok(no_content())
@@ -81,7 +105,7 @@ pub async fn client_update(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, client, name)): Path<(String, String, String)>,
-    Body(rep): Body<RoleRepresentation>,
+    Strict(rep): Strict<RoleRepresentation>,
 ) -> Result<Response, AdminError> {
     roles::update_in(&admin.ctx(&state), &realm, Some(&client), &name, rep).await?;
     Ok(no_content())
@@ -109,7 +133,7 @@ pub async fn by_id_update(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(rep): Body<RoleRepresentation>,
+    Strict(rep): Strict<RoleRepresentation>,
 ) -> Result<Response, AdminError> {
     composites::update_by_id(&admin.ctx(&state), &realm, &id, rep).await?;
     Ok(no_content())
@@ -157,7 +181,7 @@ pub async fn composites_add(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, name)): Path<(String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     change(&state, &admin, &realm, realm_role(&name), reps, true).await
 }
@@ -166,7 +190,7 @@ pub async fn composites_remove(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, name)): Path<(String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     change(&state, &admin, &realm, realm_role(&name), reps, false).await
 }
@@ -199,7 +223,7 @@ pub async fn client_composites_add(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, client, name)): Path<(String, String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     change(&state, &admin, &realm, client_role(&client, &name), reps, true).await
 }
@@ -208,7 +232,7 @@ pub async fn client_composites_remove(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, client, name)): Path<(String, String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     change(&state, &admin, &realm, client_role(&client, &name), reps, false).await
 }
@@ -233,7 +257,7 @@ pub async fn by_id_composites_add(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     change(&state, &admin, &realm, RoleRef::Id(&id), reps, true).await
 }
@@ -242,7 +266,7 @@ pub async fn by_id_composites_remove(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     change(&state, &admin, &realm, RoleRef::Id(&id), reps, false).await
 }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::extract::{no_content, Admin, Params};
+use super::extract::{no_content, Admin, Body, Params};
 use super::openapi::{sample, schema_of};
 use crate::admin::caches::{self, Cache};
 use crate::admin::events::RealmEventsConfigRepresentation;
@@ -31,6 +31,15 @@ pub async fn partial_export(
     let roles = params.bool("exportGroupsAndRoles")?.unwrap_or(false);
     let rep = crate::admin::partial_export::partial_export(&admin.ctx(&state), &realm, clients, roles).await?;
     Ok(Json(rep).into_response())
+}
+
+pub async fn partial_import(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+    Body(rep): Body<crate::admin::partial_import::PartialImportRepresentation>,
+) -> Result<Response, AdminError> {
+    Ok(Json(crate::admin::partial_import::partial_import(&admin.ctx(&state), &realm, rep).await?).into_response())
 }
 
 pub async fn keys(State(state): State<AppState>, admin: Admin, Path(realm): Path<String>) -> Result<Response, AdminError> {
@@ -75,5 +84,12 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         ("RealmEventsConfigRepresentation", schema_of(&sample(&events_config))),
         ("KeysMetadataRepresentation", schema_of(&sample(&keys))),
+        ("PartialImportRepresentation", schema_of(&serde_json::json!({
+            "ifResourceExists": "FAIL", "clients": [{}], "roles": {"realm": [{}], "client": {}}, "groups": [{}], "users": [{}],
+        }))),
+        ("PartialImportResults", schema_of(&serde_json::json!({
+            "overwritten": 0, "added": 1, "skipped": 0,
+            "results": [{"action": "ADDED", "resourceType": "CLIENT", "resourceName": "app", "id": "id"}],
+        }))),
     ]
 }

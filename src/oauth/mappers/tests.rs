@@ -131,7 +131,14 @@ fn each_mapper_reaches_only_the_tokens_its_switches_name() {
     let only_id = [mapper("oidc-hardcoded-claim-mapper", &[("claim.name", "c"), ("claim.value", "v"), ("id.token.claim", "true")])];
     assert!(f.shape(&only_id, TokenKind::Access).claims.is_empty());
     assert_eq!(f.shape(&only_id, TokenKind::Id).claims.get("c"), Some(&json!("v")));
-    assert!(f.shape(&only_id, TokenKind::UserInfo).claims.is_empty());
+    assert_eq!(f.shape(&only_id, TokenKind::UserInfo).claims.get("c"), Some(&json!("v")),
+        "no userinfo.token.claim follows id.token.claim, as Keycloak's includeInUserInfo");
+    let not_userinfo = [mapper("oidc-hardcoded-claim-mapper", &[("claim.name", "c"), ("claim.value", "v"), ("id.token.claim", "true"), ("userinfo.token.claim", "false")])];
+    assert!(f.shape(&not_userinfo, TokenKind::UserInfo).claims.is_empty());
+    // an allowed-origins mapper of an old export has no switch: access token and introspection
+    let switchless = [mapper("oidc-allowed-origins-mapper", &[])];
+    assert!(applies(&switchless[0], TokenKind::Access, false) && applies(&switchless[0], TokenKind::Introspection, false));
+    assert!(!applies(&switchless[0], TokenKind::Id, false));
     // without introspection.token.claim (a mapper from before Keycloak 25), the access switch counts
     let access = [mapper("oidc-hardcoded-claim-mapper", &[("claim.name", "c"), ("claim.value", "v"), ("access.token.claim", "true")])];
     assert_eq!(f.shape(&access, TokenKind::Introspection).claims.get("c"), Some(&json!("v")));

@@ -121,12 +121,9 @@ fn with_cookies(mut response: Response, set_cookies: &[String]) -> Response {
     response
 }
 
-/// Sends the result to the client's redirect URI in the requested response mode.
-fn to_client(request: &AuthorizationRequest, mut params: Vec<(&'static str, String)>, issuer: &str) -> Response {
-    if let Some(state) = &request.state {
-        params.push(("state", state.clone()));
-    }
-    params.push(("iss", issuer.to_string()));
+/// Sends the result to the client's redirect URI in the requested response mode, its
+/// parameters in `params`' order.
+fn to_client(request: &AuthorizationRequest, params: Vec<(&'static str, String)>) -> Response {
     let encoded = || form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str()))).finish();
     let location = match request.response_mode {
         ResponseMode::Query => {
@@ -144,20 +141,27 @@ fn to_client(request: &AuthorizationRequest, mut params: Vec<(&'static str, Stri
 
 fn error_to_client(request: &AuthorizationRequest, error: RedirectError, issuer: &str) -> Response {
     tracing::info!(error = error.error, description = %error.description, "authorization refused");
-    to_client(request, vec![("error", error.error.to_string()), ("error_description", error.description)], issuer)
+    let mut params = vec![("error", error.error.to_string()), ("error_description", error.description)];
+    params.extend(request.state.clone().map(|state| ("state", state)));
+    params.push(("iss", issuer.to_string()));
+    to_client(request, params)
 }
 
 /// Renders the login form for a new pending login and sets its CSRF cookie.
 pub fn login_form(b: &Browser, state: &AppState, target: Target, username: &str, error: Option<&str>, status: StatusCode) -> Response {
     let csrf = b.login_csrf.clone().unwrap_or_else(random_token::<16>);
     let pending = Pending { target, csrf, exp: b.now + b.realm.realm.settings.access_code_lifespan_login };
+    let auth = pending.seal(&state.master_key, b.name());
+    // Keycloak's form action is an absolute URL that carries the login's state in its query;
+    // clients that post only username and password to it (python-keycloak does) rely on that
+    let action = format!("{}/realms/{}/login-actions/authenticate?auth={auth}", b.base, b.name());
     let response = page(
         status,
         "login.html",
         context! {
             realm_name => b.display_name(),
-            action => format!("/realms/{}/login-actions/authenticate", b.name()),
-            auth => pending.seal(&state.master_key, b.name()),
+            action => web::attribute_url(&action),
+            auth,
             csrf => pending.csrf,
             username,
             error,
@@ -209,7 +213,11 @@ async fn issue_code(b: &Browser, state: &AppState, client: &Client, request: &Au
         tracing::error!(error = %e, "cannot store authorization code");
         return error_to_client(request, RedirectError::new("server_error", "Internal server error"), &b.issuer);
     }
-    to_client(request, vec![("code", code), ("session_state", session.id.clone())], &b.issuer)
+    // Keycloak's order (clients that split the whole redirect URL at `&` and `=`, as
+    // python-keycloak's tests do, find `code` only where it is not first)
+    let mut params: Vec<(&'static str, String)> = request.state.clone().map(|state| ("state", state)).into_iter().collect();
+    params.extend([("session_state", session.id.clone()), ("iss", b.issuer.clone()), ("code", code)]);
+    to_client(request, params)
 }
 
 /// The user is authenticated: ask for consent when needed, else issue the code.
@@ -274,12 +282,16 @@ pub async fn authorize(
     login_form(&b, &state, Target::Authorize(request), &hint, None, StatusCode::OK)
 }
 
-/// `POST .../login-actions/authenticate`: the login form.
+/// `POST .../login-actions/authenticate`: the login form. The sealed state comes from the form's
+/// `auth` field or, as Keycloak's clients post it, from the action URL's query; `csrf` is checked
+/// when the form has it. Either way the state's CSRF token must match the login cookie, which a
+/// cross-site form cannot read, and the state is sealed, so it cannot be forged to match.
 pub async fn authenticate_form(
     State(state): State<AppState>,
     Path(realm): Path<String>,
     base: BaseUrl,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -290,11 +302,14 @@ pub async fn authenticate_form(
     let Ok(form) = FormParams::parse(&body) else {
         return b.error_page(StatusCode::BAD_REQUEST, "Invalid request.");
     };
-    let Some(pending) = form.get("auth").and_then(|blob| Pending::open(&state.master_key, b.name(), blob, b.now)) else {
+    let in_query = query.as_deref().and_then(|q| FormParams::parse(q.as_bytes()).ok());
+    let blob = form.get("auth").or_else(|| in_query.as_ref().and_then(|q| q.get("auth")));
+    let Some(pending) = blob.and_then(|blob| Pending::open(&state.master_key, b.name(), blob, b.now)) else {
         return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
     };
     let cookie_csrf = cookies::read(&headers, LOGIN_COOKIE);
-    let csrf_ok = form.get("csrf") == Some(pending.csrf.as_str()) && cookie_csrf.as_deref() == Some(pending.csrf.as_str());
+    let form_csrf_ok = form.get("csrf").is_none_or(|csrf| csrf == pending.csrf);
+    let csrf_ok = form_csrf_ok && cookie_csrf.as_deref() == Some(pending.csrf.as_str());
     if !csrf_ok {
         return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
     }

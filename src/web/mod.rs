@@ -58,6 +58,24 @@ pub fn page(status: StatusCode, template: &str, context: impl Serialize) -> Resp
     secure_page((status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
+/// A URL for an HTML attribute, escaped as Keycloak's pages escape it: `&`, `<`, `>` and quotes,
+/// but not `/`, so clients that scrape a form's `action` (python-keycloak's tests do) read the
+/// URL itself, where minijinja's own escaping would turn every `/` into `&#x2f;`.
+pub fn attribute_url(url: &str) -> minijinja::Value {
+    let mut escaped = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#x27;"),
+            c => escaped.push(c),
+        }
+    }
+    minijinja::Value::from_safe_string(escaped)
+}
+
 /// A page with a heading and one message (errors, "you are signed out", ...).
 pub fn message(status: StatusCode, realm_name: &str, heading: &str, message: &str) -> Response {
     let is_error = status.is_client_error() || status.is_server_error();

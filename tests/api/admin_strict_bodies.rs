@@ -1,5 +1,5 @@
 //! Issue 14 item 3 for clients and roles: a ClientRepresentation or RoleRepresentation body naming
-//! a field Keycloak's class does not have is `400 "Unrecognized field ..."`; the fields Keycloak
+//! a field Keycloak's class does not have (role-mapping and scope-mapping lists included) is `400 "Unrecognized field ..."`; the fields Keycloak
 //! has are accepted (what real clients send), those Portcullis has no feature for refused when
 //! they ask for one, and what a GET answers can be PUT back.
 
@@ -110,6 +110,24 @@ backend_tests! {
         assert_eq!(client_role.error_message(), format!("Unrecognized field \"nope\" {ROLE_CLASS}"));
         assert_eq!(admin.post(&format!("/admin/realms/vault/clients/{uuid}/roles"), json!({"name": "cr", "clientRole": true})).await.status, 201);
         assert_eq!(admin.put(&format!("/admin/realms/vault/clients/{uuid}/roles/cr"), json!({"x": 1})).await.status, 400);
+
+        // role-mapping bodies are RoleRepresentation lists too: users, groups, client scopes
+        let user = admin.post("/admin/realms/vault/users", json!({"username": "mapped"})).await.created_id();
+        let group = admin.post("/admin/realms/vault/groups", json!({"name": "mapped"})).await.created_id();
+        let scope = admin.post("/admin/realms/vault/client-scopes", json!({"name": "mapped", "protocol": "openid-connect"})).await.created_id();
+        let role = admin.ok("/admin/realms/vault/roles/r").await;
+        for owner in [format!("users/{user}"), format!("groups/{group}"), format!("client-scopes/{scope}/scope-mappings")] {
+            let path = if owner.ends_with("scope-mappings") { format!("/admin/realms/vault/{owner}/realm") } else { format!("/admin/realms/vault/{owner}/role-mappings/realm") };
+            let before = admin.ok(&path).await.as_array().map(Vec::len).unwrap_or(0);
+            let mut extra = role.clone();
+            extra["colour"] = json!("red");
+            let refused = admin.post(&path, json!([extra])).await;
+            assert_eq!((refused.status, refused.error_message().to_string()), (400, format!("Unrecognized field \"colour\" {ROLE_CLASS}")), "{path}");
+            assert_eq!(admin.ok(&path).await.as_array().map(Vec::len), Some(before), "{path}: nothing was mapped");
+            assert_eq!(admin.post(&path, json!([role.clone()])).await.status, 204, "{path}: what a GET shows is accepted");
+            assert_eq!(admin.delete_with(&path, json!([{"id": role["id"], "name": "r", "bad": 1}])).await.status, 400, "{path}");
+            assert_eq!(admin.ok(&path).await.as_array().map(Vec::len), Some(before + 1), "{path}: a refused delete removes nothing");
+        }
         app.stop().await;
     }
 }

@@ -225,8 +225,8 @@ backend_tests! {
         let reply = submit_form(&app, &jar, &page, &[credentials[0], credentials[1], ("csrf", "forged-csrf-token")]).await;
         assert_error_page(&reply, "wrong csrf field");
         assert!(reply.html.contains("CSRF"), "{}", reply.html);
-        let reply = submit_form(&app, &jar, &page, &[credentials[0], credentials[1], ("csrf", "")]).await;
-        assert_error_page(&reply, "no csrf field");
+        // (without a csrf field at all the sealed state's own token must match the cookie, as in
+        // the next test, which posts to the action URL alone)
         assert_eq!(query_param(&prompt_none(&app, &jar).await, "error").as_deref(), Some("login_required"));
         let page = start_login(&app, &app.http, "app-a", &[]).await;
         assert_error_page(&submit_login(&app, &app.http, &page, "dora", "dora-password-1", &[]).await, "no login cookie");
@@ -247,6 +247,34 @@ backend_tests! {
         let fields = merge(vec![], &[("auth", &page.hidden("auth")), ("csrf", &csrf), credentials[0], credentials[1]]);
         let reply = post(&app.http, &app.url("/realms/web/login-actions/authenticate"), &fields, Some(&format!("PORTCULLIS_LOGIN={csrf}"))).await;
         assert_eq!(reply.status, 302, "the same request with the untouched blob succeeds: {}", reply.html);
+        app.stop().await;
+    }
+
+    async fn a_login_posted_to_the_action_url_alone_works_as_in_keycloak_and_keeps_its_csrf_binding(backend: Backend) {
+        // python-keycloak's PKCE test scrapes the form's action and posts only username and
+        // password to it, with the page's cookies: the state rides in the action URL's query
+        let app = Spawn::new(backend).import(fixture("browser-realm.json")).import(fixture("browser-other-realm.json")).start().await;
+        let credentials = [("username".to_string(), "dora".to_string()), ("password".to_string(), "dora-password-1".to_string())];
+        let page = start_login(&app, &app.http, "app-a", &[]).await;
+        let (action, _) = page.form();
+        let cookie = format!("PORTCULLIS_LOGIN={}", page.hidden("csrf"));
+        let reply = post(&app.http, &action, &credentials, None).await;
+        assert_error_page(&reply, "the action URL without the login cookie");
+        let other = get(&app.http, &realm_auth_url(&app, "other", "app-a", &[])).await;
+        let (other_action, _) = other.form();
+        let foreign = format!("{}?{}", app.url("/realms/web/login-actions/authenticate"), other_action.split_once('?').unwrap().1);
+        let other_cookie = format!("PORTCULLIS_LOGIN={}", other.hidden("csrf"));
+        assert_error_page(&post(&app.http, &foreign, &credentials, Some(&other_cookie)).await, "another realm's state in the query");
+        let mut forged = credentials.to_vec();
+        forged.push(("csrf".to_string(), "forged-csrf-token".to_string()));
+        assert_error_page(&post(&app.http, &action, &forged, Some(&cookie)).await, "a wrong csrf field beside the query's state");
+        let reply = post(&app.http, &action, &credentials, Some(&cookie)).await;
+        assert_eq!(reply.status, 302, "username and password posted to the action URL log in: {}", reply.html);
+        let location = reply.location();
+        let query = location.split_once('?').expect("a query").1;
+        let names: Vec<&str> = query.split('&').filter_map(|pair| pair.split('=').next()).collect();
+        assert_eq!(names, ["state", "session_state", "iss", "code"], "Keycloak's order, code last: {location}");
+        assert_eq!(exchange(&app, "app-a", &param(&location, "code"), &[]).await.0, 200);
         app.stop().await;
     }
 

@@ -195,7 +195,8 @@ pub(crate) async fn submit_form(
     extra: &[(&str, &str)],
 ) -> Reply {
     let (action, hidden) = page.form();
-    post(http, &app.url(&action), &merge(hidden, extra), None).await
+    let url = if action.starts_with("http") { action } else { app.url(&action) };
+    post(http, &url, &merge(hidden, extra), None).await
 }
 
 pub(crate) async fn submit_login(
@@ -406,8 +407,11 @@ backend_tests! {
         let hostile = start_login(&app, &app.http, "app-a", &[("login_hint", "\"><script>alert(1)</script>")]).await;
         assert!(!hostile.html.contains("<script") && hostile.html.contains("&quot;&gt;&lt;script&gt;"), "the hint is escaped: {}", hostile.html);
         let (action, hidden) = page.form();
-        assert_eq!(action, "/realms/web/login-actions/authenticate");
         assert_eq!(hidden.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["auth", "csrf"]);
+        // as in Keycloak: an absolute action carrying the login's state, its slashes unescaped
+        // for clients that scrape it (python-keycloak's `action="(.*)" method`)
+        assert_eq!(action, format!("{}/realms/web/login-actions/authenticate?auth={}", app.base, hidden[0].1));
+        assert!(page.html.contains(&format!("action=\"{action}\" method=\"post\"")), "{}", page.html);
         let login_cookie = page.set_cookie("PORTCULLIS_LOGIN").expect("the CSRF cookie");
         assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("Path=/realms/web/"), "{login_cookie}");
         app.stop().await;
@@ -486,7 +490,9 @@ backend_tests! {
         assert!(login_cookie.contains("Secure"), "{login_cookie}");
         let (action, hidden) = page.form();
         let fields = merge(hidden, &[("username", "dora"), ("password", "dora-password-1")]);
-        let request = app.http.post(app.url(&action)).form(&fields).header(COOKIE, format!("PORTCULLIS_LOGIN={}", page.cookie_value("PORTCULLIS_LOGIN").unwrap()));
+        let path = &action[action.find("/realms/").expect("the action's path")..];
+        assert!(action.starts_with("https://"), "behind a TLS proxy the action is https: {action}");
+        let request = app.http.post(app.url(path)).form(&fields).header(COOKIE, format!("PORTCULLIS_LOGIN={}", page.cookie_value("PORTCULLIS_LOGIN").unwrap()));
         let reply = Reply::read(https(request).send().await.unwrap()).await;
         assert_eq!(reply.status, 302, "{}", reply.html);
         assert!(param(&reply.location(), "iss").starts_with("https://"));

@@ -48,7 +48,7 @@ async fn half_sent_requests_are_closed_after_the_header_timeout_and_the_cap_hold
     for _ in 0..4 {
         first.push(slowloris(address).await);
     }
-    wait_until("the first four are taken", SECOND, || held_by_server(address.port()) == 4).await;
+    wait_until("the first four are taken", 10 * SECOND, || held_by_server(address.port()) == 4).await;
     let mut waiting = Vec::new();
     for _ in 0..6 {
         waiting.push(slowloris(address).await);
@@ -59,14 +59,14 @@ async fn half_sent_requests_are_closed_after_the_header_timeout_and_the_cap_hold
     let normal = tokio::spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) });
 
     for (i, (stream, opened)) in first.iter_mut().enumerate() {
-        let closed = closed_by_server(stream, *opened, header_timeout + 5 * SECOND).await;
+        let closed = closed_by_server(stream, *opened, header_timeout + 10 * SECOND).await;
         assert_closed_about(&format!("half-sent connection {i}"), closed, header_timeout);
     }
-    let status = tokio::time::timeout(Duration::from_secs(20), normal).await.expect("served once slots freed");
+    let status = tokio::time::timeout(Duration::from_secs(40), normal).await.expect("served once slots freed");
     assert_eq!(status.unwrap().expect("answered"), 200);
     for (i, (stream, opened)) in waiting.iter_mut().enumerate() {
         // each waited for a slot first, then got its own header timeout
-        let closed = closed_by_server(stream, *opened, 20 * SECOND).await;
+        let closed = closed_by_server(stream, *opened, 40 * SECOND).await;
         assert!(closed.is_some(), "queued half-sent connection {i} was never closed");
     }
     assert_eq!(held.max(), 4 + 1, "never more than http-max-connections, plus the one the accept loop holds for a slot");
@@ -107,7 +107,7 @@ async fn at_the_cap_idle_keep_alive_connections_make_room_for_new_clients() {
         assert!(answer[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer[..n]));
         idle.push(stream);
     }
-    wait_until("both idle connections held", SECOND, || held_by_server(address.port()) == 2).await;
+    wait_until("both idle connections held", 10 * SECOND, || held_by_server(address.port()) == 2).await;
     let asked = Instant::now();
     let status = tokio::time::timeout(5 * SECOND, reqwest::Client::new().get(app.url("/health/live")).send())
         .await
@@ -165,7 +165,7 @@ async fn over_tls_the_cap_holds_connections_back_until_a_slot_frees() {
     for _ in 0..6 {
         silent.push((TcpStream::connect(address).await.unwrap(), Instant::now()));
     }
-    wait_until("three are taken", SECOND, || held_by_server(address.port()) >= 3).await;
+    wait_until("three are taken", 10 * SECOND, || held_by_server(address.port()) >= 3).await;
     let asked = https_client().get(format!("{https}/health/live")).send();
     let response = tokio::time::timeout(20 * SECOND, asked).await.expect("served once slots freed").expect("answered");
     assert_eq!((response.status().as_u16(), response.version()), (200, reqwest::Version::HTTP_2));

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::extract::{created, no_content, Admin, Body, KnownFields, Strict};
+use super::extract::{created, no_content, Admin, KnownFields, Strict};
 use crate::admin::protocol_mappers::{self, On};
 use crate::admin::scope_mappings::{self, Of, Roles, View};
 use crate::admin::{client_scopes, AdminError};
@@ -209,7 +209,7 @@ macro_rules! scope_mapping_handlers {
             State(state): State<AppState>,
             admin: Admin,
             Path((realm, id)): Path<(String, String)>,
-            Body(reps): Body<Vec<RoleRepresentation>>,
+            Strict(reps): Strict<Vec<RoleRepresentation>>,
         ) -> R {
             scope_mappings::change(&admin.ctx(&state), &realm, Of::$of(&id), Roles::Realm, &reps, true).await?;
             Ok(no_content())
@@ -219,7 +219,7 @@ macro_rules! scope_mapping_handlers {
             State(state): State<AppState>,
             admin: Admin,
             Path((realm, id)): Path<(String, String)>,
-            Body(reps): Body<Vec<RoleRepresentation>>,
+            Strict(reps): Strict<Vec<RoleRepresentation>>,
         ) -> R {
             scope_mappings::change(&admin.ctx(&state), &realm, Of::$of(&id), Roles::Realm, &reps, false).await?;
             Ok(no_content())
@@ -249,7 +249,7 @@ macro_rules! scope_mapping_handlers {
             State(state): State<AppState>,
             admin: Admin,
             Path((realm, id, client)): Path<(String, String, String)>,
-            Body(reps): Body<Vec<RoleRepresentation>>,
+            Strict(reps): Strict<Vec<RoleRepresentation>>,
         ) -> R {
             scope_mappings::change(&admin.ctx(&state), &realm, Of::$of(&id), Roles::OfClient(&client), &reps, true).await?;
             Ok(no_content())
@@ -259,7 +259,7 @@ macro_rules! scope_mapping_handlers {
             State(state): State<AppState>,
             admin: Admin,
             Path((realm, id, client)): Path<(String, String, String)>,
-            Body(reps): Body<Vec<RoleRepresentation>>,
+            Strict(reps): Strict<Vec<RoleRepresentation>>,
         ) -> R {
             scope_mappings::change(&admin.ctx(&state), &realm, Of::$of(&id), Roles::OfClient(&client), &reps, false).await?;
             Ok(no_content())

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::extract::{created, no_content, Admin, Body, KnownFields, Params, Strict};
+use super::extract::{created, no_content, Admin, KnownFields, Params, Strict};
 use crate::admin::group_roles::{self, Container, Which};
 use crate::admin::groups::{self, Added, GroupQuery};
 use crate::admin::AdminError;
@@ -276,7 +276,7 @@ pub async fn add_realm_roles(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     group_roles::change(&admin.ctx(&state), &realm, &id, Container::Realm, reps, true).await?;
     Ok(no_content())
@@ -286,7 +286,7 @@ pub async fn remove_realm_roles(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     group_roles::change(&admin.ctx(&state), &realm, &id, Container::Realm, reps, false).await?;
     Ok(no_content())
@@ -323,7 +323,7 @@ pub async fn add_client_roles(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id, client)): Path<(String, String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     group_roles::change(&admin.ctx(&state), &realm, &id, Container::Client(&client), reps, true).await?;
     Ok(no_content())
@@ -333,7 +333,7 @@ pub async fn remove_client_roles(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id, client)): Path<(String, String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     group_roles::change(&admin.ctx(&state), &realm, &id, Container::Client(&client), reps, false).await?;
     Ok(no_content())

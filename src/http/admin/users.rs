@@ -9,7 +9,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 
-use super::extract::{check_known_fields, created, no_content, parse_json, Admin, Body, KnownFields, Params, Text};
+use super::extract::{check_known_fields, created, no_content, parse_json, Admin, Body, KnownFields, Params, Strict, Text};
 use crate::admin::{attack_detection, user_credentials};
 use crate::admin::user_profile::{self, UpConfig};
 use crate::admin::user_search::UserSearch;
@@ -347,7 +347,7 @@ pub async fn add_realm_roles(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     roles::change_user_realm_roles(&admin.ctx(&state), &realm, &id, reps, true).await?;
     Ok(no_content())
@@ -357,7 +357,7 @@ pub async fn remove_realm_roles(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     roles::change_user_realm_roles(&admin.ctx(&state), &realm, &id, reps, false).await?;
     Ok(no_content())
@@ -375,7 +375,7 @@ pub async fn add_client_roles(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id, client)): Path<(String, String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     roles::change_user_client_roles(&admin.ctx(&state), &realm, &id, &client, reps, true).await?;
     Ok(no_content())
@@ -385,7 +385,7 @@ pub async fn remove_client_roles(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id, client)): Path<(String, String, String)>,
-    Body(reps): Body<Vec<RoleRepresentation>>,
+    Strict(reps): Strict<Vec<RoleRepresentation>>,
 ) -> Result<Response, AdminError> {
     roles::change_user_client_roles(&admin.ctx(&state), &realm, &id, &client, reps, false).await?;
     Ok(no_content())

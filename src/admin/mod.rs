@@ -34,6 +34,7 @@ pub mod sessions;
 pub mod user_credentials;
 pub mod user_profile;
 pub mod user_search;
+pub mod user_storage;
 pub mod users;
 
 pub use auth::{Caller, Permission};

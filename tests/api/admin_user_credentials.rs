@@ -118,4 +118,17 @@ backend_tests! {
             assert_eq!(admin.put(&at("nope"), body).await.status, 404);
         }
     }
+
+    async fn user_federation_actions_answer_keycloaks_unknown_component(backend: Backend) {
+        // no user federation, so no component: python-keycloak's sync_users expects exactly this
+        let app = vault(backend).await;
+        let admin = Admin::login(&app).await;
+        for path in ["user-storage/does-not-exist/sync?action=triggerFullSync", "user-storage/ldap/remove-imported-users",
+                     "user-storage/ldap/unlink-users", "user-storage/ldap/mappers/m/sync?direction=fedToKeycloak"] {
+            let reply = admin.post_empty(&format!("/admin/realms/vault/{path}")).await;
+            assert_eq!((reply.status, reply.body["error"].as_str()), (404, Some("Could not find component")), "{path}: {reply:?}");
+        }
+        let unknown_realm = admin.post_empty("/admin/realms/nope/user-storage/x/sync?action=triggerFullSync").await;
+        assert_eq!((unknown_realm.status, unknown_realm.body["error"].as_str()), (404, Some("Realm not found.")));
+    }
 }

@@ -150,6 +150,18 @@ admin_api! {
     PUT "/admin/realms/{realm}/users/{id}/send-verify-email" => users::send_verify_email, "users",
         "Keycloak's checks, then its 500 for an email not sent: Portcullis sends no email yet (issue 17)",
         body: None, ok: 204, returns: None, query: ["lifespan", "redirect_uri", "client_id"];
+    POST "/admin/realms/{realm}/user-storage/{id}/sync" => users::user_storage_action, "users",
+        "User federation sync: Keycloak's 404 \"Could not find component\" (Portcullis has no user federation)",
+        body: None, ok: 404, returns: None, query: ["action"];
+    POST "/admin/realms/{realm}/user-storage/{id}/remove-imported-users" => users::user_storage_action, "users",
+        "Keycloak's 404 \"Could not find component\" (no user federation)",
+        body: None, ok: 404, returns: None, query: [];
+    POST "/admin/realms/{realm}/user-storage/{id}/unlink-users" => users::user_storage_action, "users",
+        "Keycloak's 404 \"Could not find component\" (no user federation)",
+        body: None, ok: 404, returns: None, query: [];
+    POST "/admin/realms/{realm}/user-storage/{parent}/mappers/{id}/sync" => users::user_storage_mapper_sync, "users",
+        "Keycloak's 404 \"Could not find component\" (no user federation)",
+        body: None, ok: 404, returns: None, query: ["direction"];
     GET "/admin/realms/{realm}/attack-detection/brute-force/users/{id}" => users::brute_force_status, "users",
         "The user's brute-force state (numFailures, disabled, lastFailure; lastIPFailure is n/a)",
         body: None, ok: 200, returns: Some("BruteForceStatus"), query: [];

@@ -317,6 +317,7 @@ fn status_text(status: u16) -> &'static str {
         200 => "OK",
         201 => "Created",
         204 => "No Content",
+        404 => "Always: Keycloak's answer for what Portcullis has none of (see the summary)",
         _ => "Success",
     }
 }

@@ -232,6 +232,27 @@ pub async fn storage_credential_types(
     Ok(Json(Vec::<String>::new()).into_response())
 }
 
+/// `POST .../user-storage/{id}/sync`, `.../remove-imported-users`, `.../unlink-users`: no
+/// federation component exists (`crate::admin::user_storage`).
+pub async fn user_storage_action(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    crate::admin::user_storage::action(&admin.ctx(&state), &realm, &id).await?;
+    Ok(no_content())
+}
+
+/// `POST .../user-storage/{parentId}/mappers/{id}/sync`: no federation component exists.
+pub async fn user_storage_mapper_sync(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((realm, parent, _mapper)): Path<(String, String, String)>,
+) -> Result<Response, AdminError> {
+    crate::admin::user_storage::action(&admin.ctx(&state), &realm, &parent).await?;
+    Ok(no_content())
+}
+
 pub async fn execute_actions_email(
     State(state): State<AppState>,
     admin: Admin,

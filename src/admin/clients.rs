@@ -12,7 +12,7 @@ use super::{AdminContext, AdminError, Page, Permission};
 use crate::bootstrap::{ADMIN_CLI, MASTER_REALM};
 use crate::crypto::random::random_token;
 use super::client_defaults::with_keycloak_defaults;
-use crate::domain::client::CLIENT_SECRET_AUTHENTICATOR;
+use crate::domain::client::{unsupported_signature_message, CLIENT_SECRET_AUTHENTICATOR};
 use crate::domain::{new_id, Client, ClientSettings, Realm, User};
 use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::realm::defaults::default_roles_name;
@@ -140,6 +140,14 @@ fn check_uris(client: &Client) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// A signature attribute must name an algorithm the realm signs with, never fall back silently.
+fn check_signature_algorithms(client: &Client) -> Result<(), AdminError> {
+    match client.unsupported_signature_algorithm() {
+        Some((attribute, value)) => Err(AdminError::bad_request(unsupported_signature_message(attribute, value))),
+        None => Ok(()),
+    }
+}
+
 /// The service-account user Keycloak creates for a client with service accounts enabled.
 async fn new_service_account(
     ctx: &AdminContext<'_>,
@@ -223,6 +231,7 @@ pub async fn create(
         created_at: ctx.now,
     };
     check_uris(&client)?;
+    check_signature_algorithms(&client)?;
     if ctx.store.client_by_client_id(&realm.id, &client.client_id).await?.is_some() {
         return Err(conflict(&client.client_id));
     }
@@ -294,6 +303,7 @@ pub async fn update(
         }
     }
     check_uris(&client)?;
+    check_signature_algorithms(&client)?;
     let given = rep.secret.as_ref().map(|s| s.expose()).filter(|s| !s.is_empty() && *s != MASKED_SECRET);
     if client.public_client {
         client.secret_sealed = None;

@@ -5,6 +5,21 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::SignatureAlgorithm;
+
+/// Keycloak's client attribute asking for signed userinfo answers (OIDC Core §5.3.2).
+pub const USERINFO_SIGNATURE_ALG: &str = "user.info.response.signature.alg";
+
+/// Keycloak's client attributes naming the algorithm a token or answer is signed with.
+pub const SIGNATURE_ATTRIBUTES: [&str; 3] =
+    ["access.token.signed.response.alg", "id.token.signed.response.alg", USERINFO_SIGNATURE_ALG];
+
+/// The refusal, in the admin API and the import, of an algorithm Portcullis cannot sign with.
+pub fn unsupported_signature_message(attribute: &str, value: &str) -> String {
+    let supported: Vec<&str> = SignatureAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+    format!("{attribute} {value:?} is not supported by Portcullis, which signs with {}", supported.join(", "))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Client {
     /// Internal id (Keycloak's `id`), a UUID.
@@ -87,6 +102,22 @@ impl Client {
     pub fn post_logout_redirect_uris(&self) -> impl Iterator<Item = &str> + Clone {
         let registered = self.attributes.get("post.logout.redirect.uris").map(String::as_str).unwrap_or("");
         registered.split("##").filter(|r| !r.is_empty() && *r != "+")
+    }
+
+    /// The algorithm a signature attribute (`SIGNATURE_ATTRIBUTES`) asks for: `Ok(None)` when it
+    /// is absent or empty (the realm's default; for userinfo, or `"unsigned"`, a plain JSON
+    /// answer), `Err(value)` when Portcullis cannot sign with it.
+    pub fn signature_algorithm(&self, attribute: &str) -> Result<Option<SignatureAlgorithm>, &str> {
+        match self.attributes.get(attribute).map(|v| v.trim()) {
+            None | Some("") => Ok(None),
+            Some("unsigned") if attribute == USERINFO_SIGNATURE_ALG => Ok(None),
+            Some(value) => SignatureAlgorithm::parse(value).map(Some).ok_or(value),
+        }
+    }
+
+    /// The first signature attribute naming an algorithm Portcullis cannot sign with, and its value.
+    pub fn unsupported_signature_algorithm(&self) -> Option<(&'static str, &str)> {
+        SIGNATURE_ATTRIBUTES.iter().find_map(|attribute| self.signature_algorithm(attribute).err().map(|value| (*attribute, value)))
     }
 
     /// Per-client `access.token.lifespan` attribute, overriding the realm's when set.

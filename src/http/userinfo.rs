@@ -1,5 +1,6 @@
 //! `GET|POST .../userinfo` (OIDC Core §5.3) with a bearer token in the Authorization header, or
-//! for POST in the form body (RFC 6750 §2.2).
+//! for POST in the form body (RFC 6750 §2.2); JSON, or `application/jwt` when the client asks
+//! for signed answers.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,6 +13,7 @@ use super::enabled_realm;
 use super::token::{header_str, no_store};
 use crate::app::AppState;
 use crate::oauth::request::FormParams;
+use crate::oauth::userinfo::UserInfo;
 use crate::oauth::{userinfo, OAuthError};
 
 fn bearer(headers: &HeaderMap, body: &Bytes) -> Result<String, OAuthError> {
@@ -42,7 +44,9 @@ pub async fn userinfo(
     let ctx = enabled_realm(&state, &realm).await?;
     let token = bearer(&headers, &body)?;
     let issuer = base.issuer(&ctx.realm.name);
-    let claims =
-        userinfo::userinfo(state.store.as_ref(), &state.events, &ctx, &issuer, &token, state.clock.now()).await?;
-    Ok(no_store(Json(claims)))
+    let answer = userinfo::userinfo(state.store.as_ref(), &state.events, &ctx, &issuer, &token, state.clock.now()).await?;
+    Ok(match answer {
+        UserInfo::Json(claims) => no_store(Json(claims)),
+        UserInfo::Signed(jwt) => no_store(([(header::CONTENT_TYPE, "application/jwt")], jwt)),
+    })
 }

@@ -14,6 +14,8 @@ pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
     let scopes_supported: Vec<&str> = std::iter::once("openid").chain(scopes.iter().map(String::as_str)).collect();
     let oidc = format!("{issuer}/protocol/openid-connect");
     let signing: Vec<&str> = SignatureAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+    // "none": an unsigned JSON answer, the default (Keycloak lists it too)
+    let userinfo_signing: Vec<&str> = signing.iter().copied().chain(["none"]).collect();
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     json!({
         "issuer": issuer,
@@ -32,7 +34,7 @@ pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": signing,
-        "userinfo_signing_alg_values_supported": ["none"],
+        "userinfo_signing_alg_values_supported": userinfo_signing,
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_methods_supported": auth_methods,

@@ -1,7 +1,7 @@
 //! The UserInfo endpoint (OIDC Core §5.3): `sub` and the claims the userinfo mappers of the
 //! token's client and of its scopes (read again from the token's `scope`) give for the user a
 //! live access token was issued to. A dead token is RFC 6750's `invalid_token`; one without the `openid` scope is
-//! `insufficient_scope` (403), as Keycloak answers.
+//! `insufficient_scope` (403), as Keycloak answers. A client may ask for the answer signed.
 
 use serde_json::Value;
 
@@ -13,8 +13,17 @@ use super::shaping::{session_notes, Shaper};
 use super::token_check::live_access_token;
 use super::OAuthError;
 use crate::clock::UnixTime;
+use crate::domain::client::USERINFO_SIGNATURE_ALG;
 use crate::realm::RealmContext;
 use crate::store::Store;
+
+/// What the endpoint answers: JSON, or, when the client's `user.info.response.signature.alg`
+/// asks for it, a JWT signed with the realm's key of that algorithm carrying the same claims
+/// plus `iss` and `aud` (OIDC Core §5.3.2, as Keycloak signs it).
+pub enum UserInfo {
+    Json(Value),
+    Signed(String),
+}
 
 pub async fn userinfo(
     store: &dyn Store,
@@ -23,7 +32,7 @@ pub async fn userinfo(
     issuer: &str,
     token: &str,
     now: UnixTime,
-) -> Result<Value, OAuthError> {
+) -> Result<UserInfo, OAuthError> {
     let claims = match live_access_token(store, realm, issuer, token, now).await? {
         Ok(claims) => claims,
         Err(inactive) => {
@@ -66,5 +75,20 @@ pub async fn userinfo(
     let mut body = serde_json::Map::new();
     body.insert("sub".into(), Value::String(user.id.clone()));
     body.extend(shaped.claims);
-    Ok(Value::Object(body))
+    let alg = client.signature_algorithm(USERINFO_SIGNATURE_ALG).map_err(|value| {
+        // refused on admin writes, warned about on import: only an old row can get here
+        tracing::error!(client = %client.client_id, value, "userinfo signature algorithm not supported");
+        OAuthError::ServerError
+    })?;
+    let Some(alg) = alg else {
+        return Ok(UserInfo::Json(Value::Object(body)));
+    };
+    body.insert("iss".into(), Value::String(issuer.to_string()));
+    body.insert("aud".into(), Value::String(client.client_id.clone()));
+    let key_error = |e: super::tokens::KeyMaterialError| {
+        tracing::error!(error = %e, "userinfo signing failed");
+        OAuthError::ServerError
+    };
+    let signer = realm.keys.signer(alg).map_err(key_error)?;
+    Ok(UserInfo::Signed(signer.sign_in_request(&Value::Object(body)).await.map_err(key_error)?))
 }

@@ -402,6 +402,14 @@ impl Builder<'_> {
                     client.client_id
                 ));
             }
+            if let Some((attribute, value)) = client.unsupported_signature_algorithm() {
+                let message = crate::domain::client::unsupported_signature_message(attribute, value);
+                self.warn(format!(
+                    "client {:?}: {message}; tokens are signed with the realm's default algorithm instead and a \
+                     signed userinfo answer is refused (server_error) until the attribute is changed",
+                    client.client_id
+                ));
+            }
             for (j, uri) in client.redirect_uris.iter().enumerate() {
                 if let Some(why) = unregistrable_redirect_uri(uri) {
                     return Err(self.scope.error(&format!("{path}.redirectUris[{j}]"), why));
@@ -785,6 +793,20 @@ mod tests {
         assert!(!bundle.clients.iter().find(|c| c.client_id == "account").unwrap().full_scope_allowed);
         assert_eq!(bundle.scopes.client_links.len(), 8 * 10, "4 default + 4 optional + acr + basic, each client");
         assert_eq!(bundle.scopes.scope_mappings.len(), 2, "offline_access, and account-console's manage-account");
+    }
+
+    #[tokio::test]
+    async fn a_signature_algorithm_portcullis_cannot_sign_with_is_kept_and_warned_about() {
+        let json = r#"{"realm": "algs", "clients": [
+            {"clientId": "ps", "publicClient": true, "attributes": {"id.token.signed.response.alg": "PS256"}},
+            {"clientId": "es", "publicClient": true, "attributes": {"user.info.response.signature.alg": "ES256"}}]}"#;
+        let (bundle, warnings, _) = build(json).await;
+        let about: Vec<&String> = warnings.iter().filter(|w| w.contains("PS256")).collect();
+        assert_eq!(about.len(), 1, "{warnings:?}");
+        assert!(about[0].starts_with("client \"ps\": id.token.signed.response.alg \"PS256\" is not supported by Portcullis"), "{}", about[0]);
+        let ps = bundle.clients.iter().find(|c| c.client_id == "ps").unwrap();
+        assert_eq!(ps.attributes["id.token.signed.response.alg"], "PS256", "kept, so an export round-trips");
+        assert!(!warnings.iter().any(|w| w.contains("\"es\"")), "a supported algorithm imports quietly");
     }
 
     #[tokio::test]

@@ -71,3 +71,4 @@ mod token_grants;
 mod token_races;
 mod token_refresh;
 mod token_shaping;
+mod userinfo_signed;

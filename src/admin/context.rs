@@ -50,6 +50,7 @@ pub enum Resource {
     ProtocolMapper,
     RealmScopeMapping,
     ClientScopeMapping,
+    RequiredAction,
 }
 
 impl Resource {
@@ -69,6 +70,7 @@ impl Resource {
             Self::ProtocolMapper => "PROTOCOL_MAPPER",
             Self::RealmScopeMapping => "REALM_SCOPE_MAPPING",
             Self::ClientScopeMapping => "CLIENT_SCOPE_MAPPING",
+            Self::RequiredAction => "REQUIRED_ACTION",
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod partial_export;
 pub mod partial_import;
 pub mod partial_import_representation;
 pub mod realms;
+pub mod required_actions;
 pub mod representation;
 pub mod role_composites;
 pub mod role_mappings;

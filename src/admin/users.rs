@@ -171,6 +171,19 @@ fn take_attributes(rep: &mut UserRepresentation) -> Result<Option<BTreeMap<Strin
 
 /// Creates a user and returns its id. As in Keycloak: the username is lower-cased and unique,
 /// `enabled` defaults to false, the realm's default roles are granted, and `realmRoles` /
+
+/// A new user's required actions: those given, then the realm's default actions (enabled
+/// providers with `defaultAction`), as Keycloak adds them to every user it creates.
+fn with_default_actions(realm: &crate::domain::Realm, given: &[String]) -> Vec<String> {
+    let mut actions = given.to_vec();
+    for action in crate::domain::required_actions::for_new_users(&realm.settings.required_actions) {
+        if !actions.contains(&action) {
+            actions.push(action);
+        }
+    }
+    actions
+}
+
 /// `clientRoles` in the body are ignored (grant roles through role-mappings).
 pub async fn create(
     ctx: &AdminContext<'_>,
@@ -196,7 +209,7 @@ pub async fn create(
         email_verified: rep.email_verified.unwrap_or(false),
         service_account_client_id: None,
         created_at: ctx.now,
-        required_actions: rep.required_actions.clone().unwrap_or_default(),
+        required_actions: with_default_actions(&realm, rep.required_actions.as_deref().unwrap_or_default()),
         attributes,
     };
     let profile = super::user_profile::config_of(ctx, &realm).await?;

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod group;
 pub mod realm;
+pub mod required_actions;
 pub mod scopes;
 pub mod user;
 

@@ -170,6 +170,9 @@ pub struct RealmSettings {
     pub organizations_enabled: bool,
     pub admin_permissions_enabled: bool,
     pub oid4_vci_enabled: bool,
+    /// Keycloak's `requiredActions` (in exports and at `authentication/required-actions`, not in
+    /// a realm's GET, as in Keycloak); a realm stored before they existed reads Keycloak's defaults.
+    pub required_actions: Vec<super::required_actions::RequiredActionProvider>,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -306,6 +309,7 @@ impl Default for RealmSettings {
             organizations_enabled: false,
             admin_permissions_enabled: false,
             oid4_vci_enabled: false,
+            required_actions: super::required_actions::keycloak_defaults(),
         }
     }
 }

@@ -110,10 +110,13 @@ pub async fn authenticate(
     now: UnixTime,
 ) -> Result<User, LoginFailure> {
     let (user, credentials) = check_brute_force(store, hasher, realm, attempt, now).await?;
-    if !user.required_actions.is_empty() {
-        tracing::info!(realm = %realm.realm.name, user = %user.id, actions = ?user.required_actions,
+    // as in Keycloak, a pending action whose provider is disabled or not registered is skipped
+    let blocking = crate::domain::required_actions::blocking(&realm.realm.settings.required_actions, &user.required_actions);
+    if !blocking.is_empty() {
+        let actions: Vec<String> = blocking.into_iter().cloned().collect();
+        tracing::info!(realm = %realm.realm.name, user = %user.id, actions = ?actions,
             "login refused: required actions pending, which Portcullis cannot run yet");
-        return Err(LoginFailure::ActionsRequired { user_id: user.id, actions: user.required_actions });
+        return Err(LoginFailure::ActionsRequired { user_id: user.id, actions });
     }
     let mut kinds: Vec<String> = credentials
         .into_iter()

@@ -40,6 +40,7 @@ pub fn export_realm(bundle: &RealmBundle, master: &MasterKey) -> Result<RealmRep
         ..RealmRepresentation::default()
     };
     rep.set_settings(&realm.settings);
+    rep.required_actions = Some(realm.settings.required_actions.clone());
     if let Some(password) = crate::realm::smtp::open_password(&realm.settings, &realm.id, master) {
         let smtp = rep.smtp_server.get_or_insert_with(BTreeMap::new);
         smtp.insert(crate::realm::smtp::PASSWORD.into(), password.expose().to_string());

@@ -15,6 +15,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::crypto::random::random_token;
 use crate::crypto::MasterKey;
 use crate::domain::realm::{validate_realm_id, validate_realm_name};
+use crate::domain::required_actions::{keycloak_defaults, sort, RequiredActionProvider};
 use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User, CHECKED_CREDENTIAL_TYPES};
 use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::oauth::tokens::keys::generate_realm_keys;
@@ -151,6 +152,9 @@ pub async fn build_bundle(
             Some(alg) => settings.default_signature_algorithm = alg,
             None => b.warn(format!("defaultSignatureAlgorithm {alg:?} is not supported; using RS256")),
         }
+    }
+    if let Some(actions) = &rep.required_actions {
+        settings.required_actions = with_missing_defaults(actions);
     }
     let mut realm = new_realm(&parsed.name, settings, ctx.now);
     realm.enabled = rep.enabled.unwrap_or(true);
@@ -337,6 +341,24 @@ fn unique(
 }
 
 /// Another name a role is found by: (name, role id).
+/// A file's required actions (the first of each alias), plus Keycloak's defaults it lacks, as
+/// Keycloak's migrations add those to an older export's realm.
+fn with_missing_defaults(actions: &[RequiredActionProvider]) -> Vec<RequiredActionProvider> {
+    let mut kept: Vec<RequiredActionProvider> = Vec::new();
+    for action in actions.iter().filter(|a| !a.alias.trim().is_empty()) {
+        if !kept.iter().any(|k| k.alias == action.alias) {
+            kept.push(action.clone());
+        }
+    }
+    for default in keycloak_defaults() {
+        if !kept.iter().any(|k| k.alias.eq_ignore_ascii_case(&default.alias) || k.provider_id.eq_ignore_ascii_case(&default.provider_id)) {
+            kept.push(default);
+        }
+    }
+    sort(&mut kept);
+    kept
+}
+
 type Alias = (String, String);
 
 struct Builder<'a> {

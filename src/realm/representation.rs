@@ -77,6 +77,9 @@ macro_rules! realm_representation {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub client_scope_mappings:
                 Option<BTreeMap<String, Vec<crate::realm::scope_representation::ScopeMappingRepresentation>>>,
+            /// Required-action providers: read on import, written on export (`RealmSettings`).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub required_actions: Option<Vec<crate::domain::required_actions::RequiredActionProvider>>,
             /// The Keycloak version that wrote the export: an export from before 18 (25) gets
             /// the `acr` (`basic`) scope on import, as Keycloak's migrations add them.
             #[serde(skip_serializing_if = "Option::is_none")]

@@ -15,6 +15,7 @@ mod admin_partial_import;
 mod admin_python;
 mod admin_realm_fields;
 mod admin_realms;
+mod admin_required_actions;
 mod admin_role_resources;
 mod admin_roles;
 mod admin_server;

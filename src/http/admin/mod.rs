@@ -10,6 +10,7 @@ pub mod extract;
 mod groups;
 pub mod openapi;
 mod realms;
+mod required_actions;
 mod role_mappings;
 mod roles;
 pub mod server;
@@ -150,6 +151,30 @@ admin_api! {
     PUT "/admin/realms/{realm}/users/{id}/send-verify-email" => users::send_verify_email, "users",
         "Keycloak's checks, then its 500 for an email not sent: Portcullis sends no email yet (issue 17)",
         body: None, ok: 204, returns: None, query: ["lifespan", "redirect_uri", "client_id"];
+    GET "/admin/realms/{realm}/authentication/required-actions" => required_actions::list, "authentication",
+        "The realm's required-action providers, by priority",
+        body: None, ok: 200, returns: Some("RequiredActionProviderRepresentation[]"), query: [];
+    GET "/admin/realms/{realm}/authentication/required-actions/{alias}" => required_actions::get, "authentication",
+        "One required-action provider",
+        body: None, ok: 200, returns: Some("RequiredActionProviderRepresentation"), query: [];
+    PUT "/admin/realms/{realm}/authentication/required-actions/{alias}" => required_actions::update, "authentication",
+        "Update enabled, defaultAction, priority, name and config (renaming is refused)",
+        body: Some("RequiredActionProviderRepresentation"), ok: 204, returns: None, query: [];
+    DELETE "/admin/realms/{realm}/authentication/required-actions/{alias}" => required_actions::delete, "authentication",
+        "Unregister a required-action provider (users' pending actions for it stop counting)",
+        body: None, ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/authentication/required-actions/{alias}/raise-priority" => required_actions::raise, "authentication",
+        "Swap priorities with the provider before it",
+        body: None, ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/authentication/required-actions/{alias}/lower-priority" => required_actions::lower, "authentication",
+        "Swap priorities with the provider after it",
+        body: None, ok: 204, returns: None, query: [];
+    GET "/admin/realms/{realm}/authentication/unregistered-required-actions" => required_actions::unregistered, "authentication",
+        "Keycloak's built-in providers the realm has not registered ({providerId, name})",
+        body: None, ok: 200, returns: Some("RequiredActionProviderRef[]"), query: [];
+    POST "/admin/realms/{realm}/authentication/register-required-action" => required_actions::register, "authentication",
+        "Register a built-in provider ({providerId, name}): enabled, last",
+        body: Some("RequiredActionProviderRef"), ok: 204, returns: None, query: [];
     POST "/admin/realms/{realm}/user-storage/{id}/sync" => users::user_storage_action, "users",
         "User federation sync: Keycloak's 404 \"Could not find component\" (Portcullis has no user federation)",
         body: None, ok: 404, returns: None, query: ["action"];

@@ -224,6 +224,11 @@ fn schemas() -> BTreeMap<&'static str, Value> {
             schema_of(&json!({ "exp": 0, "iat": 0, "jti": "...", "iss": "...", "aud": "...", "sub": "...", "typ": "ID",
                 "azp": "...", "acr": "1", "preferred_username": "..." })),
         ),
+        (
+            "RequiredActionProviderRepresentation",
+            schema_of(&sample(&crate::domain::required_actions::keycloak_defaults().first().cloned())),
+        ),
+        ("RequiredActionProviderRef", schema_of(&json!({ "providerId": "CONFIGURE_TOTP", "name": "Configure OTP" }))),
         ("UserInfo", schema_of(&json!({ "sub": "...", "preferred_username": "...", "email": "..." }))),
         ("ClientScopeRepresentation", schema_of(&sample(&scope_sample()))),
         ("ProtocolMapperRepresentation", schema_of(&sample(&scope_sample().protocol_mappers.unwrap_or_default().first().cloned().unwrap_or_default()))),

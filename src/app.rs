@@ -66,6 +66,8 @@ pub enum StartError {
     Bind { address: SocketAddr, source: std::io::Error },
     #[error("TLS certificate or key: {0}")]
     Tls(std::io::Error),
+    #[error("signing keys: {0}")]
+    Keys(String),
 }
 
 /// Selects aws-lc-rs as rustls's crypto provider for the process. Dependencies enable both
@@ -137,6 +139,9 @@ impl App {
                 );
             }
         }
+        crate::realm::signing_keys::ensure_all(store.as_ref(), &master_key, now)
+            .await
+            .map_err(|e| StartError::Keys(e.to_string()))?;
         if !import.is_empty() {
             let outcomes = import_paths(store.as_ref(), &master_key, &hasher, now, import, OnExisting::Skip).await?;
             for outcome in outcomes {

@@ -232,6 +232,7 @@ pub async fn create(
     };
     check_uris(&client)?;
     check_signature_algorithms(&client)?;
+    ctx.ensure_keys(&realm, crate::realm::signing_keys::in_use(&realm.settings, [&client])).await?;
     if ctx.store.client_by_client_id(&realm.id, &client.client_id).await?.is_some() {
         return Err(conflict(&client.client_id));
     }
@@ -304,6 +305,7 @@ pub async fn update(
     }
     check_uris(&client)?;
     check_signature_algorithms(&client)?;
+    ctx.ensure_keys(&realm, crate::realm::signing_keys::in_use(&realm.settings, [&client])).await?;
     let given = rep.secret.as_ref().map(|s| s.expose()).filter(|s| !s.is_empty() && *s != MASKED_SECRET);
     if client.public_client {
         client.secret_sealed = None;

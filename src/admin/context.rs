@@ -156,6 +156,22 @@ impl AdminContext<'_> {
 
     /// Forgets the cached realm so this node sees the change at once (others within the
     /// cache's TTL).
+    /// Makes the realm an active key for each of `algs` it has none for
+    /// (`realm::signing_keys`), before whatever asks for them is stored.
+    pub async fn ensure_keys(&self, realm: &Realm, algs: Vec<crate::domain::SignatureAlgorithm>) -> Result<(), AdminError> {
+        use crate::realm::signing_keys::{ensure, EnsureError};
+        match ensure(self.store, self.master, &realm.id, algs, self.now).await {
+            Ok(made) => {
+                if made {
+                    self.changed(realm);
+                }
+                Ok(())
+            }
+            Err(EnsureError::Store(e)) => Err(e.into()),
+            Err(EnsureError::Keys(e)) => Err(AdminError::Internal(format!("cannot make the realm's signing key: {e}"))),
+        }
+    }
+
     pub fn changed(&self, realm: &Realm) {
         self.realms.invalidate(&realm.name);
     }

@@ -52,11 +52,11 @@ pub fn metadata(records: &[SigningKeyRecord]) -> KeysMetadata {
     let mut active = BTreeMap::new();
     let mut keys = Vec::with_capacity(records.len());
     for record in records {
-        let (kind, provider_id) = match record.algorithm.as_str() {
-            "RS256" => ("RSA", "rsa-generated"),
-            "ES256" => ("EC", "ecdsa-generated"),
-            "EdDSA" => ("OKP", "eddsa-generated"),
-            _ => ("OCT", "hmac-generated"),
+        let (kind, provider_id) = match crate::domain::SignatureAlgorithm::parse(&record.algorithm) {
+            Some(alg) if alg.is_rsa() => ("RSA", "rsa-generated"),
+            Some(crate::domain::SignatureAlgorithm::EdDSA) => ("OKP", "eddsa-generated"),
+            Some(_) => ("EC", "ecdsa-generated"),
+            None => ("OCT", "hmac-generated"),
         };
         let status = match record.status {
             KeyStatus::Active => "ACTIVE",
@@ -93,18 +93,24 @@ pub fn spki_der(jwk: &Value) -> Option<Vec<u8>> {
     const RSA: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
     const EC: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
     const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
     const ED25519: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
     let (algorithm, key) = match jwk.get("kty").and_then(Value::as_str)? {
         "RSA" => {
             let rsa_key = tlv(0x30, &[integer(&part("n")?), integer(&part("e")?)].concat());
             (tlv(0x30, &[RSA, &[0x05, 0x00]].concat()), rsa_key)
         }
-        "EC" if jwk.get("crv").and_then(Value::as_str) == Some("P-256") => {
+        "EC" => {
+            let (curve, size) = match jwk.get("crv").and_then(Value::as_str)? {
+                "P-256" => (P256, 32),
+                "P-384" => (P384, 48),
+                _ => return None,
+            };
             let (x, y) = (part("x")?, part("y")?);
-            if x.len() != 32 || y.len() != 32 {
+            if x.len() != size || y.len() != size {
                 return None;
             }
-            (tlv(0x30, &[EC, P256].concat()), [&[0x04], x.as_slice(), y.as_slice()].concat())
+            (tlv(0x30, &[EC, curve].concat()), [&[0x04], x.as_slice(), y.as_slice()].concat())
         }
         "OKP" if jwk.get("crv").and_then(Value::as_str) == Some("Ed25519") => (tlv(0x30, ED25519), part("x")?),
         _ => return None,
@@ -159,6 +165,18 @@ mod tests {
         assert_eq!(STANDARD.decode(ed.public_key.as_ref().unwrap()).unwrap().len(), 44);
         let hmac = meta.keys.iter().find(|k| k.kind == "OCT").unwrap();
         assert!(hmac.public_key.is_none(), "a symmetric key has no public part");
+
+        // keys made on demand: a P-384 SubjectPublicKeyInfo is 120 bytes; PS256 is an RSA key
+        use crate::domain::SignatureAlgorithm;
+        use crate::oauth::tokens::keys::generate_signing_key;
+        let extra: Vec<_> = [SignatureAlgorithm::ES384, SignatureAlgorithm::PS256]
+            .iter().map(|alg| generate_signing_key("r", *alg, &master, 0).unwrap()).collect();
+        let meta = metadata(&extra);
+        let es384 = meta.keys.iter().find(|k| k.algorithm == "ES384").unwrap();
+        assert_eq!((es384.kind, es384.provider_id), ("EC", "ecdsa-generated"));
+        assert_eq!(STANDARD.decode(es384.public_key.as_ref().unwrap()).unwrap().len(), 120);
+        let ps256 = meta.keys.iter().find(|k| k.algorithm == "PS256").unwrap();
+        assert_eq!((ps256.kind, STANDARD.decode(ps256.public_key.as_ref().unwrap()).unwrap().len()), ("RSA", 294));
     }
 
     #[test]

@@ -164,6 +164,7 @@ pub async fn partial_import(
         }
         other => other?,
     }
+    ctx.ensure_keys(&realm, crate::realm::signing_keys::in_use(&realm.settings, &plan.write.bundle.clients)).await?;
     ctx.changed(&realm);
     let results = results(&plan, &clients);
     record_events(ctx, &realm, &plan, &results).await;

@@ -104,6 +104,7 @@ pub async fn update(ctx: &AdminContext<'_>, name: &str, rep: RealmRepresentation
         })?;
     }
     validate_settings(&settings)?;
+    ctx.ensure_keys(&realm, vec![settings.default_signature_algorithm]).await?;
     let enabled = rep.enabled.unwrap_or(realm.enabled);
     if realm.name == MASTER_REALM && !enabled {
         return Err(AdminError::bad_request("The master realm cannot be disabled"));

@@ -18,22 +18,63 @@ pub struct Realm {
     pub created_at: UnixTime,
 }
 
+/// The JWS algorithms Portcullis signs with: Keycloak's asymmetric ones but ES512 (the JOSE
+/// library that verifies our tokens has no P-521).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum SignatureAlgorithm {
     #[default]
     RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
     ES256,
+    ES384,
     EdDSA,
 }
 
+/// The hash an algorithm signs with, which `at_hash` also uses (OIDC Core §3.1.3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashSize {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
 impl SignatureAlgorithm {
-    pub const ALL: [SignatureAlgorithm; 3] = [Self::RS256, Self::ES256, Self::EdDSA];
+    pub const ALL: [SignatureAlgorithm; 9] = [
+        Self::RS256, Self::RS384, Self::RS512, Self::PS256, Self::PS384, Self::PS512, Self::ES256, Self::ES384, Self::EdDSA,
+    ];
+    /// The keys a new realm starts with; a key for any other algorithm is made when a client
+    /// or the realm first asks for it (as Keycloak makes its fallback keys).
+    pub const INITIAL: [SignatureAlgorithm; 3] = [Self::RS256, Self::ES256, Self::EdDSA];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::RS256 => "RS256",
+            Self::RS384 => "RS384",
+            Self::RS512 => "RS512",
+            Self::PS256 => "PS256",
+            Self::PS384 => "PS384",
+            Self::PS512 => "PS512",
             Self::ES256 => "ES256",
+            Self::ES384 => "ES384",
             Self::EdDSA => "EdDSA",
+        }
+    }
+
+    /// Whether this algorithm signs with an RSA key (PKCS#1 v1.5 or PSS).
+    pub fn is_rsa(self) -> bool {
+        matches!(self, Self::RS256 | Self::RS384 | Self::RS512 | Self::PS256 | Self::PS384 | Self::PS512)
+    }
+
+    pub fn hash(self) -> HashSize {
+        match self {
+            Self::RS256 | Self::PS256 | Self::ES256 => HashSize::Sha256,
+            Self::RS384 | Self::PS384 | Self::ES384 => HashSize::Sha384,
+            // Ed25519 hashes with SHA-512 (OIDC Core errata: at_hash for EdDSA)
+            Self::RS512 | Self::PS512 | Self::EdDSA => HashSize::Sha512,
         }
     }
 

@@ -13,6 +13,7 @@ use super::tokens::refresh;
 use super::OAuthError;
 use crate::clock::UnixTime;
 use crate::crypto::random::random_token;
+use crate::domain::realm::HashSize;
 use crate::domain::{Client, SignatureAlgorithm, User};
 use crate::realm::RealmContext;
 use crate::store::{TokenHash, UserSessionRecord};
@@ -110,9 +111,10 @@ pub fn access_token_expiry(issue: &Issue<'_>) -> UnixTime {
 
 /// OIDC Core §3.1.3.6: left half of the hash of the access token, base64url.
 fn at_hash(alg: SignatureAlgorithm, access_token: &str) -> String {
-    let digest: Vec<u8> = match alg {
-        SignatureAlgorithm::EdDSA => sha2::Sha512::digest(access_token.as_bytes()).to_vec(),
-        _ => sha2::Sha256::digest(access_token.as_bytes()).to_vec(),
+    let digest: Vec<u8> = match alg.hash() {
+        HashSize::Sha256 => sha2::Sha256::digest(access_token.as_bytes()).to_vec(),
+        HashSize::Sha384 => sha2::Sha384::digest(access_token.as_bytes()).to_vec(),
+        HashSize::Sha512 => sha2::Sha512::digest(access_token.as_bytes()).to_vec(),
     };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }

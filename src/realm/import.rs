@@ -168,6 +168,12 @@ pub async fn build_bundle(
     let keys = generate_realm_keys(&realm.id, ctx.master, ctx.now)
         .map_err(|e| b.scope.error("", format!("cannot generate the realm's keys: {e}")))?;
     let clients = b.clients(ctx)?;
+    let mut keys = keys;
+    let wanted = crate::realm::signing_keys::in_use(&realm.settings, &clients);
+    keys.extend(
+        crate::realm::signing_keys::missing(&realm.id, &keys, &wanted, ctx.master, ctx.now)
+            .map_err(|e| b.scope.error("", format!("cannot generate the realm's keys: {e}")))?,
+    );
     let (roles, alias) = b.roles(&clients)?;
     let mut bundle = RealmBundle { realm: Some(realm), keys, roles, clients, ..RealmBundle::default() };
     ensure_default_roles(&mut bundle);
@@ -819,16 +825,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_signature_algorithm_portcullis_cannot_sign_with_is_kept_and_warned_about() {
-        let json = r#"{"realm": "algs", "clients": [
-            {"clientId": "ps", "publicClient": true, "attributes": {"id.token.signed.response.alg": "PS256"}},
-            {"clientId": "es", "publicClient": true, "attributes": {"user.info.response.signature.alg": "ES256"}}]}"#;
+        let json = r#"{"realm": "algs", "defaultSignatureAlgorithm": "RS512", "clients": [
+            {"clientId": "es512", "publicClient": true, "attributes": {"id.token.signed.response.alg": "ES512"}},
+            {"clientId": "ps", "publicClient": true, "attributes": {"user.info.response.signature.alg": "PS256"}}]}"#;
         let (bundle, warnings, _) = build(json).await;
-        let about: Vec<&String> = warnings.iter().filter(|w| w.contains("PS256")).collect();
+        let about: Vec<&String> = warnings.iter().filter(|w| w.contains("ES512")).collect();
         assert_eq!(about.len(), 1, "{warnings:?}");
-        assert!(about[0].starts_with("client \"ps\": id.token.signed.response.alg \"PS256\" is not supported by Portcullis"), "{}", about[0]);
-        let ps = bundle.clients.iter().find(|c| c.client_id == "ps").unwrap();
-        assert_eq!(ps.attributes["id.token.signed.response.alg"], "PS256", "kept, so an export round-trips");
-        assert!(!warnings.iter().any(|w| w.contains("\"es\"")), "a supported algorithm imports quietly");
+        assert!(about[0].starts_with("client \"es512\": id.token.signed.response.alg \"ES512\" is not supported by Portcullis"), "{}", about[0]);
+        let es512 = bundle.clients.iter().find(|c| c.client_id == "es512").unwrap();
+        assert_eq!(es512.attributes["id.token.signed.response.alg"], "ES512", "kept, so an export round-trips");
+        assert!(!warnings.iter().any(|w| w.contains("\"ps\"")), "a supported algorithm imports quietly");
+        let mut algs: Vec<&str> = bundle.keys.iter().map(|k| k.algorithm.as_str()).collect();
+        algs.sort();
+        assert_eq!(algs, ["ES256", "EdDSA", "HS256", "PS256", "RS256", "RS512"], "keys for what the realm and its clients sign with");
     }
 
     #[tokio::test]

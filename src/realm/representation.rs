@@ -36,7 +36,7 @@ macro_rules! realm_representation {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub not_before: Option<i64>,
             /// A string here, not `SignatureAlgorithm`, so a Keycloak algorithm we do not sign
-            /// with (PS256, HS256...) becomes an import warning instead of a type error.
+            /// with (ES512, HS256...) becomes an import warning instead of a type error.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub default_signature_algorithm: Option<String>,
             $(

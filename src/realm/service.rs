@@ -12,7 +12,7 @@ use crate::oauth::tokens::KeyMaterialError;
 use crate::realm::export::export_realm;
 use crate::realm::import::{build_bundle, parse_realm_json, ImportContext, ImportError, ParsedRealm};
 use crate::realm::representation::RealmRepresentation;
-use crate::store::{Store, StoreError};
+use crate::store::{KeyStatus, Store, StoreError};
 
 /// What to do with a realm that already exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +148,8 @@ pub async fn key_publication_window(
     Ok(longest + 60)
 }
 
-/// New active RS256, ES256 and EdDSA keys; the old ones stay in JWKS until every token they
+/// New active keys for every algorithm the realm signs with (RS256, ES256, EdDSA and any made
+/// on demand, `realm::signing_keys`); the old ones stay in JWKS until every token they
 /// signed has expired. Returns the new key ids.
 pub async fn rotate_keys(
     store: &dyn Store,
@@ -160,7 +161,14 @@ pub async fn rotate_keys(
         .realm_by_name(realm_name)
         .await?
         .ok_or_else(|| RealmServiceError::UnknownRealm(realm_name.to_string()))?;
-    let keys = SignatureAlgorithm::ALL
+    // every algorithm the realm has an active key for (at least the initial three)
+    let mut algs: Vec<SignatureAlgorithm> = SignatureAlgorithm::INITIAL.to_vec();
+    for key in store.signing_keys(&realm.id).await? {
+        if let Some(alg) = SignatureAlgorithm::parse(&key.algorithm).filter(|a| key.status == KeyStatus::Active && !algs.contains(a)) {
+            algs.push(alg);
+        }
+    }
+    let keys = algs
         .into_iter()
         .map(|alg| generate_signing_key(&realm.id, alg, master, now))
         .collect::<Result<Vec<_>, _>>()?;

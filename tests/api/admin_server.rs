@@ -97,7 +97,7 @@ backend_tests! {
         assert!(info["memoryInfo"]["used"].is_u64() && info["systemInfo"]["uptimeMillis"].is_u64());
         assert!(info["providers"]["login-protocol"]["providers"]["openid-connect"].is_object());
         assert!(info["providers"]["login-protocol"]["providers"].get("saml").is_none(), "no SAML here");
-        assert_eq!(info["cryptoInfo"]["clientSignatureAsymmetricAlgorithms"], json!(["RS256", "ES256", "EdDSA"]));
+        assert_eq!(info["cryptoInfo"]["clientSignatureAsymmetricAlgorithms"], json!(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]));
         assert_eq!(call(&app, None, "GET", "/admin/serverinfo", None).await.status, 401);
         app.stop().await;
     }

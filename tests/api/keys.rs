@@ -47,7 +47,7 @@ backend_tests! {
             assert_eq!(key["use"], "sig");
             assert!(key.get("d").is_none(), "no private part is published");
         }
-        for alg in SignatureAlgorithm::ALL {
+        for alg in SignatureAlgorithm::INITIAL {
             assert_signature_verifies_through_jwks(&app, alg).await;
         }
         app.stop().await;

@@ -1,14 +1,17 @@
-//! Realm key material: generation of RS256/ES256/EdDSA signing keys and the HS256 refresh-token
-//! key, sealing of private parts under the master key, and the [`KeyRing`] that holds them parsed
+//! Realm key material: generation of RSA (RS* and PS*), EC (ES256, ES384) and EdDSA signing keys
+//! and the HS256 refresh-token key, sealing of private parts under the master key, and the [`KeyRing`] that holds them parsed
 //! in memory. Keys are parsed once per cache load, never per request.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+    EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _, RsaEncoding, ECDSA_P256_SHA256_FIXED_SIGNING,
+    ECDSA_P384_SHA384_FIXED_SIGNING, RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RSA_PSS_SHA256,
+    RSA_PSS_SHA384, RSA_PSS_SHA512,
 };
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::hmac;
@@ -53,31 +56,32 @@ pub fn generate_signing_key(
     now: UnixTime,
 ) -> Result<SigningKeyRecord, KeyMaterialError> {
     let kid = random_token::<24>();
+    let name = alg.as_str();
     let (pkcs8, jwk) = match alg {
-        SignatureAlgorithm::RS256 => {
+        _ if alg.is_rsa() => {
             let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyMaterialError::Generation)?;
             let der = pair.as_der().map_err(|_| KeyMaterialError::Generation)?;
             let public = pair.public_key();
             let jwk = json!({
-                "kid": kid, "kty": "RSA", "alg": "RS256", "use": "sig",
+                "kid": kid, "kty": "RSA", "alg": name, "use": "sig",
                 "n": b64(public.modulus().big_endian_without_leading_zero()),
                 "e": b64(public.exponent().big_endian_without_leading_zero()),
             });
             (der.as_ref().to_vec(), jwk)
         }
-        SignatureAlgorithm::ES256 => {
-            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
-                .map_err(|_| KeyMaterialError::Generation)?;
+        SignatureAlgorithm::ES256 | SignatureAlgorithm::ES384 => {
+            let (curve, crv, size) = ec_curve(alg);
+            let pair = EcdsaKeyPair::generate(curve).map_err(|_| KeyMaterialError::Generation)?;
             let der = pair.to_pkcs8v1().map_err(|_| KeyMaterialError::Generation)?;
             let point = pair.public_key().as_ref();
-            // uncompressed SEC1 point: 0x04 || x (32 bytes) || y (32 bytes)
+            // uncompressed SEC1 point: 0x04 || x || y, each `size` bytes
             let jwk = json!({
-                "kid": kid, "kty": "EC", "alg": "ES256", "use": "sig", "crv": "P-256",
-                "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+                "kid": kid, "kty": "EC", "alg": name, "use": "sig", "crv": crv,
+                "x": b64(&point[1..1 + size]), "y": b64(&point[1 + size..1 + 2 * size]),
             });
             (der.as_ref().to_vec(), jwk)
         }
-        SignatureAlgorithm::EdDSA => {
+        _ => {
             let pair = Ed25519KeyPair::generate().map_err(|_| KeyMaterialError::Generation)?;
             let der = pair.to_pkcs8v1().map_err(|_| KeyMaterialError::Generation)?;
             let jwk = json!({
@@ -114,13 +118,34 @@ pub fn generate_hmac_key(realm_id: &str, master: &MasterKey, now: UnixTime) -> S
     }
 }
 
-/// Every key a new realm starts with: one per signature algorithm plus the HMAC key.
+/// The curve of an EC algorithm: aws-lc-rs' signing algorithm, the JWK `crv` and the size of a
+/// coordinate in bytes.
+fn ec_curve(alg: SignatureAlgorithm) -> (&'static EcdsaSigningAlgorithm, &'static str, usize) {
+    match alg {
+        SignatureAlgorithm::ES384 => (&ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48),
+        _ => (&ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", 32),
+    }
+}
+
+/// The padding and hash of an RSA algorithm.
+fn rsa_encoding(alg: SignatureAlgorithm) -> &'static dyn RsaEncoding {
+    match alg {
+        SignatureAlgorithm::RS384 => &RSA_PKCS1_SHA384,
+        SignatureAlgorithm::RS512 => &RSA_PKCS1_SHA512,
+        SignatureAlgorithm::PS256 => &RSA_PSS_SHA256,
+        SignatureAlgorithm::PS384 => &RSA_PSS_SHA384,
+        SignatureAlgorithm::PS512 => &RSA_PSS_SHA512,
+        _ => &RSA_PKCS1_SHA256,
+    }
+}
+
+/// Every key a new realm starts with: one per initial signature algorithm plus the HMAC key.
 pub fn generate_realm_keys(
     realm_id: &str,
     master: &MasterKey,
     now: UnixTime,
 ) -> Result<Vec<SigningKeyRecord>, KeyMaterialError> {
-    let mut keys = SignatureAlgorithm::ALL
+    let mut keys = SignatureAlgorithm::INITIAL
         .into_iter()
         .map(|alg| generate_signing_key(realm_id, alg, master, now))
         .collect::<Result<Vec<_>, _>>()?;
@@ -176,7 +201,7 @@ impl SigningKey {
         Ok(match &self.pair {
             PairKind::Rsa(pair) => {
                 let mut sig = vec![0u8; pair.public_modulus_len()];
-                pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input, &mut sig).map_err(failed)?;
+                pair.sign(rsa_encoding(self.alg), &SystemRandom::new(), input, &mut sig).map_err(failed)?;
                 sig
             }
             PairKind::Ec(pair) => pair.sign(&SystemRandom::new(), input).map_err(failed)?.as_ref().to_vec(),
@@ -258,11 +283,11 @@ impl KeyRing {
             published.push(jwk);
             if record.status == KeyStatus::Active {
                 let pair = match alg {
-                    SignatureAlgorithm::RS256 => RsaKeyPair::from_pkcs8(&secret).map(PairKind::Rsa).ok(),
-                    SignatureAlgorithm::ES256 => {
-                        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &secret).map(PairKind::Ec).ok()
+                    _ if alg.is_rsa() => RsaKeyPair::from_pkcs8(&secret).map(PairKind::Rsa).ok(),
+                    SignatureAlgorithm::ES256 | SignatureAlgorithm::ES384 => {
+                        EcdsaKeyPair::from_pkcs8(ec_curve(alg).0, &secret).map(PairKind::Ec).ok()
                     }
-                    SignatureAlgorithm::EdDSA => Ed25519KeyPair::from_pkcs8(&secret).map(PairKind::Ed).ok(),
+                    _ => Ed25519KeyPair::from_pkcs8(&secret).map(PairKind::Ed).ok(),
                 }
                 .ok_or_else(|| unreadable("private key does not parse"))?;
                 let header = jwt::encode_header(alg.as_str(), &record.kid, "JWT");
@@ -297,14 +322,11 @@ impl KeyRing {
 
 fn verifying_key(alg: SignatureAlgorithm, jwk: &Value) -> Option<VerifyingKey> {
     let field = |name: &str| jwk.get(name).and_then(Value::as_str);
-    let (algorithm, decoding) = match alg {
-        SignatureAlgorithm::RS256 => {
-            (Algorithm::RS256, DecodingKey::from_rsa_components(field("n")?, field("e")?).ok()?)
-        }
-        SignatureAlgorithm::ES256 => {
-            (Algorithm::ES256, DecodingKey::from_ec_components(field("x")?, field("y")?).ok()?)
-        }
-        SignatureAlgorithm::EdDSA => (Algorithm::EdDSA, DecodingKey::from_ed_components(field("x")?).ok()?),
+    let algorithm = Algorithm::from_str(alg.as_str()).ok()?;
+    let decoding = match alg {
+        _ if alg.is_rsa() => DecodingKey::from_rsa_components(field("n")?, field("e")?).ok()?,
+        SignatureAlgorithm::ES256 | SignatureAlgorithm::ES384 => DecodingKey::from_ec_components(field("x")?, field("y")?).ok()?,
+        _ => DecodingKey::from_ed_components(field("x")?).ok()?,
     };
     Some(VerifyingKey { algorithm, decoding })
 }
@@ -320,7 +342,7 @@ mod tests {
         let records = generate_realm_keys("r1", &master, 1000).unwrap();
         let ring = KeyRing::load(&records, &master, 1000).unwrap();
         assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 3);
-        for alg in SignatureAlgorithm::ALL {
+        for alg in SignatureAlgorithm::INITIAL {
             let signer = ring.signer(alg).unwrap();
             let token = signer.sign(&json!({ "sub": "u1", "exp": 4_000_000_000i64 })).unwrap();
             let verifier = ring.verifier(&signer.kid).unwrap();
@@ -329,6 +351,23 @@ mod tests {
             let data = decode::<Value>(&token, &verifier.decoding, &validation).unwrap();
             assert_eq!(data.claims["sub"], "u1");
             assert_eq!(data.header.kid.as_deref(), Some(signer.kid.as_str()));
+        }
+    }
+
+    #[test]
+    fn every_algorithm_signs_and_verifies_through_its_jwk() {
+        let master = MasterKey::generate();
+        let records: Vec<_> = SignatureAlgorithm::ALL.iter().map(|alg| generate_signing_key("r1", *alg, &master, 0).unwrap()).collect();
+        let ring = KeyRing::load(&records, &master, 0).unwrap();
+        for alg in SignatureAlgorithm::ALL {
+            let signer = ring.signer(alg).unwrap();
+            let token = signer.sign(&json!({ "sub": "u1", "exp": 4_000_000_000i64 })).unwrap();
+            let jwk: jsonwebtoken::jwk::Jwk =
+                serde_json::from_value(ring.jwks()["keys"].as_array().unwrap().iter().find(|k| k["kid"] == signer.kid.as_str()).unwrap().clone()).unwrap();
+            let mut validation = Validation::new(Algorithm::from_str(alg.as_str()).unwrap());
+            validation.validate_aud = false;
+            let data = decode::<Value>(&token, &DecodingKey::from_jwk(&jwk).unwrap(), &validation).unwrap();
+            assert_eq!((data.header.alg, data.claims["sub"].as_str()), (validation.algorithms[0], Some("u1")), "{alg:?}");
         }
     }
 

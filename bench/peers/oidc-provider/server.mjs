@@ -31,17 +31,22 @@ class UnboundedStore {
 }
 const store = new UnboundedStore();
 
-// PEER_ACCESS_TOKENS=jwt: access tokens are RS256 JWTs for a resource server, as ours are, so a
+// PEER_ACCESS_TOKENS=jwt: access tokens are JWTs for a resource server, as ours are, so a
 // refresh signs twice (access + id token) and client_credentials signs once. The default, opaque
 // access tokens, is what userinfo and introspection need (they refuse resource-server JWTs).
 const jwtAccessTokens = process.env.PEER_ACCESS_TOKENS === 'jwt';
 const resource = 'urn:bench:api';
 const allScopes = 'openid offline_access email profile';
 
+// PEER_ALG=ES256 (default RS256): the algorithm of its id tokens (and JWT access tokens), so a
+// run signs the same kind of JWT as Portcullis does (bench/side-by-side.sh).
+const alg = process.env.PEER_ALG === 'ES256' ? 'ES256' : 'RS256';
 const [port, seedFile, count] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4] || 1000)];
 const issuer = `http://127.0.0.1:${port}`;
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', use: 'sig', alg: 'RS256' };
+const { privateKey } = alg === 'ES256'
+  ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = { ...privateKey.export({ format: 'jwk' }), kid: `bench-${alg.toLowerCase()}`, use: 'sig', alg };
 
 const provider = new Provider(issuer, {
   adapter: (model) => new MemoryAdapter(model, store),
@@ -52,6 +57,7 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     redirect_uris: ['http://127.0.0.1/cb'],
     token_endpoint_auth_method: 'client_secret_post',
+    id_token_signed_response_alg: alg,
     introspection_endpoint_auth_method: 'client_secret_basic',
   }],
   jwks: { keys: [jwk] },
@@ -63,7 +69,7 @@ const provider = new Provider(issuer, {
       enabled: jwtAccessTokens,
       defaultResource: () => resource,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: allScopes, audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+      getResourceServerInfo: () => ({ scope: allScopes, audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg } } }),
     },
   },
   rotateRefreshToken: true,

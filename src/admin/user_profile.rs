@@ -119,6 +119,49 @@ pub fn default_config() -> UpConfig {
     }
 }
 
+/// A stored profile, or Keycloak's default when none was PUT (or, logged, when it cannot be read).
+pub fn parse_stored(text: Option<&str>) -> UpConfig {
+    match text.map(serde_json::from_str::<UpConfig>) {
+        None => default_config(),
+        Some(Ok(config)) => config,
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "stored user profile cannot be read; using the default");
+            default_config()
+        }
+    }
+}
+
+/// What the account page shows a user of their own profile, as (label, values): the attributes
+/// the profile lets the `user` role view (the root ones, `username`, `email`, `firstName` and
+/// `lastName`, from the user's fields), and, with `unmanagedAttributePolicy` `ENABLED`, the
+/// attributes the profile does not name. Labels are `displayName` unless that is a message key.
+pub fn visible_to_user(config: &UpConfig, user: &User) -> Vec<(String, Vec<String>)> {
+    let value = |name: &str| -> Vec<String> {
+        match name {
+            "username" => vec![user.username.clone()],
+            "email" => user.email.iter().cloned().collect(),
+            "firstName" => user.first_name.iter().cloned().collect(),
+            "lastName" => user.last_name.iter().cloned().collect(),
+            other => user.attributes.get(other).cloned().unwrap_or_default(),
+        }
+    };
+    let mut shown: Vec<(String, Vec<String>)> = config
+        .attributes
+        .iter()
+        .filter(|a| a.permissions.as_ref().is_some_and(|p| p.view.iter().chain(&p.edit).any(|r| r == "user")))
+        .map(|a| {
+            let label = a.display_name.clone().filter(|d| !d.starts_with("${")).unwrap_or_else(|| a.name.clone());
+            (label, value(&a.name))
+        })
+        .filter(|(_, values)| !values.is_empty())
+        .collect();
+    if config.unmanaged_attribute_policy == Some(UnmanagedAttributePolicy::Enabled) {
+        let named = |key: &str| config.attributes.iter().any(|a| a.name == key);
+        shown.extend(user.attributes.iter().filter(|(k, v)| !named(k) && !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())));
+    }
+    shown
+}
+
 /// The realm's profile: as last PUT, or Keycloak's default.
 pub async fn config_of(ctx: &AdminContext<'_>, realm: &Realm) -> Result<UpConfig, AdminError> {
     match ctx.store.user_profile_config(&realm.id).await? {

@@ -35,6 +35,13 @@ struct SessionView {
     apps: String,
 }
 
+/// One line of "Your profile": an attribute the user profile lets the user view.
+#[derive(Serialize)]
+struct ProfileView {
+    label: String,
+    value: String,
+}
+
 #[derive(Serialize)]
 struct AppView {
     client_id: String,
@@ -123,9 +130,19 @@ async fn render(b: &Browser, state: &AppState, cookie: &SsoCookie, current: &Use
             });
         }
     }
+    let stored = state.store.user_profile_config(&b.realm.realm.id).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot read the user profile");
+        None
+    });
+    let profile = match state.store.user_by_id(&b.realm.realm.id, &current.user_id).await {
+        Ok(Some(user)) => crate::admin::user_profile::visible_to_user(&crate::admin::user_profile::parse_stored(stored.as_deref()), &user),
+        _ => Vec::new(),
+    };
+    let profile: Vec<ProfileView> = profile.into_iter().map(|(label, values)| ProfileView { label, value: values.join(", ") }).collect();
     page(StatusCode::OK, "account.html", context! {
         realm_name => b.display_name(),
         username,
+        profile,
         sessions => session_views,
         apps,
         csrf => cookie.csrf,

@@ -79,6 +79,39 @@ backend_tests! {
         app.stop().await;
     }
 
+    async fn the_account_page_shows_the_attributes_the_user_profile_lets_the_user_view(backend: Backend) {
+        let app = web(backend).await;
+        let admin = crate::admin_support::Admin::login(&app).await;
+        let mut profile = admin.ok("/admin/realms/web/users/profile").await;
+        let attributes = profile["attributes"].as_array_mut().unwrap();
+        attributes.push(serde_json::json!({"name": "department", "displayName": "Department", "multivalued": true,
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]}}));
+        attributes.push(serde_json::json!({"name": "salary", "displayName": "${salary}", "permissions": {"view": ["admin"], "edit": ["admin"]}}));
+        assert_eq!(admin.put("/admin/realms/web/users/profile", profile.clone()).await.status, 200);
+        let dora = admin.user_id("web", "dora").await;
+        let attributes = serde_json::json!({"attributes": {"department": ["Research", "Labs"], "salary": ["123456"]}});
+        let reply = admin.put(&format!("/admin/realms/web/users/{dora}"), attributes).await;
+        assert_eq!(reply.status, 204, "{reply:?}");
+        let jar = browser_client();
+        let account = account_login(&app, &jar, "dora", "dora-password-1").await;
+        let section = between(&account.html, "<dl id=\"profile\">", "</dl>").expect("the profile section");
+        assert!(section.contains("<dt>Department</dt><dd>Research, Labs</dd>"), "{section}");
+        assert!(section.contains("<dt>${username}</dt>") || section.contains("<dt>username</dt>"), "{section}");
+        assert!(section.contains("<dd>dora</dd>") && section.contains("dora@example.com"), "{section}");
+        assert!(!section.contains("123456") && !section.contains("salary"), "an admin-only attribute stays hidden: {section}");
+
+        // with unmanaged attributes ENABLED the user sees those too; ADMIN_EDIT keeps them hidden
+        let extra = serde_json::json!({"attributes": {"department": ["Research"], "salary": ["123456"], "nickname": ["D"]}});
+        for (policy, shown) in [("ADMIN_EDIT", false), ("ENABLED", true)] {
+            profile["unmanagedAttributePolicy"] = serde_json::json!(policy);
+            assert_eq!(admin.put("/admin/realms/web/users/profile", profile.clone()).await.status, 200);
+            assert_eq!(admin.put(&format!("/admin/realms/web/users/{dora}"), extra.clone()).await.status, 204);
+            let account = get(&jar, &account_url(&app)).await;
+            assert_eq!(account.html.contains("<dt>nickname</dt><dd>D</dd>"), shown, "{policy}: {}", account.html);
+        }
+        app.stop().await;
+    }
+
     async fn signing_out_other_sessions_ends_them_but_never_another_users(backend: Backend) {
         let app = web(backend).await;
         let (mine, phone, laptop, eves) = (browser_client(), browser_client(), browser_client(), browser_client());

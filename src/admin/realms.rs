@@ -222,6 +222,9 @@ fn check_new_name(body: &str) -> Result<(), AdminError> {
 
 /// Settings a realm cannot work with are refused before they are stored.
 pub fn validate_settings(s: &RealmSettings) -> Result<(), AdminError> {
+    if let Some(policy) = s.password_policy.as_deref() {
+        crate::users::password_policy::PasswordPolicy::parse(policy).map_err(AdminError::bad_request)?;
+    }
     let positive = [
         ("accessTokenLifespan", s.access_token_lifespan),
         ("accessCodeLifespan", s.access_code_lifespan),

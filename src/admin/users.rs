@@ -221,6 +221,12 @@ pub async fn create(
     check_email_free(ctx, &user).await?;
     let mut credentials = Vec::new();
     if let Some(password) = password_of(rep.credentials.as_deref().unwrap_or_default())? {
+        let policy = crate::users::password_policy::PasswordPolicy::of(realm.settings.password_policy.as_deref());
+        if let Err(violation) = policy.check(password.value.expose(), &user) {
+            // Keycloak's UsersResource answer; the rule broken goes to the log
+            tracing::info!(realm = %realm.name, username = %user.username, rule = violation.key, "user not created: password policy not met");
+            return Err(AdminError::Keycloak { status: 400, body: serde_json::json!({ "errorMessage": "Password policy not met" }) });
+        }
         user.set_temporary_password(password.temporary);
         let hash = ctx.hasher.hash(password.value).await.map_err(|e| AdminError::Internal(e.to_string()))?;
         credentials.push(Credential {
@@ -336,6 +342,11 @@ async fn change_password(
             Err(AdminError::bad_request("A password credential needs a non-empty value"))
         }
         Err(PasswordError::Hash) => Err(AdminError::Internal("password hashing failed".into())),
+        // Keycloak's UserResource.resetPassword: the message key and its English text
+        Err(PasswordError::Policy(violation)) => Err(AdminError::Keycloak {
+            status: 400,
+            body: serde_json::json!({ "error": violation.key, "error_description": violation.message() }),
+        }),
         Err(PasswordError::Store(e)) => Err(e.into()),
     }
 }

@@ -238,6 +238,9 @@ pub async fn account_action(
             }
             match crate::users::set_password(state.store.as_ref(), &state.hasher, &b.realm.realm, &user, NewPassword { value: SecretString::new(new), temporary: false }, b.now, Some(&session.id)).await {
                 Ok(_) => see_other(b.name(), "password"),
+                Err(crate::users::PasswordError::Policy(violation)) => {
+                    render(&b, &state, &cookie, &session, &user.username, None, Some(&violation.message())).await
+                }
                 Err(e) => failed(&e),
             }
         }

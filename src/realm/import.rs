@@ -153,6 +153,16 @@ pub async fn build_bundle(
             None => b.warn(format!("defaultSignatureAlgorithm {alg:?} is not supported; using RS256")),
         }
     }
+    if let Some(policy) = settings.password_policy.as_deref() {
+        match crate::users::password_policy::PasswordPolicy::parse(policy) {
+            Err(e) => b.warn(format!("passwordPolicy {policy:?} cannot be enforced ({e}); no password rule applies until it is fixed")),
+            Ok(parsed) if !parsed.inert.is_empty() => b.warn(format!(
+                "passwordPolicy: {} accepted but not enforced by Portcullis (README, Password policy)",
+                parsed.inert.join(", ")
+            )),
+            Ok(_) => {}
+        }
+    }
     if let Some(actions) = &rep.required_actions {
         settings.required_actions = with_missing_defaults(actions);
     }

@@ -2,7 +2,8 @@
 //! password, which (by the realm switch `revokeSessionsOnPasswordChange`, on by default) ends
 //! every session of the user, offline ones included: a password change often answers a
 //! compromise, and a stolen offline token would otherwise outlive it. A temporary password adds
-//! the `UPDATE_PASSWORD` required action and a permanent one removes it, as in Keycloak.
+//! the `UPDATE_PASSWORD` required action and a permanent one removes it, as in Keycloak. The
+//! realm's password policy (`password_policy`) is checked first.
 
 use crate::clock::UnixTime;
 use crate::crypto::password::PasswordHasher;
@@ -11,12 +12,17 @@ use crate::domain::{new_id, Credential, Realm, User};
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
 use crate::store::{Store, StoreError};
 
+pub mod password_policy;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
     #[error("the password must not be empty")]
     Empty,
     #[error("password hashing failed")]
     Hash,
+    /// The realm's `passwordPolicy` refuses it.
+    #[error("{}", .0.message())]
+    Policy(password_policy::Violation),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -43,6 +49,8 @@ pub async fn set_password(
     if password.expose().is_empty() {
         return Err(PasswordError::Empty);
     }
+    let policy = password_policy::PasswordPolicy::of(realm.settings.password_policy.as_deref());
+    policy.check(password.expose(), user).map_err(PasswordError::Policy)?;
     let hash = hasher.hash(password).await.map_err(|_| PasswordError::Hash)?;
     let credential = Credential {
         id: new_id(),

@@ -12,6 +12,7 @@ mod admin_events;
 mod admin_groups;
 mod admin_openapi;
 mod admin_partial_import;
+mod admin_password_policy;
 mod admin_python;
 mod admin_realm_fields;
 mod admin_realms;

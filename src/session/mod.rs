@@ -4,7 +4,7 @@
 
 use crate::clock::UnixTime;
 use crate::domain::RealmSettings;
-use crate::store::{ClientSessionRecord, UserSessionRecord};
+use crate::store::{ClientSessionRecord, TimeoutTable, UserSessionRecord};
 
 /// The idle and max timeouts (seconds; `None` = no limit) that apply to one session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,20 @@ pub fn is_alive(
 pub fn refresh_check(settings: &RealmSettings, now: UnixTime) -> impl Fn(&UserSessionRecord, &ClientSessionRecord) -> Option<UnixTime> + Send + Sync + '_ {
     move |session, client_session| {
         is_alive(settings, session, Some(client_session), now).then(|| deadline(settings, session, None, Some(now)))
+    }
+}
+
+/// The rules of `deadline` as data, for a store that decides liveness inside its rotation
+/// statement (one round trip per refresh, DESIGN.md §4). Client-session timeouts of 0 inherit.
+pub fn timeout_table(settings: &RealmSettings) -> TimeoutTable {
+    let pair = |t: Timeouts| (t.idle, t.max);
+    let narrowing = |(idle, max): (i64, i64)| ((idle > 0).then_some(idle), (max > 0).then_some(max));
+    TimeoutTable {
+        sso: pair(sso_timeouts(settings, false)),
+        sso_remember_me: pair(sso_timeouts(settings, true)),
+        offline: pair(offline_timeouts(settings)),
+        client: narrowing(client_timeouts(settings, false)),
+        client_offline: narrowing(client_timeouts(settings, true)),
     }
 }
 

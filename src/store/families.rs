@@ -11,6 +11,7 @@ use super::sessions::{ClientSessionRecord, TokenHash, UserSessionRecord};
 use super::StoreError;
 use crate::clock::UnixTime;
 use crate::domain::User;
+pub use crate::session::TimeoutTable;
 
 /// The generation shells are minted with when their family starts.
 pub const FIRST_GENERATION: i64 = 1;
@@ -39,20 +40,6 @@ pub struct FamilyGeneration {
     pub generation: i64,
 }
 
-/// The realm's session timeouts as plain data, so a backend can decide liveness inside its
-/// rotation statement exactly as `session::deadline` does (built by `session::timeout_table`).
-/// `None` is no limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeoutTable {
-    /// (idle, max) of an online session without and with remember-me, and of an offline one.
-    pub sso: (i64, Option<i64>),
-    pub sso_remember_me: (i64, Option<i64>),
-    pub offline: (i64, Option<i64>),
-    /// (idle, max) of the client session, online and offline.
-    pub client: (Option<i64>, Option<i64>),
-    pub client_offline: (Option<i64>, Option<i64>),
-}
-
 /// A refresh request as the store sees it.
 #[derive(Debug, Clone)]
 pub struct RotateRequest {
@@ -70,7 +57,9 @@ pub struct RotateRequest {
     /// With `Some`, the user must be mapped directly to one of these role ids (an offline
     /// grant: the roles that grant `offline_access`); otherwise `NotPermitted`, nothing written.
     pub requires_any_role: Option<Vec<String>>,
-    /// What `alive` decides, as data (see `TimeoutTable`): both must agree.
+    /// The realm's session timeouts: the store decides with them, inside its transaction or
+    /// statement, whether the session is alive and its new upper bound
+    /// (`TimeoutTable::refresh`), so the decision and the write cannot be separated.
     pub timeouts: TimeoutTable,
 }
 
@@ -141,11 +130,6 @@ pub struct RotatedGrant {
     pub role_ids: Vec<String>,
 }
 
-/// Decides whether a session (and its client session) is alive at `now`, and if so the new
-/// `expires_at` upper bound once its last access moves to `now`. Evaluated inside the store's
-/// transaction, so the decision and the write cannot be separated by a concurrent change.
-pub type LivenessCheck<'a> = &'a (dyn Fn(&UserSessionRecord, &ClientSessionRecord) -> Option<UnixTime> + Send + Sync);
-
 /// The session a refresh token belongs to, and whether its user is enabled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshTokenSession {
@@ -202,12 +186,8 @@ pub trait FamilyStore {
     /// `max_reuse + 1` succeed (when rotating). A generation older than the current one (by
     /// more than `max_reuse` uses) is a reuse and revokes the family. Writes no row per
     /// refresh: the family row and both sessions are updated in place.
-    async fn rotate_refresh_token(
-        &self,
-        request: &RotateRequest,
-        alive: LivenessCheck<'_>,
-    ) -> Result<RotateOutcome, StoreError> {
-        self.rotate_refresh_token_within(request, None, alive).await
+    async fn rotate_refresh_token(&self, request: &RotateRequest) -> Result<RotateOutcome, StoreError> {
+        self.rotate_refresh_token_within(request, None).await
     }
 
     /// `rotate_refresh_token` with lost-response recovery. With `interval`, a rotation also
@@ -221,7 +201,6 @@ pub trait FamilyStore {
         &self,
         request: &RotateRequest,
         interval: Option<&ReuseInterval>,
-        alive: LivenessCheck<'_>,
     ) -> Result<RotateOutcome, StoreError>;
 
     /// Revokes the family holding this token (RFC 7009), whatever its generation. Offline

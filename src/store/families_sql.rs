@@ -13,7 +13,7 @@ use crate::clock::UnixTime;
 use crate::domain::User;
 use crate::store::common_sessions::{SessionRow, SESSION_COLUMNS, TOUCH_SESSION};
 use crate::store::families::{
-    FamilyGeneration, FamilyStore, GenerationCheck, LivenessCheck, PresentedToken, RefreshTokenSession, ReplayedGrant,
+    FamilyGeneration, FamilyStore, GenerationCheck, PresentedToken, RefreshTokenSession, ReplayedGrant,
     ReuseInterval, RotateOutcome, RotateRequest, RotatedGrant,
 };
 use crate::store::rotation::{self, OneStatement, RotationRead};
@@ -97,7 +97,6 @@ impl Backend {
         &self,
         request: &RotateRequest,
         interval: Option<&ReuseInterval>,
-        alive: LivenessCheck<'_>,
     ) -> Result<RotateOutcome, StoreError> {
         let mut tx = self.begin_write().await?;
         let Some(resolved) = resolve(&mut *tx, &request.presented, request.max_reuse).await? else {
@@ -146,7 +145,7 @@ impl Backend {
             return Ok(RotateOutcome::SessionInactive);
         }
         let session: UserSessionRecord = read.session.clone().into();
-        let Some(expires_at) = alive(&session, &read.family.client_session(session.id.clone())) else {
+        let Some(expires_at) = request.timeouts.refresh(&session, &read.family.client_session(session.id.clone()), request.now) else {
             return Ok(RotateOutcome::SessionInactive);
         };
         let role_ids = rotation::parse_role_ids(read.role_ids.clone())?;
@@ -193,14 +192,13 @@ impl FamilyStore for Backend {
         &self,
         request: &RotateRequest,
         interval: Option<&ReuseInterval>,
-        alive: LivenessCheck<'_>,
     ) -> Result<RotateOutcome, StoreError> {
         match self.rotate_in_one_statement(request, interval).await? {
             OneStatement::NoFamily => Ok(RotateOutcome::Unknown),
             OneStatement::Rotated { read, new_expires, generation } => {
                 Ok(RotateOutcome::Rotated(Box::new(grant_of(read, generation, Some((request.now, new_expires)))?)))
             }
-            OneStatement::Undecided => self.rotate_in_transaction(request, interval, alive).await,
+            OneStatement::Undecided => self.rotate_in_transaction(request, interval).await,
         }
     }
 

@@ -67,6 +67,7 @@ mod store_suite_scopes;
 mod store_suite_security;
 mod store_suite_users;
 mod token_endpoints;
+mod token_families;
 mod token_grants;
 mod token_races;
 mod token_refresh;

@@ -272,7 +272,14 @@ pub(crate) mod sessions {
             rotate: true,
             max_reuse,
             requires_any_role: None,
-            timeouts: portcullis::session::timeout_table(&Default::default()),
+            // alive at 200 for a session last touched at 100, then bounded by 200 + 4800
+            timeouts: portcullis::session::TimeoutTable {
+                sso: (4800, None),
+                sso_remember_me: (4800, None),
+                offline: (4800, None),
+                client: (None, None),
+                client_offline: (None, None),
+            },
         }
     }
 
@@ -284,21 +291,20 @@ pub(crate) mod sessions {
             let started = store.start_grant(&g).await.unwrap();
             assert_eq!(started.client_session.client_id, client_id);
             let fam = g.family_id.as_str();
-            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
-            let first = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [2; 32], 0), &alive).await.unwrap();
+            let first = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [2; 32], 0)).await.unwrap();
             let RotateOutcome::Rotated(rotated) = first else { panic!("{first:?}") };
             assert_eq!(rotated.session.last_access_at, 200);
             assert_eq!(rotated.session.expires_at, 5000);
             assert_eq!(rotated.user.id, user_id);
             assert_eq!(rotated.role_ids.len(), 1);
             assert_eq!((rotated.family_id.as_str(), rotated.generation), (fam, 2), "the successor is the next generation");
-            let reuse = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [3; 32], 0), &alive).await.unwrap();
+            let reuse = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [3; 32], 0)).await.unwrap();
             assert!(matches!(reuse, RotateOutcome::ReuseDetected { .. }), "{reuse:?}");
-            let successor = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 2, [2; 32]), [4; 32], 0), &alive).await.unwrap();
+            let successor = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 2, [2; 32]), [4; 32], 0)).await.unwrap();
             assert_eq!(successor, RotateOutcome::FamilyRevoked);
-            let unknown = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell("no-such-family", 1, [9; 32]), [5; 32], 0), &alive).await.unwrap();
+            let unknown = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell("no-such-family", 1, [9; 32]), [5; 32], 0)).await.unwrap();
             assert_eq!(unknown, RotateOutcome::Unknown);
-            let unknown = store.rotate_refresh_token(&rotate(&realm_id, &client_id, PresentedToken::legacy([9; 32]), [5; 32], 0), &alive).await.unwrap();
+            let unknown = store.rotate_refresh_token(&rotate(&realm_id, &client_id, PresentedToken::legacy([9; 32]), [5; 32], 0)).await.unwrap();
             assert_eq!(unknown, RotateOutcome::Unknown, "no pre-upgrade row either");
         }
 
@@ -328,8 +334,7 @@ pub(crate) mod sessions {
             expected.sort();
             let g = grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32]);
             store.start_grant(&g).await.unwrap();
-            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
-            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(&g.family_id, 1, [1; 32]), [2; 32], 0), &alive).await.unwrap();
+            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(&g.family_id, 1, [1; 32]), [2; 32], 0)).await.unwrap();
             let RotateOutcome::Rotated(rotated) = outcome else { panic!("{outcome:?}") };
             let mut got = rotated.role_ids.clone();
             got.sort();
@@ -339,7 +344,7 @@ pub(crate) mod sessions {
             store.create_user(&lonely, &[], &[]).await.unwrap();
             let g = grant(session(&realm_id, &lonely.id, 100, 9999), &client_id, [3; 32]);
             store.start_grant(&g).await.unwrap();
-            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(&g.family_id, 1, [3; 32]), [4; 32], 0), &alive).await.unwrap();
+            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(&g.family_id, 1, [3; 32]), [4; 32], 0)).await.unwrap();
             let RotateOutcome::Rotated(rotated) = outcome else { panic!("{outcome:?}") };
             assert_eq!(rotated.user.username, "lonely");
             assert!(rotated.role_ids.is_empty(), "{:?}", rotated.role_ids);
@@ -388,12 +393,12 @@ pub(crate) mod sessions {
             let g = grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32]);
             store.start_grant(&g).await.unwrap();
             let fam = g.family_id.as_str();
-            let dead = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| None;
-            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [2; 32], 0), &dead).await.unwrap();
+            let mut dead = rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [2; 32], 0);
+            dead.timeouts.sso = (100, None); // idle since 100: dead at 200
+            let outcome = store.rotate_refresh_token(&dead).await.unwrap();
             assert_eq!(outcome, RotateOutcome::SessionInactive);
             assert!(store.session_of_refresh_token(&shell(fam, 2, [2; 32]), None).await.unwrap().is_none());
-            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
-            let foreign = store.rotate_refresh_token(&rotate(&realm_id, "other-client", shell(fam, 1, [1; 32]), [2; 32], 0), &alive).await.unwrap();
+            let foreign = store.rotate_refresh_token(&rotate(&realm_id, "other-client", shell(fam, 1, [1; 32]), [2; 32], 0)).await.unwrap();
             assert_eq!(foreign, RotateOutcome::Unknown);
             assert!(store.session_of_refresh_token(&shell(fam, 1, [1; 32]), Some(0)).await.unwrap().is_some(), "nothing was consumed");
         }

@@ -4,7 +4,7 @@
 //! together with the user's required actions.
 
 use portcullis::domain::{new_id, Credential};
-use portcullis::store::{AuthCodeRecord, CodeOutcome, RotateOutcome, UserSessionRecord};
+use portcullis::store::{AuthCodeRecord, CodeOutcome, RotateOutcome};
 
 use crate::backend_tests;
 use crate::store_suite::fresh_store;
@@ -61,15 +61,14 @@ backend_tests! {
         let (realm_id, client_id, user_id) = realm_with_user(&store).await;
         let g = grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32]);
         store.start_grant(&g).await.unwrap();
-        let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
         let held = store.user_role_ids(&user_id).await.unwrap();
         let mut refused = rotate(&realm_id, &client_id, shell(&g.family_id, 1, [1; 32]), [2; 32], 0);
         refused.requires_any_role = Some(vec!["a-role-nobody-holds".into()]);
-        assert_eq!(store.rotate_refresh_token(&refused, &alive).await.unwrap(), RotateOutcome::NotPermitted);
+        assert_eq!(store.rotate_refresh_token(&refused).await.unwrap(), RotateOutcome::NotPermitted);
         assert!(store.session_of_refresh_token(&shell(&g.family_id, 2, [2; 32]), None).await.unwrap().is_none(), "no successor");
         let mut allowed = rotate(&realm_id, &client_id, shell(&g.family_id, 1, [1; 32]), [3; 32], 0);
         allowed.requires_any_role = Some(held);
-        let outcome = store.rotate_refresh_token(&allowed, &alive).await.unwrap();
+        let outcome = store.rotate_refresh_token(&allowed).await.unwrap();
         assert!(matches!(outcome, RotateOutcome::Rotated(_)), "the refused one consumed nothing: {outcome:?}");
     }
 

@@ -66,8 +66,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         seconds: settings.refresh_token_reuse_interval_seconds,
         successor_sealed: ctx.master_key.seal(successor.jti.as_bytes(), &successor_aad(&request.presented.hash)),
     });
-    let check = session::refresh_check(settings, ctx.now);
-    let outcome = ctx.store.rotate_refresh_token_within(&request, interval.as_ref(), &check).await?;
+    let outcome = ctx.store.rotate_refresh_token_within(&request, interval.as_ref()).await?;
     let mut issued_at = ctx.now;
     let rotated = match outcome {
         RotateOutcome::Rotated(rotated) => {

@@ -61,6 +61,7 @@ mod security_migration;
 mod security_tokens;
 mod shaping_keycloak_export;
 mod store_suite;
+mod store_suite_families;
 mod store_suite_groups;
 mod store_suite_roles;
 mod store_suite_scopes;

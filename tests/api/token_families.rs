@@ -137,7 +137,7 @@ backend_tests! {
         let b1 = PreviousShell::mint(&old, &logins[1], "b1").await;
         let c = PreviousShell::mint(&old, &logins[2], "c").await;
         for (shell, family, consumed) in [(&a, &families[0], None), (&b0, &families[1], Some(now - 10)), (&b1, &families[1], None), (&c, &families[2], None)] {
-            insert_previous_row(&old, shell, family, now - 20, consumed).await;
+            insert_previous_row(&old, shell, family, now - 20, consumed, None).await;
         }
 
         let app = Spawn::new(backend)
@@ -171,6 +171,51 @@ backend_tests! {
         app.stop().await;
         old.stop().await;
     }
+
+    async fn a_successor_recorded_before_the_upgrade_is_handed_out_again_within_the_interval(backend: Backend) {
+        let realm = realm_file(&[("refreshTokenReuseIntervalSeconds", serde_json::json!(60))]);
+        let old = Spawn::new(backend).setting("hostname", HOSTNAME).import(realm.path().join("tokens.json")).start().await;
+        let grant = login(&old, "backend", ALICE, None).await;
+        let family = payload(rt(&grant))["fam"].as_str().unwrap().to_string();
+        downgrade(&old).await;
+        let now = old.clock.now();
+        // the previous code rotated d0 into d1 five seconds ago; the response may have been lost
+        let d0 = PreviousShell::mint_at(&old, &grant, "d0", Some(now - 20)).await;
+        let d1 = PreviousShell::mint_at(&old, &grant, "d1", Some(now - 5)).await;
+        insert_previous_row(&old, &d0, &family, now - 20, Some(now - 5), Some((&d1, now + 55))).await;
+        insert_previous_row(&old, &d1, &family, now - 5, None, None).await;
+
+        let app = Spawn::new(backend)
+            .setting("hostname", HOSTNAME)
+            .setting("db-url", &old.db_url)
+            .setting("master-key", &old.master_key.to_base64())
+            .start()
+            .await;
+        let retried = refreshed(&app, &d0.token).await;
+        let next = refreshed(&app, rt(&retried)).await;
+        let late = refresh(&app, "backend", &d0.token).await;
+
+        let again = payload(rt(&retried));
+        assert_eq!(again["jti"].as_str(), Some(d1.jti.as_str()), "the very successor the previous code recorded");
+        assert_eq!(again["iat"], now - 5);
+        assert!(again.get("fam").is_none() && again.get("gen").is_none(), "re-issued in its own form: {again}");
+        assert_eq!((payload(rt(&next))["fam"].as_str(), payload(rt(&next))["gen"].as_i64()), (Some(family.as_str()), Some(1)));
+        assert_error(&late, 400, "invalid_grant", Some(REUSE_EXCEEDED));
+        app.stop().await;
+        old.stop().await;
+    }
+}
+
+/// The "tokens" realm of the fixture with some settings replaced, in a temporary directory.
+fn realm_file(settings: &[(&str, Value)]) -> tempfile::TempDir {
+    let mut realm: Value = serde_json::from_str(&std::fs::read_to_string(fixture("token-realm.json")).unwrap()).unwrap();
+    for (key, value) in settings {
+        realm[*key] = value.clone();
+    }
+    realm["users"].as_array_mut().unwrap().retain(|u| u["username"] == "alice");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tokens.json"), realm.to_string()).unwrap();
+    dir
 }
 
 /// Whether the "tokens" realm's introspection reports the token active (client "backend").
@@ -192,38 +237,62 @@ async fn post(app: &TestApp, endpoint: &str, form: &[(&str, &str)]) -> (u16, Val
 /// grant without `fam` and `gen`, a jti of its own, signed with the realm's HMAC key.
 struct PreviousShell {
     token: String,
+    jti: String,
     hash: [u8; 32],
 }
 
 impl PreviousShell {
     async fn mint(app: &TestApp, login: &Value, jti: &str) -> Self {
+        Self::mint_at(app, login, jti, None).await
+    }
+
+    async fn mint_at(app: &TestApp, login: &Value, jti: &str, issued_at: Option<i64>) -> Self {
         let mut claims: RefreshClaims = serde_json::from_value(payload(rt(login))).unwrap();
         claims.fam = None;
         claims.generation = None;
         claims.jti = format!("previous-schema-jti-{jti}-{}", uuid::Uuid::new_v4().simple());
+        if let Some(iat) = issued_at {
+            claims.iat = iat;
+        }
         let realm = app.store.realm_by_name("tokens").await.unwrap().unwrap();
         let records = app.store.signing_keys(&realm.id).await.unwrap();
         let ring = KeyRing::load(&records, &app.master_key, app.clock.now()).unwrap();
         let token = refresh::sign(&ring.hmac_active().unwrap(), &claims);
         assert!(payload(&token).get("fam").is_none() && payload(&token).get("gen").is_none());
-        Self { token, hash: refresh::jti_hash(&claims.jti) }
+        Self { token, hash: refresh::jti_hash(&claims.jti), jti: claims.jti }
     }
 }
 
-/// The row the previous code stored for a shell.
-async fn insert_previous_row(app: &TestApp, shell: &PreviousShell, family: &str, issued_at: i64, consumed_at: Option<i64>) {
+/// The row the previous code stored for a shell; a consumed one may record its successor (its
+/// hash, and its jti sealed for the reuse interval, as the previous rotation did).
+async fn insert_previous_row(
+    app: &TestApp,
+    shell: &PreviousShell,
+    family: &str,
+    issued_at: i64,
+    consumed_at: Option<i64>,
+    successor: Option<(&PreviousShell, i64)>,
+) {
     use sqlx::Connection;
-    let sql = "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, consumed_at, reuse_count) VALUES ($1, $2, $3, $4, $5)";
+    let sql = "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, consumed_at, reuse_count, successor_hash, \
+               successor_sealed, reuse_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     let reuse_count = i64::from(consumed_at.is_some());
+    let mut aad = b"refresh-successor:".to_vec();
+    aad.extend_from_slice(&shell.hash);
+    let successor_hash = successor.map(|(s, _)| s.hash.to_vec());
+    let sealed = successor.map(|(s, _)| app.master_key.seal(s.jti.as_bytes(), &aad));
+    let reuse_until = successor.map(|(_, until)| until);
     match app.backend {
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
             sqlx::query(sql).bind(&shell.hash[..]).bind(family).bind(issued_at).bind(consumed_at).bind(reuse_count)
+                .bind(successor_hash).bind(sealed).bind(reuse_until)
                 .execute(&mut conn).await.unwrap();
         }
         Backend::Postgres => {
             let mut conn = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
             sqlx::query(sql).bind(&shell.hash[..]).bind(family).bind(issued_at).bind(consumed_at).bind(reuse_count)
+                .bind(successor_hash).bind(sealed).bind(reuse_until)
                 .execute(&mut conn).await.unwrap();
         }
     }

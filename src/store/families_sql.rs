@@ -196,7 +196,7 @@ impl FamilyStore for Backend {
         match self.rotate_in_one_statement(request, interval).await? {
             OneStatement::NoFamily => Ok(RotateOutcome::Unknown),
             OneStatement::Rotated { read, new_expires, generation } => {
-                Ok(RotateOutcome::Rotated(Box::new(grant_of(read, generation, Some((request.now, new_expires)))?)))
+                Ok(RotateOutcome::Rotated(Box::new(grant_of(*read, generation, Some((request.now, new_expires)))?)))
             }
             OneStatement::Undecided => self.rotate_in_transaction(request, interval).await,
         }

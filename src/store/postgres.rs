@@ -121,7 +121,7 @@ impl PostgresStore {
         Ok(match found {
             None => OneStatement::NoFamily,
             Some(PostgresRotation { read, new_expires, rotated_generation: Some(generation) }) => {
-                OneStatement::Rotated { read, new_expires, generation }
+                OneStatement::Rotated { read: Box::new(read), new_expires, generation }
             }
             Some(_) => OneStatement::Undecided,
         })

@@ -165,7 +165,7 @@ pub(crate) enum OneStatement {
     /// The family the shell names is gone (its session ended), or never existed.
     NoFamily,
     /// Rotated: the read, the session's new upper bound and the successor's generation.
-    Rotated { read: RotationRead, new_expires: i64, generation: i64 },
+    Rotated { read: Box<RotationRead>, new_expires: i64, generation: i64 },
     /// Nothing written: the general path decides (and SQLite always takes it).
     Undecided,
 }

@@ -224,3 +224,37 @@ pub trait FamilyStore {
         max_reuse: Option<i64>,
     ) -> Result<Option<RefreshTokenSession>, StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::GenerationCheck::{self, *};
+
+    fn of(presented: i64, current: i64, reuse: i64, rotate: bool, max_reuse: i64) -> GenerationCheck {
+        GenerationCheck::of(presented, current, reuse, rotate, max_reuse)
+    }
+
+    #[test]
+    fn the_current_generation_advances_and_the_one_before_is_a_reuse_by_default() {
+        assert_eq!(of(4, 4, 0, true, 0), Advance);
+        assert_eq!(of(3, 4, 0, true, 0), Previous);
+        assert_eq!(of(2, 4, 0, true, 0), Older);
+        assert_eq!(of(5, 4, 0, true, 0), Ahead);
+    }
+
+    #[test]
+    fn refresh_token_max_reuse_allows_that_many_further_uses_of_the_generation_before() {
+        assert_eq!(of(3, 4, 0, true, 2), ExtraUse);
+        assert_eq!(of(3, 4, 1, true, 2), ExtraUse);
+        assert_eq!(of(3, 4, 2, true, 2), Previous);
+        assert_eq!(of(2, 4, 0, true, 2), Older, "only the generation just before");
+    }
+
+    #[test]
+    fn without_rotation_every_generation_reached_stays_live() {
+        assert_eq!(of(1, 4, 9, false, 0), Keep);
+        assert_eq!(of(-1, 0, 0, false, 0), Keep, "a consumed pre-upgrade token too, as before");
+        assert_eq!(of(5, 4, 0, false, 0), Ahead);
+        assert!(Keep.is_live() && Advance.is_live() && ExtraUse.is_live());
+        assert!(!Previous.is_live() && !Older.is_live() && !Ahead.is_live());
+    }
+}

@@ -64,6 +64,7 @@ pub struct NewGrant {
     pub family_id: String,
     pub scope: String,
     pub now: UnixTime,
+    /// The jti hash of the family's first refresh shell (generation `FIRST_GENERATION`).
     pub refresh_hash: Option<TokenHash>,
     /// The code this grant was exchanged from: it records the family and access token.
     pub from_code: Option<(TokenHash, TokenHash, UnixTime)>,
@@ -181,8 +182,8 @@ pub trait SessionStore {
     async fn set_login_failures(&self, user_id: &str, record: &LoginFailureRecord) -> Result<(), StoreError>;
 
     /// In one transaction: creates the user session (or locks the existing one; `NotFound` when
-    /// it is gone), finds or creates the client session, creates the family and stores its first
-    /// refresh token; with `from_code`, records family and access token on the code row, and
+    /// it is gone), finds or creates the client session, creates the family at its first
+    /// generation (with its first token's hash); with `from_code`, records family and access token on the code row, and
     /// fails with `Conflict` (writing nothing) when the code was replayed meanwhile.
     async fn start_grant(&self, grant: &NewGrant) -> Result<StartedGrant, StoreError>;
 

@@ -14,7 +14,7 @@ use portcullis::oauth::tokens::claims::RefreshClaims;
 use portcullis::oauth::tokens::keys::generate_realm_keys;
 use portcullis::oauth::tokens::{access, refresh, KeyRing};
 use portcullis::realm::defaults::new_realm_bundle;
-use portcullis::store::{self, NewGrant, RotateOutcome, RotateRequest, Store, UserSessionRecord};
+use portcullis::store::{self, FamilyGeneration, NewGrant, PresentedToken, RotateOutcome, RotateRequest, Store, UserSessionRecord};
 use serde_json::json;
 
 fn claims(now: i64) -> serde_json::Value {
@@ -43,6 +43,7 @@ fn signing(c: &mut Criterion) {
     let shell = RefreshClaims {
         exp: now + 1800, iat: now, jti: "x".repeat(43), iss: "i".into(), aud: "i".into(), sub: "s".into(),
         typ: "Refresh".into(), azp: "bench-client".into(), sid: "sid".into(), session_state: "sid".into(), scope: "openid".into(),
+        fam: Some(new_id()), generation: Some(1),
     };
     c.bench_function("sign refresh shell HS256", |b| b.iter(|| refresh::sign(&key, &shell)));
     let signed = refresh::sign(&key, &shell);
@@ -54,7 +55,7 @@ fn signing(c: &mut Criterion) {
 }
 
 /// A store with one realm, client, user and session, and the refresh chain's next hash.
-async fn store_with_session(url: &str) -> (Arc<dyn Store>, String, String, Arc<AtomicU64>) {
+async fn store_with_session(url: &str) -> (Arc<dyn Store>, String, String, String, Arc<AtomicU64>) {
     let store = store::connect(url, 4).await.expect("store opens");
     let mut bundle = new_realm_bundle(&format!("bench-{}", new_id()), RealmSettings::default(), &MasterKey::generate(), 0).unwrap();
     let realm_id = bundle.realm.as_ref().unwrap().id.clone();
@@ -81,14 +82,15 @@ async fn store_with_session(url: &str) -> (Arc<dyn Store>, String, String, Arc<A
         auth_time: 0, remember_me: false, ip: None, user_agent: None, expires_at: i64::MAX, browser_session_id: None,
     };
     let counter = Arc::new(AtomicU64::new(0));
+    let family_id = new_id();
     store
         .start_grant(&NewGrant {
             new_session: Some(session), existing_session_id: None, joined_expires_at: 0, client_id: client_id.clone(),
-            family_id: new_id(), scope: "openid".into(), now: 0, refresh_hash: Some(hash(0)), from_code: None,
+            family_id: family_id.clone(), scope: "openid".into(), now: 0, refresh_hash: Some(hash(0)), from_code: None,
         })
         .await
         .unwrap();
-    (store, realm_id, client_id, counter)
+    (store, realm_id, client_id, family_id, counter)
 }
 
 fn hash(n: u64) -> [u8; 32] {
@@ -107,18 +109,27 @@ fn rotation(c: &mut Criterion) {
         format!("{}/{name}", pg_admin.rsplit_once('/').unwrap().0)
     });
     for (backend, url) in [("sqlite", format!("sqlite://{}/bench.db", dir.path().display())), ("postgres", pg_url)] {
-        let (store, realm_id, client_id, counter) = runtime.block_on(store_with_session(&url));
-        let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(i64::MAX);
+        let (store, realm_id, client_id, family_id, counter) = runtime.block_on(store_with_session(&url));
+        // a session that never expires (the bench measures the store, not the timeouts)
+        let forever = (1 << 40, None);
+        let timeouts = portcullis::session::TimeoutTable {
+            sso: forever, sso_remember_me: forever, offline: forever, client: (None, None), client_offline: (None, None),
+        };
         c.bench_function(&format!("one refresh rotation ({backend} store)"), |b| {
             b.to_async(&runtime).iter(|| {
                 let n = counter.fetch_add(1, Ordering::SeqCst);
                 let request = RotateRequest {
-                    realm_id: realm_id.clone(), client_id: client_id.clone(), presented: hash(n), successor: hash(n + 1),
-                    now: 1, rotate: true, max_reuse: 0, requires_any_role: None,
+                    realm_id: realm_id.clone(), client_id: client_id.clone(),
+                    presented: PresentedToken {
+                        hash: hash(n),
+                        generation: Some(FamilyGeneration { family_id: family_id.clone(), generation: n as i64 + 1 }),
+                    },
+                    successor: hash(n + 1),
+                    now: 1, rotate: true, max_reuse: 0, requires_any_role: None, timeouts,
                 };
                 let store = store.clone();
                 async move {
-                    let outcome = store.rotate_refresh_token(&request, &alive).await.unwrap();
+                    let outcome = store.rotate_refresh_token(&request).await.unwrap();
                     assert!(matches!(outcome, RotateOutcome::Rotated(_)), "{outcome:?}");
                 }
             })

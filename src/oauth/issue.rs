@@ -44,11 +44,15 @@ pub struct PlannedRefresh {
     /// The shell's `iat` when it is not now: a successor re-issued within the reuse interval
     /// keeps the one it was first issued with, so the client gets the same token.
     pub issued_at: Option<UnixTime>,
+    /// The shell's generation in its family (`Issue::family_id`), which the store decides.
+    /// `None` only re-issues a shell minted before shells carried family and generation.
+    pub generation: Option<i64>,
 }
 
 impl PlannedRefresh {
+    /// The first shell of a new family.
     pub fn new(offline: bool) -> Self {
-        Self { jti: random_token::<32>(), offline, issued_at: None }
+        Self { jti: random_token::<32>(), offline, issued_at: None, generation: Some(crate::store::FIRST_GENERATION) }
     }
 
     pub fn hash(&self) -> TokenHash {
@@ -211,6 +215,8 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
                 sid: sid.clone(),
                 session_state: sid.clone(),
                 scope: scope.clone(),
+                fam: planned.generation.and(issue.family_id).map(str::to_string),
+                generation: issue.family_id.and(planned.generation),
             };
             let key = keys.hmac_active().map_err(key_error)?;
             let expires_in = if offline_without_max { 0 } else { (*deadline - issue.now).max(0) };

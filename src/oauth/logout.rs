@@ -22,7 +22,7 @@ pub async fn logout(ctx: &GrantContext<'_>, form: &FormParams) -> Result<(), OAu
     let session = ctx
         .store
         // A rotated-away token of a live family still names its own session, which it may end.
-        .session_of_refresh_token(&refresh::jti_hash(&claims.jti), None)
+        .session_of_refresh_token(&refresh::presented(&claims), None)
         .await?
         .map(|found| found.session)
         .filter(|s| s.realm_id == ctx.realm.realm.id)

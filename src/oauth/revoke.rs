@@ -15,8 +15,8 @@ pub async fn revoke(ctx: &GrantContext<'_>, form: &FormParams) -> Result<(), OAu
         if claims.azp != ctx.client.client_id {
             return Err(OAuthError::InvalidRequest("Unmatching clients".into()));
         }
-        let hash = refresh::jti_hash(&claims.jti);
-        if ctx.store.revoke_refresh_family(&ctx.realm.realm.id, &ctx.client.id, &hash, ctx.now).await? {
+        let presented = refresh::presented(&claims);
+        if ctx.store.revoke_refresh_family(&ctx.realm.realm.id, &ctx.client.id, &presented, ctx.now).await? {
             ctx.event(EventKind::RevokeGrant, Some(&claims.sub), Some(&claims.sid), None);
         }
         return Ok(());

@@ -117,7 +117,7 @@ pub async fn live_refresh_token(
     // Rotating realms: a token already used up is not live, since its next use is a reuse.
     let settings = &realm.realm.settings;
     let max_reuse = settings.revoke_refresh_token.then_some(settings.refresh_token_max_reuse.max(0));
-    let found = store.session_of_refresh_token(&refresh::jti_hash(&claims.jti), max_reuse).await?;
+    let found = store.session_of_refresh_token(&refresh::presented(&claims), max_reuse).await?;
     Ok(match found {
         Some(live) if !live.user_enabled => Err(Inactive::UserDisabled),
         Some(live) if session::is_alive(&realm.realm.settings, &live.session, None, now) => Ok(claims),

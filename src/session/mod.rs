@@ -47,30 +47,78 @@ fn client_timeouts(settings: &RealmSettings, offline: bool) -> (i64, i64) {
     }
 }
 
-/// When the session stops being alive if nothing touches it again: the earliest of the idle
-/// deadline, the max deadline, and the client session's own deadlines. `touched_at` computes it
-/// as if both were accessed at that time (what a refresh is about to record).
+/// A realm's session timeouts as plain data (`None`: no limit): the one statement of the rules
+/// below, which the store also mirrors in SQL to decide a refresh in one round trip (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeoutTable {
+    /// (idle, max) of an online session without and with remember-me, and of an offline one.
+    pub sso: (i64, Option<i64>),
+    pub sso_remember_me: (i64, Option<i64>),
+    pub offline: (i64, Option<i64>),
+    /// (idle, max) of the client session, online and offline; they narrow the session's.
+    pub client: (Option<i64>, Option<i64>),
+    pub client_offline: (Option<i64>, Option<i64>),
+}
+
+impl TimeoutTable {
+    /// Client-session timeouts of 0 inherit (Keycloak).
+    pub fn of(settings: &RealmSettings) -> Self {
+        let pair = |t: Timeouts| (t.idle, t.max);
+        let narrowing = |(idle, max): (i64, i64)| ((idle > 0).then_some(idle), (max > 0).then_some(max));
+        Self {
+            sso: pair(sso_timeouts(settings, false)),
+            sso_remember_me: pair(sso_timeouts(settings, true)),
+            offline: pair(offline_timeouts(settings)),
+            client: narrowing(client_timeouts(settings, false)),
+            client_offline: narrowing(client_timeouts(settings, true)),
+        }
+    }
+
+    /// When the session stops being alive if nothing touches it again: the earliest of the idle
+    /// deadline, the max deadline, and the client session's own deadlines. `touched_at` computes
+    /// it as if both were accessed at that time (what a refresh is about to record).
+    pub fn deadline(
+        &self,
+        session: &UserSessionRecord,
+        client_session: Option<&ClientSessionRecord>,
+        touched_at: Option<UnixTime>,
+    ) -> UnixTime {
+        let (idle, max) = match (session.offline, session.remember_me) {
+            (true, _) => self.offline,
+            (false, true) => self.sso_remember_me,
+            (false, false) => self.sso,
+        };
+        let mut at = touched_at.unwrap_or(session.last_access_at).saturating_add(idle);
+        if let Some(max) = max {
+            at = at.min(session.started_at.saturating_add(max));
+        }
+        if let Some(cs) = client_session {
+            let (idle, max) = if session.offline { self.client_offline } else { self.client };
+            if let Some(idle) = idle {
+                at = at.min(touched_at.unwrap_or(cs.last_access_at).saturating_add(idle));
+            }
+            if let Some(max) = max {
+                at = at.min(cs.started_at.saturating_add(max));
+            }
+        }
+        at
+    }
+
+    /// What a refresh at `now` decides: `None` when the session (or its client session) is no
+    /// longer alive, else the session's new upper bound once its last access moves to `now`.
+    pub fn refresh(&self, session: &UserSessionRecord, client_session: &ClientSessionRecord, now: UnixTime) -> Option<UnixTime> {
+        (now < self.deadline(session, Some(client_session), None)).then(|| self.deadline(session, None, Some(now)))
+    }
+}
+
+/// `TimeoutTable::deadline` under the realm's settings.
 pub fn deadline(
     settings: &RealmSettings,
     session: &UserSessionRecord,
     client_session: Option<&ClientSessionRecord>,
     touched_at: Option<UnixTime>,
 ) -> UnixTime {
-    let t = session_timeouts(settings, session);
-    let mut at = touched_at.unwrap_or(session.last_access_at).saturating_add(t.idle);
-    if let Some(max) = t.max {
-        at = at.min(session.started_at.saturating_add(max));
-    }
-    if let Some(cs) = client_session {
-        let (idle, max) = client_timeouts(settings, session.offline);
-        if idle > 0 {
-            at = at.min(touched_at.unwrap_or(cs.last_access_at).saturating_add(idle));
-        }
-        if max > 0 {
-            at = at.min(cs.started_at.saturating_add(max));
-        }
-    }
-    at
+    TimeoutTable::of(settings).deadline(session, client_session, touched_at)
 }
 
 /// Whether the session is alive at `now` given its recorded last access.
@@ -83,12 +131,9 @@ pub fn is_alive(
     now < deadline(settings, session, client_session, None)
 }
 
-/// The check a refresh runs inside the store: alive now, and the new cleanup bound once the
-/// last access moves to `now`.
-pub fn refresh_check(settings: &RealmSettings, now: UnixTime) -> impl Fn(&UserSessionRecord, &ClientSessionRecord) -> Option<UnixTime> + Send + Sync + '_ {
-    move |session, client_session| {
-        is_alive(settings, session, Some(client_session), now).then(|| deadline(settings, session, None, Some(now)))
-    }
+/// The rules of `deadline` as data, for the store's refresh (`RotateRequest::timeouts`).
+pub fn timeout_table(settings: &RealmSettings) -> TimeoutTable {
+    TimeoutTable::of(settings)
 }
 
 /// Seconds until a refresh token issued at `now` expires: 0 means "no expiry" for offline tokens

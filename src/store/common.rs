@@ -768,7 +768,7 @@ macro_rules! impl_common_store {
                 let row: Option<Row> = sqlx::query_as(SQL.as_str()).bind(client_id).fetch_optional(&self.pool).await?;
                 let Some(row) = row else { return Ok(None) };
                 let role_ids = crate::store::rotation::parse_role_ids(row.role_ids)
-                    .ok_or_else(|| StoreError::Corrupt("role ids of a service account do not read back".into()))?;
+                    .map_err(|_| StoreError::Corrupt("role ids of a service account do not read back".into()))?;
                 Ok(Some((User::from(row.user), role_ids)))
             }
 

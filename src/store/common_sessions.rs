@@ -1,13 +1,12 @@
-//! Session, token, code and event SQL shared by both backends, stamped onto each by
-//! `impl_session_store!`. The backend supplies `begin_write()` (Postgres: a plain transaction;
-//! SQLite: `BEGIN IMMEDIATE`, taking the write lock up front) and the row-lock clause appended to
-//! the session select (`FOR UPDATE OF s` on Postgres; SQLite's write lock already serialises),
-//! its JSON-array aggregate for role ids, and `write_rotation` (the refresh hot path's write,
-//! see `rotation`).
+//! Session, code and event SQL shared by both backends, stamped onto each by
+//! `impl_session_store!` (refresh-token families are `families_sql.rs`). The backend supplies
+//! `begin_write()` (Postgres: a plain transaction; SQLite: `BEGIN IMMEDIATE`, taking the write
+//! lock up front) and the row-lock clause appended to the session select (`FOR UPDATE OF s` on
+//! Postgres; SQLite's write lock already serialises).
 
 use super::sessions::{ClientSessionRecord, EventRecord, UserSessionRecord};
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 pub(crate) struct SessionRow {
     pub id: String,
     pub realm_id: String,
@@ -63,42 +62,6 @@ impl From<ClientSessionRow> for ClientSessionRecord {
     }
 }
 
-/// What a rotation reads under lock: token, family, client session, user session.
-#[derive(sqlx::FromRow)]
-pub(crate) struct RotationRow {
-    pub reuse_count: i64,
-    pub successor_hash: Option<Vec<u8>>,
-    pub successor_sealed: Option<Vec<u8>>,
-    pub family_id: String,
-    pub revoked_at: Option<i64>,
-    pub scope: String,
-    #[sqlx(flatten)]
-    pub client_session: RotationClientSessionRow,
-    #[sqlx(flatten)]
-    pub session: SessionRow,
-}
-
-/// The client session columns of a rotation's read, prefixed `cs_`.
-#[derive(sqlx::FromRow)]
-pub(crate) struct RotationClientSessionRow {
-    pub cs_id: String,
-    pub cs_client_id: String,
-    pub cs_started_at: i64,
-    pub cs_last_access_at: i64,
-}
-
-impl RotationClientSessionRow {
-    pub fn into_record(self, user_session_id: String) -> ClientSessionRecord {
-        ClientSessionRecord {
-            id: self.cs_id,
-            user_session_id,
-            client_id: self.cs_client_id,
-            started_at: self.cs_started_at,
-            last_access_at: self.cs_last_access_at,
-        }
-    }
-}
-
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
     pub id: String,
@@ -131,24 +94,25 @@ impl From<EventRow> for EventRecord {
     }
 }
 
+/// `rotation::touch_session_sql`: $1 now, $2 the session's new upper bound, $3 its id.
+pub(crate) static TOUCH_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(super::rotation::touch_session_sql);
+
 pub(crate) const SESSION_COLUMNS: &str = "s.id, s.realm_id, s.user_id, s.offline, s.started_at, s.last_access_at, s.auth_time, s.remember_me, s.ip, s.user_agent, s.expires_at, s.browser_session_id";
 
 macro_rules! impl_session_store {
-    ($store:ty, $db:ty, $lock:literal, $role_ids:expr) => {
-        use crate::store::common_sessions::{ClientSessionRow, EventRow, RotationRow, SessionRow, SESSION_COLUMNS};
-        use crate::store::rotation::{self, RotationRead, RotationWrite};
+    ($store:ty, $lock:literal) => {
+        use crate::store::common_sessions::{ClientSessionRow, EventRow, SessionRow, SESSION_COLUMNS, TOUCH_SESSION};
         use crate::store::sessions::{
-            AuthCodeRecord, ClientSessionRecord, CodeOutcome, ConsentRecord, EventFilter, EventRecord, LivenessCheck,
-            LoginFailureRecord, NewGrant, ReplayedGrant, ReuseInterval, RotateOutcome, RotateRequest, RotatedGrant,
-            SessionStore, SessionWithClients, StartedGrant, TokenHash, UserSessionRecord,
+            AuthCodeRecord, ClientSessionRecord, CodeOutcome, ConsentRecord, EventFilter, EventRecord,
+            LoginFailureRecord, NewGrant, SessionStore, SessionWithClients, StartedGrant, TokenHash, UserSessionRecord,
         };
 
         impl $store {
             async fn insert_session(tx: &mut Tx<'_>, s: &UserSessionRecord) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO user_sessions (id, realm_id, user_id, offline, started_at, last_access_at, \
-                     auth_time, remember_me, ip, user_agent, expires_at, browser_session_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     auth_time, remember_me, ip, user_agent, expires_at, browser_session_id, cleanup_after) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)",
                 )
                 .bind(&s.id).bind(&s.realm_id).bind(&s.user_id).bind(s.offline).bind(s.started_at)
                 .bind(s.last_access_at).bind(s.auth_time).bind(s.remember_me).bind(&s.ip)
@@ -168,153 +132,6 @@ macro_rules! impl_session_store {
                 .await?;
                 Ok(row.map(Into::into))
             }
-
-            async fn role_ids_in(tx: &mut Tx<'_>, user_id: &str) -> Result<Vec<String>, StoreError> {
-                let sql = format!("SELECT x.role_id FROM ({}) x ORDER BY x.role_id", crate::store::groups::mapped_role_ids_sql("$1"));
-                let rows: Vec<(String,)> = sqlx::query_as(&sql).bind(user_id).fetch_all(&mut **tx).await?;
-                Ok(rows.into_iter().map(|(id,)| id).collect())
-            }
-
-            /// The general rotation, for the session whose lock `tx` already holds: every row is
-            /// read afresh, so nothing decided before the lock was granted carries over.
-            async fn rotate_locked(
-                mut tx: Tx<'_>,
-                request: &RotateRequest,
-                interval: Option<&ReuseInterval>,
-                alive: LivenessCheck<'_>,
-            ) -> Result<RotateOutcome, StoreError> {
-                let row: Option<RotationRow> = sqlx::query_as(&format!(
-                    "SELECT t.reuse_count, t.successor_hash, t.successor_sealed, f.id AS family_id, f.revoked_at, \
-                     f.scope, cs.id AS cs_id, \
-                     cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
-                     cs.last_access_at AS cs_last_access_at, {SESSION_COLUMNS} \
-                     FROM refresh_tokens t \
-                     JOIN token_families f ON f.id = t.family_id \
-                     JOIN client_sessions cs ON cs.id = f.client_session_id \
-                     JOIN user_sessions s ON s.id = cs.user_session_id \
-                     WHERE t.token_hash = $1"
-                ))
-                .bind(&request.presented[..])
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(row) = row else { return Ok(RotateOutcome::Unknown) };
-                if row.client_session.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
-                    return Ok(RotateOutcome::Unknown);
-                }
-                if row.revoked_at.is_some() {
-                    return Ok(RotateOutcome::FamilyRevoked);
-                }
-                let mut replay = None;
-                if request.rotate && row.reuse_count > request.max_reuse {
-                    // Lost-response recovery: the successor this token's rotation recorded may
-                    // never have reached the client. Still unused and young enough: hand it out
-                    // again. Anything else is a reuse.
-                    if let (Some(interval), Some(hash), Some(sealed)) = (interval, &row.successor_hash, &row.successor_sealed) {
-                        let successor: Option<(i64, Option<i64>, String)> = sqlx::query_as(
-                            "SELECT issued_at, consumed_at, family_id FROM refresh_tokens WHERE token_hash = $1",
-                        )
-                        .bind(&hash[..])
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let (Some((issued_at, None, family)), Ok(hash)) = (successor, TokenHash::try_from(&hash[..])) {
-                            if family == row.family_id && request.now < issued_at.saturating_add(interval.seconds) {
-                                replay = Some((hash, sealed.clone(), issued_at));
-                            }
-                        }
-                    }
-                    if replay.is_none() {
-                        sqlx::query("UPDATE token_families SET revoked_at = $1 WHERE id = $2")
-                            .bind(request.now)
-                            .bind(&row.family_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        tx.commit().await?;
-                        return Ok(RotateOutcome::ReuseDetected { family_id: row.family_id });
-                    }
-                }
-                let mut session: UserSessionRecord = row.session.into();
-                let mut client_session = row.client_session.into_record(session.id.clone());
-                let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-                    .bind(&session.user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(user) = user.map(User::from).filter(|u| u.enabled) else {
-                    return Ok(RotateOutcome::SessionInactive);
-                };
-                let Some(expires_at) = alive(&session, &client_session) else {
-                    return Ok(RotateOutcome::SessionInactive);
-                };
-                let role_ids = Self::role_ids_in(&mut tx, &user.id).await?;
-                if !request.permits(&role_ids) {
-                    return Ok(RotateOutcome::NotPermitted);
-                }
-                if let Some((successor_hash, successor_sealed, successor_issued_at)) = replay {
-                    tx.commit().await?;
-                    let grant = RotatedGrant { session, client_session, family_id: row.family_id, scope: row.scope, user, role_ids };
-                    return Ok(RotateOutcome::Replayed(Box::new(ReplayedGrant {
-                        grant,
-                        successor_hash,
-                        successor_sealed,
-                        successor_issued_at,
-                    })));
-                }
-                match interval {
-                    Some(interval) if request.rotate => {
-                        sqlx::query(
-                            "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
-                             consumed_at = COALESCE(consumed_at, $1), successor_hash = $2, successor_sealed = $3, \
-                             reuse_until = $4 WHERE token_hash = $5",
-                        )
-                        .bind(request.now)
-                        .bind(&request.successor[..])
-                        .bind(&interval.successor_sealed)
-                        .bind(request.now.saturating_add(interval.seconds))
-                        .bind(&request.presented[..])
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    _ if request.rotate => {
-                        sqlx::query(
-                            "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
-                             consumed_at = COALESCE(consumed_at, $1) WHERE token_hash = $2",
-                        )
-                        .bind(request.now)
-                        .bind(&request.presented[..])
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    _ => {}
-                }
-                sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
-                    .bind(&request.successor[..])
-                    .bind(&row.family_id)
-                    .bind(request.now)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
-                    .bind(request.now)
-                    .bind(expires_at)
-                    .bind(&session.id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE client_sessions SET last_access_at = $1 WHERE id = $2")
-                    .bind(request.now)
-                    .bind(&client_session.id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                session.last_access_at = request.now;
-                session.expires_at = expires_at;
-                client_session.last_access_at = request.now;
-                Ok(RotateOutcome::Rotated(Box::new(RotatedGrant {
-                    session,
-                    client_session,
-                    family_id: row.family_id,
-                    scope: row.scope,
-                    user,
-                    role_ids,
-                })))
-            }
         }
 
         #[async_trait]
@@ -327,7 +144,7 @@ macro_rules! impl_session_store {
             }
 
             async fn touch_user_session(&self, session_id: &str, now: UnixTime, expires_at: UnixTime) -> Result<(), StoreError> {
-                sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
+                sqlx::query(TOUCH_SESSION.as_str())
                     .bind(now)
                     .bind(expires_at)
                     .bind(session_id)
@@ -497,7 +314,7 @@ macro_rules! impl_session_store {
                         let mut joined = Self::lock_session(&mut tx, id)
                             .await?
                             .ok_or_else(|| StoreError::NotFound(format!("user session {id}")))?;
-                        sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
+                        sqlx::query(TOUCH_SESSION.as_str())
                             .bind(grant.now)
                             .bind(grant.joined_expires_at)
                             .bind(id)
@@ -545,21 +362,19 @@ macro_rules! impl_session_store {
                         record
                     }
                 };
-                sqlx::query("INSERT INTO token_families (id, client_session_id, scope, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(&grant.family_id)
-                    .bind(&client_session.id)
-                    .bind(&grant.scope)
-                    .bind(grant.now)
-                    .execute(&mut *tx)
-                    .await?;
-                if let Some(hash) = &grant.refresh_hash {
-                    sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
-                        .bind(&hash[..])
-                        .bind(&grant.family_id)
-                        .bind(grant.now)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                // the family's whole state from its first token on (DESIGN.md §2): no row per token
+                sqlx::query(
+                    "INSERT INTO token_families (id, client_session_id, scope, created_at, generation, current_hash, rotated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $4)",
+                )
+                .bind(&grant.family_id)
+                .bind(&client_session.id)
+                .bind(&grant.scope)
+                .bind(grant.now)
+                .bind(crate::store::FIRST_GENERATION)
+                .bind(grant.refresh_hash.as_ref().map(|h| &h[..]))
+                .execute(&mut *tx)
+                .await?;
                 if let Some((code, access_jti, access_exp)) = &grant.from_code {
                     // a replay that came first marked the code: then this grant must not exist
                     let recorded = sqlx::query(
@@ -578,130 +393,6 @@ macro_rules! impl_session_store {
                 }
                 tx.commit().await?;
                 Ok(StartedGrant { session, client_session })
-            }
-
-            async fn rotate_refresh_token_within(
-                &self,
-                request: &RotateRequest,
-                interval: Option<&ReuseInterval>,
-                alive: LivenessCheck<'_>,
-            ) -> Result<RotateOutcome, StoreError> {
-                static READ: std::sync::LazyLock<String> =
-                    std::sync::LazyLock::new(|| rotation::read_sql(SESSION_COLUMNS, $lock, $role_ids, <$db as crate::store::users::UserSql>::ATTRIBUTES_OF_U));
-                let mut tx = self.begin_write().await?;
-                // The fast path: one read that also takes the session lock (lock order
-                // everywhere: user session first), one conditional write, commit.
-                let read: Option<RotationRead> =
-                    sqlx::query_as(READ.as_str()).bind(&request.presented[..]).fetch_optional(&mut *tx).await?;
-                let Some(RotationRead { row, user, role_ids }) = read else { return Ok(RotateOutcome::Unknown) };
-                if row.client_session.cs_client_id != request.client_id || row.session.realm_id != request.realm_id {
-                    return Ok(RotateOutcome::Unknown);
-                }
-                if row.revoked_at.is_none() && !(request.rotate && row.reuse_count > request.max_reuse) {
-                    let user = User::from(user);
-                    if !user.enabled {
-                        return Ok(RotateOutcome::SessionInactive);
-                    }
-                    let mut session: UserSessionRecord = row.session.into();
-                    let mut client_session = row.client_session.into_record(session.id.clone());
-                    if let (Some(expires_at), Some(role_ids)) = (alive(&session, &client_session), rotation::parse_role_ids(role_ids)) {
-                        if !request.permits(&role_ids) {
-                            return Ok(RotateOutcome::NotPermitted);
-                        }
-                        let write = RotationWrite {
-                            now: request.now,
-                            presented: &request.presented[..],
-                            max_reuse: request.max_reuse,
-                            rotate: request.rotate,
-                            recorded: interval.map(|i| (&i.successor_sealed[..], request.now.saturating_add(i.seconds))),
-                            successor: &request.successor[..],
-                            session_expires_at: expires_at,
-                            session_id: &session.id,
-                            client_session_id: &client_session.id,
-                        };
-                        if Self::write_rotation(&mut tx, &write).await? {
-                            tx.commit().await?;
-                            session.last_access_at = request.now;
-                            session.expires_at = expires_at;
-                            client_session.last_access_at = request.now;
-                            return Ok(RotateOutcome::Rotated(Box::new(RotatedGrant {
-                                session,
-                                client_session,
-                                family_id: row.family_id,
-                                scope: row.scope,
-                                user,
-                                role_ids,
-                            })));
-                        }
-                    }
-                }
-                // Reuse, replay, a dead session, or a read that a commit made stale while this
-                // transaction waited for the lock (the write then changed nothing): decide on
-                // fresh rows, still under the lock.
-                Self::rotate_locked(tx, request, interval, alive).await
-            }
-
-            async fn revoke_refresh_family(
-                &self,
-                realm_id: &str,
-                client_id: &str,
-                token: &TokenHash,
-                now: UnixTime,
-            ) -> Result<bool, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let found: Option<(String, String, String, bool, String)> = sqlx::query_as(
-                    "SELECT f.id, cs.client_id, s.id, s.offline, s.realm_id FROM refresh_tokens t \
-                     JOIN token_families f ON f.id = t.family_id \
-                     JOIN client_sessions cs ON cs.id = f.client_session_id \
-                     JOIN user_sessions s ON s.id = cs.user_session_id WHERE t.token_hash = $1",
-                )
-                .bind(&token[..])
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((family_id, owner, session_id, offline, realm)) = found else { return Ok(false) };
-                if owner != client_id || realm != realm_id {
-                    return Ok(false);
-                }
-                if Self::lock_session(&mut tx, &session_id).await?.is_none() {
-                    return Ok(false);
-                }
-                if offline {
-                    sqlx::query("DELETE FROM user_sessions WHERE id = $1").bind(&session_id).execute(&mut *tx).await?;
-                } else {
-                    sqlx::query("UPDATE token_families SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
-                        .bind(now)
-                        .bind(&family_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(true)
-            }
-
-            async fn session_of_refresh_token(
-                &self,
-                token: &TokenHash,
-                max_reuse: Option<i64>,
-            ) -> Result<Option<crate::store::RefreshTokenSession>, StoreError> {
-                #[derive(sqlx::FromRow)]
-                struct Row {
-                    #[sqlx(flatten)]
-                    session: SessionRow,
-                    user_enabled: bool,
-                }
-                let row: Option<Row> = sqlx::query_as(&format!(
-                    "SELECT {SESSION_COLUMNS}, u.enabled AS user_enabled FROM refresh_tokens t \
-                     JOIN token_families f ON f.id = t.family_id AND f.revoked_at IS NULL \
-                     JOIN client_sessions cs ON cs.id = f.client_session_id \
-                     JOIN user_sessions s ON s.id = cs.user_session_id \
-                     JOIN users u ON u.id = s.user_id \
-                     WHERE t.token_hash = $1 AND ($2 IS NULL OR t.reuse_count <= $2)"
-                ))
-                .bind(&token[..])
-                .bind(max_reuse)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(|r| crate::store::RefreshTokenSession { session: r.session.into(), user_enabled: r.user_enabled }))
             }
 
             async fn user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError> {
@@ -919,7 +610,8 @@ macro_rules! impl_session_store {
             async fn delete_expired(&self, now: UnixTime, events_before: UnixTime, batch: i64) -> Result<u64, StoreError> {
                 let mut deleted = 0;
                 for statement in [
-                    "DELETE FROM user_sessions WHERE id IN (SELECT id FROM user_sessions WHERE expires_at < $1 LIMIT $2)",
+                    // the coarse bucket finds candidates by index; expires_at decides
+                    "DELETE FROM user_sessions WHERE id IN (SELECT id FROM user_sessions WHERE cleanup_after < $1 AND expires_at < $1 LIMIT $2)",
                     "DELETE FROM auth_codes WHERE code_hash IN (SELECT code_hash FROM auth_codes WHERE expires_at < $1 LIMIT $2)",
                     "DELETE FROM revoked_access_tokens WHERE jti_hash IN (SELECT jti_hash FROM revoked_access_tokens WHERE expires_at < $1 LIMIT $2)",
                 ] {
@@ -927,9 +619,8 @@ macro_rules! impl_session_store {
                 }
                 // sealed successors past their reuse interval: cleared, not counted (no row goes)
                 sqlx::query(
-                    "UPDATE refresh_tokens SET successor_hash = NULL, successor_sealed = NULL, reuse_until = NULL \
-                     WHERE token_hash IN (SELECT token_hash FROM refresh_tokens \
-                     WHERE successor_sealed IS NOT NULL AND reuse_until < $1 LIMIT $2)",
+                    "UPDATE token_families SET successor_sealed = NULL, reuse_until = NULL \
+                     WHERE id IN (SELECT id FROM token_families WHERE successor_sealed IS NOT NULL AND reuse_until < $1 LIMIT $2)",
                 )
                 .bind(now)
                 .bind(batch)

@@ -7,6 +7,7 @@ pub mod admin;
 mod common;
 mod common_admin;
 mod common_sessions;
+pub mod families;
 pub mod groups;
 pub mod partial_import;
 pub mod roles;
@@ -27,6 +28,7 @@ use crate::domain::{Client, Credential, Realm, Role, User};
 pub use access_tokens::{AccessTokenLookup, AccessTokenState};
 pub use postgres::PostgresStore;
 pub use sessions::*;
+pub use families::*;
 pub use admin::AdminStore;
 pub use groups::{GroupStore, RealmGroups};
 pub use partial_import::PartialImportStore;
@@ -273,12 +275,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + StoreOps + Send + Sync
 {
 }
 

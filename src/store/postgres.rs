@@ -14,7 +14,8 @@ use super::roles::impl_role_store;
 use super::realm_admin::impl_realm_admin_store;
 use super::groups_sql::impl_group_store;
 use super::partial_import::impl_partial_import_store;
-use super::rotation::{CONSUME, FIND_UNREVOKED};
+use super::rotation::{OneStatement, PostgresRotation};
+use super::families::{ReuseInterval, RotateRequest};
 use super::{RealmChange, StoreOps};
 
 pub struct PostgresStore {
@@ -50,13 +51,22 @@ impl PostgresStore {
 const ROLE_IDS_JSON: &str = "json_agg(m.role_id ORDER BY m.role_id)::text";
 
 impl_common_store!(PostgresStore, sqlx::Postgres, ROLE_IDS_JSON);
-impl_session_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE OF s", ROLE_IDS_JSON);
+impl_session_store!(PostgresStore, "FOR UPDATE OF s");
 impl_admin_store!(PostgresStore, sqlx::Postgres);
 impl_user_store!(PostgresStore, sqlx::Postgres);
 impl_group_store!(PostgresStore, sqlx::Postgres);
 impl_role_store!(PostgresStore);
 impl_realm_admin_store!(PostgresStore, "SELECT pg_notify('portcullis_realm_changed', $1)");
 impl_partial_import_store!(PostgresStore, sqlx::Postgres);
+
+/// `FamilyStore` (issue 16): the shared SQL of `families_sql.rs` over this backend.
+mod families_impl {
+    type Db = sqlx::Postgres;
+    use super::PostgresStore as Backend;
+    const LOCK: &str = "FOR UPDATE OF s";
+    const ROLE_IDS_JSON: &str = super::ROLE_IDS_JSON;
+    include!("families_sql.rs");
+}
 
 /// `ScopeStore` (issue 15): the shared SQL of `scopes_sql.rs` over this backend.
 mod scopes_impl {
@@ -71,55 +81,50 @@ impl PostgresStore {
         Ok(self.pool.begin().await?)
     }
 
-    /// A rotation's write in one statement (one round trip): consume, store the successor,
-    /// touch both sessions, each part conditional on the consume finding its row. Returns
-    /// whether it did. Runs under the session lock taken by the fast read.
-    async fn write_rotation(tx: &mut Tx<'_>, write: &RotationWrite<'_>) -> Result<bool, StoreError> {
+    /// The common refresh in one statement, so one round trip (`rotation::postgres_rotation_sql`):
+    /// only for shells that name their family; the rest, and anything the statement did not
+    /// rotate, is for the general path.
+    async fn rotate_in_one_statement(
+        &self,
+        request: &RotateRequest,
+        interval: Option<&ReuseInterval>,
+    ) -> Result<OneStatement, StoreError> {
         static ROTATE: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "WITH consumed AS ({CONSUME}), \
-                 successor AS (INSERT INTO refresh_tokens (token_hash, family_id, issued_at) SELECT $7, family_id, $1 FROM consumed), \
-                 session_touch AS (UPDATE user_sessions SET last_access_at = $1, expires_at = $8 WHERE id = $9 AND EXISTS (SELECT 1 FROM consumed)), \
-                 client_touch AS (UPDATE client_sessions SET last_access_at = $1 WHERE id = $10 AND EXISTS (SELECT 1 FROM consumed)) \
-                 SELECT count(*) FROM consumed"
+            super::rotation::postgres_rotation_sql(
+                super::common_sessions::SESSION_COLUMNS,
+                ROLE_IDS_JSON,
+                <sqlx::Postgres as super::users::UserSql>::ATTRIBUTES_OF_U,
             )
         });
-        static KEEP: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "WITH consumed AS ({FIND_UNREVOKED}), \
-                 successor AS (INSERT INTO refresh_tokens (token_hash, family_id, issued_at) SELECT $2, family_id, $3 FROM consumed), \
-                 session_touch AS (UPDATE user_sessions SET last_access_at = $3, expires_at = $4 WHERE id = $5 AND EXISTS (SELECT 1 FROM consumed)), \
-                 client_touch AS (UPDATE client_sessions SET last_access_at = $3 WHERE id = $6 AND EXISTS (SELECT 1 FROM consumed)) \
-                 SELECT count(*) FROM consumed"
-            )
-        });
-        let done: i64 = if write.rotate {
-            let (recorded_hash, sealed, reuse_until) = write.recorded_columns();
-            sqlx::query_scalar(ROTATE.as_str())
-                .bind(write.now)
-                .bind(write.presented)
-                .bind(write.max_reuse)
-                .bind(recorded_hash)
-                .bind(sealed)
-                .bind(reuse_until)
-                .bind(write.successor)
-                .bind(write.session_expires_at)
-                .bind(write.session_id)
-                .bind(write.client_session_id)
-                .fetch_one(&mut **tx)
-                .await?
-        } else {
-            sqlx::query_scalar(KEEP.as_str())
-                .bind(write.presented)
-                .bind(write.successor)
-                .bind(write.now)
-                .bind(write.session_expires_at)
-                .bind(write.session_id)
-                .bind(write.client_session_id)
-                .fetch_one(&mut **tx)
-                .await?
-        };
-        Ok(done > 0)
+        let Some(presented) = &request.presented.generation else { return Ok(OneStatement::Undecided) };
+        let recorded = interval.filter(|_| request.rotate);
+        let t = &request.timeouts;
+        let found: Option<PostgresRotation> = sqlx::query_as(ROTATE.as_str())
+            .bind(&presented.family_id)
+            .bind(presented.generation)
+            .bind(request.rotate)
+            .bind(request.max_reuse)
+            .bind(&request.successor[..])
+            .bind(request.now)
+            .bind(recorded.map(|i| &i.successor_sealed[..]))
+            .bind(recorded.map(|i| request.now.saturating_add(i.seconds)))
+            .bind(&request.realm_id)
+            .bind(&request.client_id)
+            .bind(&request.requires_any_role)
+            .bind(t.sso.0).bind(t.sso.1)
+            .bind(t.sso_remember_me.0).bind(t.sso_remember_me.1)
+            .bind(t.offline.0).bind(t.offline.1)
+            .bind(t.client.0).bind(t.client.1)
+            .bind(t.client_offline.0).bind(t.client_offline.1)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match found {
+            None => OneStatement::NoFamily,
+            Some(PostgresRotation { read, new_expires, rotated_generation: Some(generation) }) => {
+                OneStatement::Rotated { read: Box::new(read), new_expires, generation }
+            }
+            Some(_) => OneStatement::Undecided,
+        })
     }
 }
 

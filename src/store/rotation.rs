@@ -1,74 +1,184 @@
-//! The refresh hot path's SQL (DESIGN.md §4): one statement reads everything a rotation needs
-//! while taking the session lock, and one write (a single CTE statement on Postgres, a few
-//! in-process statements on SQLite) consumes the token, stores the successor and touches both
-//! sessions. The slower, general rotation code in `common_sessions` handles what is left: reuse,
-//! lost-response replay, and a read made stale by a concurrent commit.
+//! The SQL of a refresh (DESIGN.md §4, issue 16): what a rotation reads of a family, the one
+//! conditional write that moves a family on (no row is ever inserted per refresh), and, for
+//! Postgres, the whole rotation as a single statement, so the common refresh costs one round
+//! trip. `families_sql.rs` runs these; the decisions they encode are `GenerationCheck`'s.
 
 use crate::domain::User;
 
-use super::common_sessions::RotationRow;
+use super::common_sessions::SessionRow;
+use super::sessions::ClientSessionRecord;
 
-/// The fast read: the rotation row, the user and the user's role ids (direct and through
-/// groups, `groups::mapped_role_ids_sql`), in one statement.
-/// `{lock}` is the backend's row-lock clause; `{role_ids}` its JSON-array aggregate of
-/// `m.role_id` (role ids are free text on import, so no separator is safe); `{attributes}` its
-/// aggregate of the user's attributes (`store::users::UserSql`), so token mappers need no second read.
-pub(crate) fn read_sql(session_columns: &str, lock: &str, role_ids: &str, attributes: &str) -> String {
+/// The family, client session, session, user and role columns a rotation reads, for the family
+/// `$1`. `{role_ids}` is the backend's JSON-array aggregate of `m.role_id` (role ids are free
+/// text on import, so no separator is safe); `{attributes}` its aggregate of the user's
+/// attributes (`store::users::UserSql`), so token mappers need no second read.
+fn read_columns(session_columns: &str, role_ids: &str, attributes: &str) -> String {
     let mapped = super::groups::mapped_role_ids_sql("u.id");
     format!(
-        "SELECT t.reuse_count, t.successor_hash, t.successor_sealed, f.id AS family_id, f.revoked_at, \
-         f.scope, cs.id AS cs_id, cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
+        "f.id AS family_id, f.generation, f.reuse_count, f.current_hash, f.successor_sealed, f.rotated_at, \
+         f.revoked_at, f.scope, cs.id AS cs_id, cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
          cs.last_access_at AS cs_last_access_at, {session_columns}, \
          u.id AS u_id, u.realm_id AS u_realm_id, u.username AS u_username, u.email AS u_email, \
          u.first_name AS u_first_name, u.last_name AS u_last_name, u.enabled AS u_enabled, \
          u.email_verified AS u_email_verified, u.service_account_client_id AS u_service_account_client_id, \
          u.created_at AS u_created_at, u.required_actions AS u_required_actions, {attributes} AS u_attributes, \
-         (SELECT {role_ids} FROM ({mapped}) m) AS role_ids \
-         FROM refresh_tokens t \
-         JOIN token_families f ON f.id = t.family_id \
-         JOIN client_sessions cs ON cs.id = f.client_session_id \
-         JOIN user_sessions s ON s.id = cs.user_session_id \
-         JOIN users u ON u.id = s.user_id \
-         WHERE t.token_hash = $1 {lock}"
+         (SELECT {role_ids} FROM ({mapped}) m) AS role_ids"
     )
 }
 
-/// Consumes the presented token when it may still be used and its family is not revoked;
-/// yields its family. $1 now, $2 presented hash, $3 max reuse, $4 successor hash to record with
-/// $5 its sealed jti and $6 the end of its reuse interval (all three NULL: record nothing).
-pub(crate) const CONSUME: &str = "UPDATE refresh_tokens SET reuse_count = reuse_count + 1, \
-     consumed_at = COALESCE(consumed_at, $1), successor_hash = COALESCE($4, successor_hash), \
-     successor_sealed = COALESCE($5, successor_sealed), reuse_until = COALESCE($6, reuse_until) \
-     WHERE token_hash = $2 AND reuse_count <= $3 \
-     AND NOT EXISTS (SELECT 1 FROM token_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL) \
-     RETURNING family_id";
+const FAMILY_JOINS: &str = "FROM token_families f \
+     JOIN client_sessions cs ON cs.id = f.client_session_id \
+     JOIN user_sessions s ON s.id = cs.user_session_id \
+     JOIN users u ON u.id = s.user_id";
 
-/// For realms that do not rotate (`revokeRefreshToken` off) the token stays valid: this only
-/// finds its family, when that is not revoked. $1 presented hash.
-pub(crate) const FIND_UNREVOKED: &str = "SELECT t.family_id FROM refresh_tokens t WHERE t.token_hash = $1 \
-     AND NOT EXISTS (SELECT 1 FROM token_families f WHERE f.id = t.family_id AND f.revoked_at IS NOT NULL)";
+/// The general path's read of family `$1`, taking the session lock (`{lock}`: the backend's
+/// row-lock clause; lock order everywhere: user session first).
+pub(crate) fn read_sql(session_columns: &str, lock: &str, role_ids: &str, attributes: &str) -> String {
+    format!("SELECT {} {FAMILY_JOINS} WHERE f.id = $1 {lock}", read_columns(session_columns, role_ids, attributes))
+}
 
-/// What the fast read returns.
+/// How the family row moves, given $2 the presented generation, $3 whether the realm rotates,
+/// $5 the successor's hash, $6 now, $7 its sealed jti and $8 the end of its reuse interval
+/// (both NULL: record none). Rotating, the first use of the current generation advances it
+/// (records the successor, resets the reuse count); a further use of the generation before
+/// counts one reuse. Not rotating, the newest hash is recorded and the generation stays.
+const FAMILY_SET: &str = "generation = CASE WHEN $3 AND f.generation = $2 THEN f.generation + 1 ELSE f.generation END, \
+     reuse_count = CASE WHEN $3 AND f.generation = $2 THEN 0 WHEN $3 THEN f.reuse_count + 1 ELSE f.reuse_count END, \
+     current_hash = CASE WHEN $3 AND f.generation <> $2 THEN f.current_hash ELSE $5 END, \
+     rotated_at = CASE WHEN $3 AND f.generation <> $2 THEN f.rotated_at ELSE $6 END, \
+     successor_sealed = CASE WHEN $3 AND f.generation = $2 THEN $7 ELSE f.successor_sealed END, \
+     reuse_until = CASE WHEN $3 AND f.generation = $2 THEN $8 ELSE f.reuse_until END";
+
+/// When the family may move (`GenerationCheck`'s Advance, ExtraUse and Keep; $4 max reuse). It
+/// is the condition of the write itself, so of concurrent refreshes of one generation the
+/// database lets exactly `max_reuse + 1` through, and none once the family is revoked.
+const FAMILY_MAY_MOVE: &str = "f.revoked_at IS NULL AND (CASE WHEN $3 THEN \
+     (f.generation = $2 OR (f.generation = $2 + 1 AND f.reuse_count < $4)) ELSE f.generation >= $2 END)";
+
+/// The general path's family write: $1 the family, then as `FAMILY_SET` and `FAMILY_MAY_MOVE`.
+/// Yields the generation the successor carries; no row when the family may not move.
+pub(crate) fn family_write_sql() -> String {
+    format!("UPDATE token_families AS f SET {FAMILY_SET} WHERE f.id = $1 AND {FAMILY_MAY_MOVE} RETURNING generation")
+}
+
+/// A session's cleanup bound when a touch makes `{expires}` its upper bound: kept while the new
+/// bound stays below it, else an hour past the new bound, so it moves at most once an hour and
+/// most touches leave the indexed column (and on Postgres the heap-only update) alone. Never
+/// below `expires_at`, so cleanup never deletes a live session.
+pub(crate) fn cleanup_bucket(expires: &str) -> String {
+    format!("CASE WHEN {expires} > cleanup_after THEN {expires} + {CLEANUP_SLACK} ELSE cleanup_after END")
+}
+
+/// How far past its upper bound a touched session's cleanup bound is set (seconds).
+const CLEANUP_SLACK: i64 = 3600;
+
+/// A refresh's touch of the user session: $1 now, $2 its new upper bound, $3 its id.
+pub(crate) fn touch_session_sql() -> String {
+    format!("UPDATE user_sessions SET last_access_at = $1, expires_at = $2, cleanup_after = {} WHERE id = $3", cleanup_bucket("$2"))
+}
+
+/// Postgres: the whole rotation of a shell that names its family, in one statement. The `r`
+/// read locks the user session first (lock order as everywhere) and decides liveness in SQL
+/// from `TimeoutTable` ($12-$21), exactly as `session::deadline`; `fam` moves the family only
+/// when every check passes, and both touches follow it. Its snapshot may be older than the lock:
+/// the family's conditions are re-checked on the newest row version by the update itself, and
+/// a family revoked or deleted meanwhile is not moved. The statement returns the read and the
+/// successor's generation, NULL when nothing was written (the caller then decides on the general
+/// path). $9 realm id, $10 client id, $11 the role ids an offline grant requires (NULL: none).
+pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str) -> String {
+    let mapped = super::groups::mapped_role_ids_sql("u.id");
+    let idle = "CASE WHEN s.offline THEN $16 WHEN s.remember_me THEN $14 ELSE $12 END";
+    let max = "CASE WHEN s.offline THEN $17 WHEN s.remember_me THEN $15 ELSE $13 END";
+    let client_idle = "CASE WHEN s.offline THEN $20 ELSE $18 END";
+    let client_max = "CASE WHEN s.offline THEN $21 ELSE $19 END";
+    format!(
+        "WITH r AS (SELECT {columns}, \
+           $6 < LEAST(s.last_access_at + {idle}, s.started_at + {max}, cs.last_access_at + {client_idle}, cs.started_at + {client_max}) AS alive, \
+           LEAST($6 + {idle}, s.started_at + {max}) AS new_expires, \
+           ($11::text[] IS NULL OR EXISTS (SELECT 1 FROM ({mapped}) m WHERE m.role_id = ANY($11::text[]))) AS permitted \
+           {FAMILY_JOINS} WHERE f.id = $1 FOR UPDATE OF s), \
+         fam AS (UPDATE token_families f SET {FAMILY_SET} FROM r WHERE f.id = r.family_id \
+           AND r.cs_client_id = $10 AND r.realm_id = $9 AND r.u_enabled AND r.alive AND r.permitted AND {FAMILY_MAY_MOVE} \
+           RETURNING f.generation), \
+         session_touch AS (UPDATE user_sessions s SET last_access_at = $6, expires_at = r.new_expires, \
+           cleanup_after = {bucket} FROM r WHERE s.id = r.id AND EXISTS (SELECT 1 FROM fam)), \
+         client_touch AS (UPDATE client_sessions c SET last_access_at = $6 FROM r WHERE c.id = r.cs_id AND EXISTS (SELECT 1 FROM fam)) \
+         SELECT r.*, (SELECT generation FROM fam) AS rotated_generation FROM r",
+        columns = read_columns(session_columns, role_ids, attributes),
+        bucket = cleanup_bucket("r.new_expires"),
+    )
+}
+
+/// What a rotation reads of its family and client session.
+#[derive(sqlx::FromRow)]
+pub(crate) struct FamilyRow {
+    pub family_id: String,
+    pub generation: i64,
+    pub reuse_count: i64,
+    pub current_hash: Option<Vec<u8>>,
+    pub successor_sealed: Option<Vec<u8>>,
+    pub rotated_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub scope: String,
+    pub cs_id: String,
+    pub cs_client_id: String,
+    pub cs_started_at: i64,
+    pub cs_last_access_at: i64,
+}
+
+impl FamilyRow {
+    pub fn client_session(&self, user_session_id: String) -> ClientSessionRecord {
+        ClientSessionRecord {
+            id: self.cs_id.clone(),
+            user_session_id,
+            client_id: self.cs_client_id.clone(),
+            started_at: self.cs_started_at,
+            last_access_at: self.cs_last_access_at,
+        }
+    }
+}
+
+/// What `read_sql` returns.
 #[derive(sqlx::FromRow)]
 pub(crate) struct RotationRead {
     #[sqlx(flatten)]
-    pub row: RotationRow,
+    pub family: FamilyRow,
+    #[sqlx(flatten)]
+    pub session: SessionRow,
     #[sqlx(flatten)]
     pub user: RotationUserRow,
     /// JSON array of role ids (NULL on Postgres when the user has none).
     pub role_ids: Option<String>,
 }
 
-/// The role ids of the fast read's aggregate; `None` (take the general path) when it is not a
-/// JSON array of strings.
-pub(crate) fn parse_role_ids(json: Option<String>) -> Option<Vec<String>> {
+/// What `postgres_rotation_sql` returns.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PostgresRotation {
+    #[sqlx(flatten)]
+    pub read: RotationRead,
+    pub new_expires: i64,
+    pub rotated_generation: Option<i64>,
+}
+
+/// What a backend's single-statement rotation found (`rotate_in_one_statement`).
+pub(crate) enum OneStatement {
+    /// The family the shell names is gone (its session ended), or never existed.
+    NoFamily,
+    /// Rotated: the read, the session's new upper bound and the successor's generation.
+    Rotated { read: Box<RotationRead>, new_expires: i64, generation: i64 },
+    /// Nothing written: the general path decides (and SQLite always takes it).
+    Undecided,
+}
+
+/// The role ids of the aggregate.
+pub(crate) fn parse_role_ids(json: Option<String>) -> Result<Vec<String>, super::StoreError> {
     match json {
-        None => Some(Vec::new()),
-        Some(json) => serde_json::from_str(&json).ok(),
+        None => Ok(Vec::new()),
+        Some(json) => serde_json::from_str(&json).map_err(|e| super::StoreError::Corrupt(format!("role ids: {e}"))),
     }
 }
 
-/// The user's columns under the `u_` aliases of the fast read.
+/// The user's columns under the `u_` aliases of the read.
 #[derive(sqlx::FromRow)]
 pub(crate) struct RotationUserRow {
     u_id: String,
@@ -83,6 +193,12 @@ pub(crate) struct RotationUserRow {
     u_created_at: i64,
     u_required_actions: String,
     u_attributes: Option<String>,
+}
+
+impl RotationUserRow {
+    pub fn is_enabled(&self) -> bool {
+        self.u_enabled
+    }
 }
 
 impl From<RotationUserRow> for User {
@@ -100,33 +216,6 @@ impl From<RotationUserRow> for User {
             created_at: r.u_created_at,
             required_actions: super::common::string_list(&r.u_required_actions),
             attributes: super::users::parse_attributes(r.u_attributes.as_deref()),
-        }
-    }
-}
-
-/// The write of a rotation decided on the fast read. Every statement is conditional on the
-/// token still being consumable (or, without rotation, its family unrevoked), so a read made
-/// stale by a commit that landed while this transaction waited for the session lock writes
-/// nothing and reports `false`.
-pub(crate) struct RotationWrite<'a> {
-    pub now: i64,
-    pub presented: &'a [u8],
-    pub max_reuse: i64,
-    pub rotate: bool,
-    /// With a reuse interval: the successor's sealed jti and how long it may be replayed.
-    pub recorded: Option<(&'a [u8], i64)>,
-    pub successor: &'a [u8],
-    pub session_expires_at: i64,
-    pub session_id: &'a str,
-    pub client_session_id: &'a str,
-}
-
-impl RotationWrite<'_> {
-    /// `recorded` spread into `CONSUME`'s $4, $5 and $6.
-    pub fn recorded_columns(&self) -> (Option<&[u8]>, Option<&[u8]>, Option<i64>) {
-        match self.recorded {
-            Some((sealed, until)) => (Some(self.successor), Some(sealed), Some(until)),
-            None => (None, None, None),
         }
     }
 }

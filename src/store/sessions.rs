@@ -1,6 +1,6 @@
-//! The session and token part of the storage interface: user, client and offline sessions,
-//! refresh-token families and their rotation, authorization codes, revoked access tokens and
-//! events. The contracts here are where DESIGN.md §2's race rules are kept: every operation that
+//! The session and token part of the storage interface: user, client and offline sessions, the
+//! start of a grant (the rotation of its refresh-token family is `families`), authorization codes,
+//! revoked access tokens and events. The contracts here are where DESIGN.md §2's race rules are kept: every operation that
 //! can mint or end a token locks the user-session row first, so they serialise per session.
 
 use async_trait::async_trait;
@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use super::access_tokens::{AccessTokenLookup, AccessTokenState};
 use super::StoreError;
 use crate::clock::UnixTime;
-use crate::domain::User;
 
 /// SHA-256 of a token's jti or of a code: the only form a token reaches the database in.
 pub type TokenHash = [u8; 32];
@@ -65,6 +64,7 @@ pub struct NewGrant {
     pub family_id: String,
     pub scope: String,
     pub now: UnixTime,
+    /// The jti hash of the family's first refresh shell (generation `FIRST_GENERATION`).
     pub refresh_hash: Option<TokenHash>,
     /// The code this grant was exchanged from: it records the family and access token.
     pub from_code: Option<(TokenHash, TokenHash, UnixTime)>,
@@ -75,92 +75,6 @@ pub struct StartedGrant {
     pub session: UserSessionRecord,
     pub client_session: ClientSessionRecord,
 }
-
-/// A refresh request as the store sees it.
-#[derive(Debug, Clone)]
-pub struct RotateRequest {
-    pub realm_id: String,
-    /// The authenticated client's internal id: a token of another client is `Unknown`.
-    pub client_id: String,
-    pub presented: TokenHash,
-    pub successor: TokenHash,
-    pub now: UnixTime,
-    /// `revokeRefreshToken`: consume the presented token. When false it stays valid.
-    pub rotate: bool,
-    /// `refreshTokenMaxReuse`: a token may be presented this many times beyond its first use.
-    pub max_reuse: i64,
-    /// With `Some`, the user must be mapped directly to one of these role ids (an offline
-    /// grant: the roles that grant `offline_access`); otherwise `NotPermitted`, nothing written.
-    pub requires_any_role: Option<Vec<String>>,
-}
-
-impl RotateRequest {
-    /// Whether a user mapped to `role_ids` may have this rotation.
-    pub fn permits(&self, role_ids: &[String]) -> bool {
-        match &self.requires_any_role {
-            None => true,
-            Some(required) => role_ids.iter().any(|r| required.contains(r)),
-        }
-    }
-}
-
-/// Lost-response recovery for one rotation (realm setting `refreshTokenReuseIntervalSeconds`).
-#[derive(Debug, Clone)]
-pub struct ReuseInterval {
-    /// How long after its rotation a consumed token may come back for the same successor.
-    pub seconds: i64,
-    /// The successor's jti sealed under the master key (bound to the presented token's hash):
-    /// kept on the consumed row until `now + seconds`, as the only way to hand the same
-    /// successor out again, since the store otherwise knows it by hash alone.
-    pub successor_sealed: Vec<u8>,
-}
-
-/// A consumed token came back within the reuse interval, and the successor its rotation
-/// recorded is still unused: the grant re-issues that successor. Nothing was written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplayedGrant {
-    pub grant: RotatedGrant,
-    pub successor_hash: TokenHash,
-    /// As `ReuseInterval::successor_sealed` stored it.
-    pub successor_sealed: Vec<u8>,
-    /// When the successor was issued: its `iat`, and the time its `exp` was computed at.
-    pub successor_issued_at: UnixTime,
-}
-
-/// What a rotation found, decided and did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RotateOutcome {
-    /// The presented token was consumed (when rotating) and its successor stored, the session's
-    /// last access moved to `now`.
-    Rotated(Box<RotatedGrant>),
-    /// No such token for this client in this realm (never issued, or its session is gone).
-    Unknown,
-    /// The family was revoked before this request.
-    FamilyRevoked,
-    /// The token was presented more often than allowed: its family is now revoked.
-    ReuseDetected { family_id: String },
-    /// The session is past its idle or max deadline, or the user is disabled.
-    SessionInactive,
-    /// Lost-response recovery: see `ReplayedGrant`.
-    Replayed(Box<ReplayedGrant>),
-    /// The user no longer holds a role the grant needs (`requires_any_role`): nothing was written.
-    NotPermitted,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct RotatedGrant {
-    pub session: UserSessionRecord,
-    pub client_session: ClientSessionRecord,
-    pub family_id: String,
-    pub scope: String,
-    pub user: User,
-    pub role_ids: Vec<String>,
-}
-
-/// Decides whether a session (and its client session) is alive at `now`, and if so the new
-/// `expires_at` upper bound once its last access moves to `now`. Evaluated inside the store's
-/// transaction, so the decision and the write cannot be separated by a concurrent change.
-pub type LivenessCheck<'a> = &'a (dyn Fn(&UserSessionRecord, &ClientSessionRecord) -> Option<UnixTime> + Send + Sync);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthCodeRecord {
@@ -209,13 +123,6 @@ pub struct EventFilter {
     pub to: Option<UnixTime>,
     pub first: i64,
     pub max: i64,
-}
-
-/// The session a refresh token belongs to, and whether its user is enabled.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RefreshTokenSession {
-    pub session: UserSessionRecord,
-    pub user_enabled: bool,
 }
 
 /// A user session with the internal ids of the clients that joined it.
@@ -275,55 +182,10 @@ pub trait SessionStore {
     async fn set_login_failures(&self, user_id: &str, record: &LoginFailureRecord) -> Result<(), StoreError>;
 
     /// In one transaction: creates the user session (or locks the existing one; `NotFound` when
-    /// it is gone), finds or creates the client session, creates the family and stores its first
-    /// refresh token; with `from_code`, records family and access token on the code row, and
+    /// it is gone), finds or creates the client session, creates the family at its first
+    /// generation (with its first token's hash); with `from_code`, records family and access token on the code row, and
     /// fails with `Conflict` (writing nothing) when the code was replayed meanwhile.
     async fn start_grant(&self, grant: &NewGrant) -> Result<StartedGrant, StoreError>;
-
-    /// Rotates a refresh token (see `RotateRequest` and `RotateOutcome`). Locks the user session
-    /// first, so it serialises with revocation, logout and session deletion of the same session:
-    /// once those commit, no successor can be stored. Of concurrent rotations of one token,
-    /// exactly `max_reuse + 1` succeed (when rotating).
-    async fn rotate_refresh_token(
-        &self,
-        request: &RotateRequest,
-        alive: LivenessCheck<'_>,
-    ) -> Result<RotateOutcome, StoreError> {
-        self.rotate_refresh_token_within(request, None, alive).await
-    }
-
-    /// `rotate_refresh_token` with lost-response recovery. With `interval`, a rotation also
-    /// records the successor (hash and sealed jti) on the consumed row. A token that would be a
-    /// reuse is instead `Replayed` when, under the same session lock: its row recorded a
-    /// successor, that successor was issued less than `interval.seconds` ago, is still unused
-    /// and its family is not revoked, and the session is alive. Otherwise the rules of
-    /// `rotate_refresh_token` apply unchanged (a reuse revokes the family). Without `interval`
-    /// nothing is recorded or replayed.
-    async fn rotate_refresh_token_within(
-        &self,
-        request: &RotateRequest,
-        interval: Option<&ReuseInterval>,
-        alive: LivenessCheck<'_>,
-    ) -> Result<RotateOutcome, StoreError>;
-
-    /// Revokes the family holding this token (RFC 7009). Offline families end their offline
-    /// session. Returns false when the token is unknown or belongs to another client.
-    async fn revoke_refresh_family(
-        &self,
-        realm_id: &str,
-        client_id: &str,
-        token: &TokenHash,
-        now: UnixTime,
-    ) -> Result<bool, StoreError>;
-
-    /// The session a refresh token belongs to, when the token's family is not revoked. With
-    /// `max_reuse` (a realm that rotates), only while the token has been used at most that many
-    /// times: a token rotated away is no longer live (its next use would revoke the family).
-    async fn session_of_refresh_token(
-        &self,
-        token: &TokenHash,
-        max_reuse: Option<i64>,
-    ) -> Result<Option<RefreshTokenSession>, StoreError>;
 
     async fn user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError>;
 

@@ -17,7 +17,8 @@ use super::roles::impl_role_store;
 use super::realm_admin::impl_realm_admin_store;
 use super::groups_sql::impl_group_store;
 use super::partial_import::impl_partial_import_store;
-use super::rotation::{CONSUME, FIND_UNREVOKED};
+use super::rotation::OneStatement;
+use super::families::{ReuseInterval, RotateRequest};
 use super::StoreOps;
 
 pub struct SqliteStore {
@@ -55,13 +56,22 @@ impl SqliteStore {
 const ROLE_IDS_JSON: &str = "json_group_array(m.role_id ORDER BY m.role_id)";
 
 impl_common_store!(SqliteStore, sqlx::Sqlite, ROLE_IDS_JSON);
-impl_session_store!(SqliteStore, sqlx::Sqlite, "", ROLE_IDS_JSON);
+impl_session_store!(SqliteStore, "");
 impl_admin_store!(SqliteStore, sqlx::Sqlite);
 impl_user_store!(SqliteStore, sqlx::Sqlite);
 impl_group_store!(SqliteStore, sqlx::Sqlite);
 impl_role_store!(SqliteStore);
 impl_realm_admin_store!(SqliteStore, "");
 impl_partial_import_store!(SqliteStore, sqlx::Sqlite);
+
+/// `FamilyStore` (issue 16): the shared SQL of `families_sql.rs` over this backend.
+mod families_impl {
+    type Db = sqlx::Sqlite;
+    use super::SqliteStore as Backend;
+    const LOCK: &str = "";
+    const ROLE_IDS_JSON: &str = super::ROLE_IDS_JSON;
+    include!("families_sql.rs");
+}
 
 /// `ScopeStore` (issue 15): the shared SQL of `scopes_sql.rs` over this backend.
 mod scopes_impl {
@@ -76,43 +86,15 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// A rotation's write: SQLite has no data-modifying CTEs, but its statements run in
-    /// process, so four of them cost little. Returns whether the token was consumed (or, not
-    /// rotating, found in an unrevoked family); nothing is written otherwise.
-    async fn write_rotation(tx: &mut Tx<'_>, write: &RotationWrite<'_>) -> Result<bool, StoreError> {
-        let family: Option<String> = if write.rotate {
-            let (recorded_hash, sealed, reuse_until) = write.recorded_columns();
-            sqlx::query_scalar(CONSUME)
-                .bind(write.now)
-                .bind(write.presented)
-                .bind(write.max_reuse)
-                .bind(recorded_hash)
-                .bind(sealed)
-                .bind(reuse_until)
-                .fetch_optional(&mut **tx)
-                .await?
-        } else {
-            sqlx::query_scalar(FIND_UNREVOKED).bind(write.presented).fetch_optional(&mut **tx).await?
-        };
-        let Some(family) = family else { return Ok(false) };
-        sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
-            .bind(write.successor)
-            .bind(family)
-            .bind(write.now)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("UPDATE user_sessions SET last_access_at = $1, expires_at = $2 WHERE id = $3")
-            .bind(write.now)
-            .bind(write.session_expires_at)
-            .bind(write.session_id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("UPDATE client_sessions SET last_access_at = $1 WHERE id = $2")
-            .bind(write.now)
-            .bind(write.client_session_id)
-            .execute(&mut **tx)
-            .await?;
-        Ok(true)
+    /// SQLite has no data-modifying CTEs, and its statements run in process on the one writer
+    /// connection: every refresh takes the general path, a single `BEGIN IMMEDIATE` transaction
+    /// of one read and three writes (`families_sql.rs`).
+    async fn rotate_in_one_statement(
+        &self,
+        _request: &RotateRequest,
+        _interval: Option<&ReuseInterval>,
+    ) -> Result<OneStatement, StoreError> {
+        Ok(OneStatement::Undecided)
     }
 }
 

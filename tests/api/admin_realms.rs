@@ -242,7 +242,7 @@ backend_tests! {
         }
         for orphans in [
             "SELECT COUNT(*) FROM token_families f WHERE $1 = $1 AND NOT EXISTS (SELECT 1 FROM client_sessions c WHERE c.id = f.client_session_id)",
-            "SELECT COUNT(*) FROM refresh_tokens t WHERE $1 = $1 AND NOT EXISTS (SELECT 1 FROM token_families f WHERE f.id = t.family_id)",
+            "SELECT COUNT(*) FROM legacy_refresh_tokens t WHERE $1 = $1 AND NOT EXISTS (SELECT 1 FROM token_families f WHERE f.id = t.family_id)",
             "SELECT COUNT(*) FROM role_composites rc WHERE $1 = $1 AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.id = rc.parent_id)",
         ] {
             assert_eq!(count(&app, orphans, "x").await, 0, "{orphans}");

@@ -138,15 +138,14 @@ async fn introspect_active(app: &TestApp, token: &str) -> bool {
     body["active"] == Value::Bool(true)
 }
 
-/// Refresh-token rows of the realm that can still be used: not consumed, family not revoked,
+/// The current token of each family of the realm that can still be used: family not revoked,
 /// session present. (session id, family id, token hash), straight from the test's database.
 async fn live_rows(app: &TestApp, realm_id: &str) -> Vec<(String, String, Vec<u8>)> {
     use sqlx::Connection;
-    let sql = "SELECT s.id, t.family_id, t.token_hash FROM refresh_tokens t \
-               JOIN token_families f ON f.id = t.family_id \
+    let sql = "SELECT s.id, f.id, f.current_hash FROM token_families f \
                JOIN client_sessions cs ON cs.id = f.client_session_id \
                JOIN user_sessions s ON s.id = cs.user_session_id \
-               WHERE t.consumed_at IS NULL AND f.revoked_at IS NULL AND s.realm_id = $1";
+               WHERE f.current_hash IS NOT NULL AND f.revoked_at IS NULL AND s.realm_id = $1";
     match app.backend {
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(&app.db_url).await.expect("sqlite");

@@ -27,9 +27,9 @@ async fn refreshed(app: &TestApp, refresh_token: &str) -> Value {
     body
 }
 
-/// Rows still holding a sealed successor, straight from the test's database.
+/// Families still holding a sealed successor, straight from the test's database.
 async fn sealed_successors(app: &TestApp) -> i64 {
-    let sql = "SELECT COUNT(*) FROM refresh_tokens WHERE successor_sealed IS NOT NULL";
+    let sql = "SELECT COUNT(*) FROM token_families WHERE successor_sealed IS NOT NULL";
     match app.backend {
         Backend::Sqlite => {
             use sqlx::Connection;

@@ -185,12 +185,12 @@ pub async fn open_store(db_url: &str) -> Arc<dyn Store> {
     store::connect(db_url, 2).await.expect("store opens")
 }
 
-/// Unrevoked families whose live (unconsumed) token count is not exactly one: a rotation cut
-/// short must leave the old token live or its successor stored, never neither, never both.
+/// Unrevoked families without exactly one current token: a rotation cut short must leave the
+/// family at the old generation or at the successor's, never without a current token hash.
 pub async fn broken_families(backend: Backend, db_url: &str) -> i64 {
     use sqlx::Connection;
     let sql = "SELECT COUNT(*) FROM token_families f WHERE f.revoked_at IS NULL AND \
-               (SELECT COUNT(*) FROM refresh_tokens t WHERE t.family_id = f.id AND t.consumed_at IS NULL) <> 1";
+               (f.current_hash IS NULL OR f.generation < 0)";
     match backend {
         Backend::Sqlite => sqlx::query_scalar(sql).fetch_one(&mut sqlx::SqliteConnection::connect(db_url).await.unwrap()).await.unwrap(),
         Backend::Postgres => sqlx::query_scalar(sql).fetch_one(&mut sqlx::PgConnection::connect(db_url).await.unwrap()).await.unwrap(),

@@ -204,7 +204,7 @@ backend_tests! {
 
 pub(crate) mod sessions {
     use portcullis::domain::new_id;
-    use portcullis::store::{NewGrant, RotateOutcome, RotateRequest, UserSessionRecord};
+    use portcullis::store::{FamilyGeneration, NewGrant, PresentedToken, RotateOutcome, RotateRequest, UserSessionRecord};
 
     use super::*;
 
@@ -257,7 +257,12 @@ pub(crate) mod sessions {
         }
     }
 
-    pub(crate) fn rotate(realm_id: &str, client_id: &str, presented: [u8; 32], successor: [u8; 32], max_reuse: i64) -> RotateRequest {
+    /// A shell of `family` at `generation` whose jti hashes to `hash`.
+    pub(crate) fn shell(family: &str, generation: i64, hash: [u8; 32]) -> PresentedToken {
+        PresentedToken { hash, generation: Some(FamilyGeneration { family_id: family.into(), generation }) }
+    }
+
+    pub(crate) fn rotate(realm_id: &str, client_id: &str, presented: PresentedToken, successor: [u8; 32], max_reuse: i64) -> RotateRequest {
         RotateRequest {
             realm_id: realm_id.into(),
             client_id: client_id.into(),
@@ -267,6 +272,14 @@ pub(crate) mod sessions {
             rotate: true,
             max_reuse,
             requires_any_role: None,
+            // alive at 200 for a session last touched at 100, then bounded by 200 + 4800
+            timeouts: portcullis::session::TimeoutTable {
+                sso: (4800, None),
+                sso_remember_me: (4800, None),
+                offline: (4800, None),
+                client: (None, None),
+                client_offline: (None, None),
+            },
         }
     }
 
@@ -274,21 +287,25 @@ pub(crate) mod sessions {
         async fn rotation_consumes_once_and_a_reuse_revokes_the_family(backend: Backend) {
             let (store, _dir) = fresh_store(backend).await;
             let (realm_id, client_id, user_id) = realm_with_user(&store).await;
-            let started = store.start_grant(&grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32])).await.unwrap();
+            let g = grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32]);
+            let started = store.start_grant(&g).await.unwrap();
             assert_eq!(started.client_session.client_id, client_id);
-            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
-            let first = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [2; 32], 0), &alive).await.unwrap();
+            let fam = g.family_id.as_str();
+            let first = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [2; 32], 0)).await.unwrap();
             let RotateOutcome::Rotated(rotated) = first else { panic!("{first:?}") };
             assert_eq!(rotated.session.last_access_at, 200);
             assert_eq!(rotated.session.expires_at, 5000);
             assert_eq!(rotated.user.id, user_id);
             assert_eq!(rotated.role_ids.len(), 1);
-            let reuse = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [3; 32], 0), &alive).await.unwrap();
+            assert_eq!((rotated.family_id.as_str(), rotated.generation), (fam, 2), "the successor is the next generation");
+            let reuse = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [3; 32], 0)).await.unwrap();
             assert!(matches!(reuse, RotateOutcome::ReuseDetected { .. }), "{reuse:?}");
-            let successor = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [2; 32], [4; 32], 0), &alive).await.unwrap();
+            let successor = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 2, [2; 32]), [4; 32], 0)).await.unwrap();
             assert_eq!(successor, RotateOutcome::FamilyRevoked);
-            let unknown = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [9; 32], [5; 32], 0), &alive).await.unwrap();
+            let unknown = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell("no-such-family", 1, [9; 32]), [5; 32], 0)).await.unwrap();
             assert_eq!(unknown, RotateOutcome::Unknown);
+            let unknown = store.rotate_refresh_token(&rotate(&realm_id, &client_id, PresentedToken::legacy([9; 32]), [5; 32], 0)).await.unwrap();
+            assert_eq!(unknown, RotateOutcome::Unknown, "no pre-upgrade row either");
         }
 
         async fn a_rotation_reads_every_role_id_whatever_characters_it_holds(backend: Backend) {
@@ -315,9 +332,9 @@ pub(crate) mod sessions {
             store.add_user_roles(&user_id, &odd_ids).await.unwrap();
             expected.extend(odd_ids);
             expected.sort();
-            store.start_grant(&grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32])).await.unwrap();
-            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
-            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [2; 32], 0), &alive).await.unwrap();
+            let g = grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32]);
+            store.start_grant(&g).await.unwrap();
+            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(&g.family_id, 1, [1; 32]), [2; 32], 0)).await.unwrap();
             let RotateOutcome::Rotated(rotated) = outcome else { panic!("{outcome:?}") };
             let mut got = rotated.role_ids.clone();
             got.sort();
@@ -325,8 +342,9 @@ pub(crate) mod sessions {
 
             let lonely = user(&realm_id, "lonely");
             store.create_user(&lonely, &[], &[]).await.unwrap();
-            store.start_grant(&grant(session(&realm_id, &lonely.id, 100, 9999), &client_id, [3; 32])).await.unwrap();
-            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [3; 32], [4; 32], 0), &alive).await.unwrap();
+            let g = grant(session(&realm_id, &lonely.id, 100, 9999), &client_id, [3; 32]);
+            store.start_grant(&g).await.unwrap();
+            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(&g.family_id, 1, [3; 32]), [4; 32], 0)).await.unwrap();
             let RotateOutcome::Rotated(rotated) = outcome else { panic!("{outcome:?}") };
             assert_eq!(rotated.user.username, "lonely");
             assert!(rotated.role_ids.is_empty(), "{:?}", rotated.role_ids);
@@ -356,7 +374,7 @@ pub(crate) mod sessions {
             assert!(token_state(&store, realm, user, fam, None, [7; 32]).await.jti_revoked);
             assert!(!token_state(&store, realm, user, fam, None, [8; 32]).await.jti_revoked, "only that jti is revoked");
             assert!(token_state(&store, realm, user, None, None, [7; 32]).await.jti_revoked);
-            assert!(store.revoke_refresh_family(&realm_id, &client_id, &[1; 32], 200).await.unwrap());
+            assert!(store.revoke_refresh_family(&realm_id, &client_id, &shell(&g.family_id, 1, [1; 32]), 200).await.unwrap());
             assert!(token_state(&store, realm, user, fam, None, [8; 32]).await.family_revoked, "a revoked grant shows in its access tokens");
             // a disabled user, then a deleted session
             let mut disabled = store.user_by_id(&realm_id, &user_id).await.unwrap().unwrap();
@@ -372,22 +390,27 @@ pub(crate) mod sessions {
         async fn a_dead_session_or_a_foreign_client_stores_no_successor(backend: Backend) {
             let (store, _dir) = fresh_store(backend).await;
             let (realm_id, client_id, user_id) = realm_with_user(&store).await;
-            store.start_grant(&grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32])).await.unwrap();
-            let dead = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| None;
-            let outcome = store.rotate_refresh_token(&rotate(&realm_id, &client_id, [1; 32], [2; 32], 0), &dead).await.unwrap();
+            let g = grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32]);
+            store.start_grant(&g).await.unwrap();
+            let fam = g.family_id.as_str();
+            let mut dead = rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [2; 32], 0);
+            dead.timeouts.sso = (100, None); // idle since 100: dead at 200
+            let outcome = store.rotate_refresh_token(&dead).await.unwrap();
             assert_eq!(outcome, RotateOutcome::SessionInactive);
-            assert!(store.session_of_refresh_token(&[2; 32], None).await.unwrap().is_none());
-            let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
-            let foreign = store.rotate_refresh_token(&rotate(&realm_id, "other-client", [1; 32], [2; 32], 0), &alive).await.unwrap();
+            assert!(store.session_of_refresh_token(&shell(fam, 2, [2; 32]), None).await.unwrap().is_none());
+            let foreign = store.rotate_refresh_token(&rotate(&realm_id, "other-client", shell(fam, 1, [1; 32]), [2; 32], 0)).await.unwrap();
             assert_eq!(foreign, RotateOutcome::Unknown);
-            assert!(store.session_of_refresh_token(&[1; 32], None).await.unwrap().is_some(), "nothing was consumed");
+            assert!(store.session_of_refresh_token(&shell(fam, 1, [1; 32]), Some(0)).await.unwrap().is_some(), "nothing was consumed");
         }
 
         async fn expired_rows_are_deleted_in_bounded_batches(backend: Backend) {
             let (store, _dir) = fresh_store(backend).await;
             let (realm_id, client_id, user_id) = realm_with_user(&store).await;
+            let mut families = Vec::new();
             for (i, expires) in [(1u8, 150), (2, 160), (3, 10_000)] {
-                store.start_grant(&grant(session(&realm_id, &user_id, 100, expires), &client_id, [i; 32])).await.unwrap();
+                let g = grant(session(&realm_id, &user_id, 100, expires), &client_id, [i; 32]);
+                store.start_grant(&g).await.unwrap();
+                families.push(g.family_id);
             }
             let events: Vec<portcullis::store::EventRecord> = (0..3)
                 .map(|i| portcullis::store::EventRecord {
@@ -398,8 +421,8 @@ pub(crate) mod sessions {
             assert_eq!(store.delete_expired(200, 102, 1).await.unwrap(), 2, "one session and one event per batch");
             assert_eq!(store.delete_expired(200, 102, 1000).await.unwrap(), 2);
             assert_eq!(store.delete_expired(200, 102, 1000).await.unwrap(), 0);
-            assert!(store.session_of_refresh_token(&[1; 32], None).await.unwrap().is_none());
-            assert!(store.session_of_refresh_token(&[3; 32], None).await.unwrap().is_some());
+            assert!(store.session_of_refresh_token(&shell(&families[0], 1, [1; 32]), None).await.unwrap().is_none());
+            assert!(store.session_of_refresh_token(&shell(&families[2], 1, [3; 32]), None).await.unwrap().is_some());
             assert_eq!(store.list_events(&realm_id, &Default::default()).await.unwrap().len(), 1);
         }
     }

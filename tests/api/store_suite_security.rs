@@ -4,11 +4,11 @@
 //! together with the user's required actions.
 
 use portcullis::domain::{new_id, Credential};
-use portcullis::store::{AuthCodeRecord, CodeOutcome, RotateOutcome, UserSessionRecord};
+use portcullis::store::{AuthCodeRecord, CodeOutcome, RotateOutcome};
 
 use crate::backend_tests;
 use crate::store_suite::fresh_store;
-use crate::store_suite::sessions::{grant, realm_with_user, rotate, session};
+use crate::store_suite::sessions::{grant, realm_with_user, rotate, session, shell};
 
 fn code(realm_id: &str, client_id: &str, session_id: &str) -> AuthCodeRecord {
     AuthCodeRecord {
@@ -59,16 +59,16 @@ backend_tests! {
     async fn a_rotation_the_user_is_not_permitted_writes_nothing(backend: Backend) {
         let (store, _dir) = fresh_store(backend).await;
         let (realm_id, client_id, user_id) = realm_with_user(&store).await;
-        store.start_grant(&grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32])).await.unwrap();
-        let alive = |_: &UserSessionRecord, _: &portcullis::store::ClientSessionRecord| Some(5000);
+        let g = grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32]);
+        store.start_grant(&g).await.unwrap();
         let held = store.user_role_ids(&user_id).await.unwrap();
-        let mut refused = rotate(&realm_id, &client_id, [1; 32], [2; 32], 0);
+        let mut refused = rotate(&realm_id, &client_id, shell(&g.family_id, 1, [1; 32]), [2; 32], 0);
         refused.requires_any_role = Some(vec!["a-role-nobody-holds".into()]);
-        assert_eq!(store.rotate_refresh_token(&refused, &alive).await.unwrap(), RotateOutcome::NotPermitted);
-        assert!(store.session_of_refresh_token(&[2; 32], None).await.unwrap().is_none(), "no successor");
-        let mut allowed = rotate(&realm_id, &client_id, [1; 32], [3; 32], 0);
+        assert_eq!(store.rotate_refresh_token(&refused).await.unwrap(), RotateOutcome::NotPermitted);
+        assert!(store.session_of_refresh_token(&shell(&g.family_id, 2, [2; 32]), None).await.unwrap().is_none(), "no successor");
+        let mut allowed = rotate(&realm_id, &client_id, shell(&g.family_id, 1, [1; 32]), [3; 32], 0);
         allowed.requires_any_role = Some(held);
-        let outcome = store.rotate_refresh_token(&allowed, &alive).await.unwrap();
+        let outcome = store.rotate_refresh_token(&allowed).await.unwrap();
         assert!(matches!(outcome, RotateOutcome::Rotated(_)), "the refused one consumed nothing: {outcome:?}");
     }
 

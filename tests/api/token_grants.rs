@@ -534,18 +534,23 @@ backend_tests! {
 
         let first = app.store.consume_auth_code(&realm.id, &client.id, &code_hash, now).await.unwrap();
         let replay = app.store.consume_auth_code(&realm.id, &client.id, &code_hash, now).await.unwrap();
+        let family_id = uuid::Uuid::new_v4().to_string();
         let grant = app.store.start_grant(&NewGrant {
             new_session: None,
             existing_session_id: Some(session.to_string()),
             joined_expires_at: 0,
             client_id: client.id.clone(),
-            family_id: uuid::Uuid::new_v4().to_string(),
+            family_id: family_id.clone(),
             scope: "openid".into(),
             now,
             refresh_hash: Some(refresh_hash),
             from_code: Some((code_hash, portcullis::crypto::sha256(b"access jti"), now + 300)),
         }).await;
-        let live = app.store.session_of_refresh_token(&refresh_hash, None).await.unwrap();
+        let shell = portcullis::store::PresentedToken {
+            hash: refresh_hash,
+            generation: Some(portcullis::store::FamilyGeneration { family_id, generation: portcullis::store::FIRST_GENERATION }),
+        };
+        let live = app.store.session_of_refresh_token(&shell, None).await.unwrap();
 
         assert!(matches!(first, CodeOutcome::Fresh(_)), "{first:?}");
         assert_eq!(replay, CodeOutcome::Replayed);

@@ -1,9 +1,10 @@
 //! Refresh Token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2,
-//! DESIGN.md §2). The shell's HMAC is checked before any database work; the store then consumes
-//! the token and stores its successor in one transaction under the session lock. A token
-//! presented more often than `refreshTokenMaxReuse` allows revokes its family only, unless it
-//! comes back within `refreshTokenReuseIntervalSeconds` of its rotation while its successor is
-//! still unused: then the client most likely lost the response, and gets the same successor.
+//! DESIGN.md §2). The shell's HMAC is checked before any database work; the shell names its
+//! family and generation, and the store moves the family to the successor's generation in one
+//! conditional write under the session lock. A generation presented more often than
+//! `refreshTokenMaxReuse` allows revokes its family only, unless it comes back within
+//! `refreshTokenReuseIntervalSeconds` of its rotation while its successor is still unused: then
+//! the client most likely lost the response, and gets the same successor.
 
 use super::GrantContext;
 use crate::oauth::events::EventKind;
@@ -52,27 +53,30 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     let request = RotateRequest {
         realm_id: ctx.realm.realm.id.clone(),
         client_id: ctx.client.id.clone(),
-        presented: refresh::jti_hash(&claims.jti),
+        presented: refresh::presented(&claims),
         successor: successor.hash(),
         now: ctx.now,
         rotate: settings.revoke_refresh_token,
         max_reuse: settings.refresh_token_max_reuse.max(0),
         // an offline grant lives only while the user may hold offline tokens (issue 13 item 9)
         requires_any_role: offline.then(|| ctx.realm.offline_access_roles.clone()),
+        timeouts: session::timeout_table(settings),
     };
     let interval = (settings.revoke_refresh_token && settings.refresh_token_reuse_interval_seconds > 0).then(|| ReuseInterval {
         seconds: settings.refresh_token_reuse_interval_seconds,
-        successor_sealed: ctx.master_key.seal(successor.jti.as_bytes(), &successor_aad(&request.presented)),
+        successor_sealed: ctx.master_key.seal(successor.jti.as_bytes(), &successor_aad(&request.presented.hash)),
     });
-    let check = session::refresh_check(settings, ctx.now);
-    let outcome = ctx.store.rotate_refresh_token_within(&request, interval.as_ref(), &check).await?;
+    let outcome = ctx.store.rotate_refresh_token_within(&request, interval.as_ref()).await?;
     let mut issued_at = ctx.now;
     let rotated = match outcome {
-        RotateOutcome::Rotated(rotated) => rotated,
+        RotateOutcome::Rotated(rotated) => {
+            successor.generation = Some(rotated.generation);
+            rotated
+        }
         RotateOutcome::Replayed(replayed) => {
             let jti = ctx
                 .master_key
-                .open(&replayed.successor_sealed, &successor_aad(&request.presented))
+                .open(&replayed.successor_sealed, &successor_aad(&request.presented.hash))
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
                 .filter(|jti| refresh::jti_hash(jti) == replayed.successor_hash);
@@ -82,7 +86,9 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
             };
             tracing::info!(realm = %ctx.realm.realm.name, client = %ctx.client.client_id, family = %replayed.grant.family_id,
                 "consumed refresh token presented again within the reuse interval: same successor re-issued");
-            successor = PlannedRefresh { jti, offline, issued_at: Some(replayed.successor_issued_at) };
+            // generation 0: a successor minted before the upgrade, re-issued in its own form
+            let generation = Some(replayed.grant.generation).filter(|g| *g > 0);
+            successor = PlannedRefresh { jti, offline, issued_at: Some(replayed.successor_issued_at), generation };
             issued_at = replayed.successor_issued_at;
             Box::new(replayed.grant)
         }

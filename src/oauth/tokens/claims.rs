@@ -89,6 +89,14 @@ pub struct RefreshClaims {
     pub sid: String,
     pub session_state: String,
     pub scope: String,
+    /// The token family (one grant) and this shell's generation in it (DESIGN.md §2): how the
+    /// store tells the current token from an older one without a row per token. Absent only
+    /// from shells minted before families held constant state; kept last so such a shell,
+    /// re-issued within the reuse interval, is byte-identical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<String>,
+    #[serde(default, rename = "gen", skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
 }
 
 /// `aud` is a string when there is one audience and an array otherwise (RFC 7519 §4.1.3).

@@ -10,7 +10,7 @@ use super::claims::{RefreshClaims, TYP_OFFLINE, TYP_REFRESH};
 use super::jwt;
 use super::keys::{HmacKey, KeyRing};
 use crate::crypto::sha256;
-use crate::store::TokenHash;
+use crate::store::{FamilyGeneration, PresentedToken, TokenHash};
 
 /// Longest token accepted: real shells are ~600 bytes; this bounds work on garbage.
 const MAX_TOKEN_LEN: usize = 4096;
@@ -25,6 +25,16 @@ pub fn sign(key: &HmacKey, claims: &RefreshClaims) -> String {
 /// The hash under which a shell's jti is stored.
 pub fn jti_hash(jti: &str) -> TokenHash {
     sha256(jti.as_bytes())
+}
+
+/// How the store knows a verified shell: its family and generation, and its jti's hash (the
+/// only key of a shell minted before the shells carried the first two).
+pub fn presented(claims: &RefreshClaims) -> PresentedToken {
+    let generation = match (&claims.fam, claims.generation) {
+        (Some(family_id), Some(generation)) => Some(FamilyGeneration { family_id: family_id.clone(), generation }),
+        _ => None,
+    };
+    PresentedToken { hash: jti_hash(&claims.jti), generation }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +72,10 @@ pub fn verify(keys: &KeyRing, token: &str) -> Result<RefreshClaims, ShellError> 
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or(ShellError::Invalid)?;
     if claims.typ != TYP_REFRESH && claims.typ != TYP_OFFLINE {
+        return Err(ShellError::Invalid);
+    }
+    // we mint both or neither
+    if claims.fam.is_some() != claims.generation.is_some() {
         return Err(ShellError::Invalid);
     }
     Ok(claims)

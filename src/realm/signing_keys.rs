@@ -2,8 +2,9 @@
 //! that asks for another algorithm (`defaultSignatureAlgorithm`, a client's
 //! `access.token.signed.response.alg`, `id.token.signed.response.alg` or
 //! `user.info.response.signature.alg`) gets an active key for it when it is written (admin API)
-//! or imported, as Keycloak makes its fallback key the first time one is needed. Tokens are never
-//! signed with an algorithm other than the one asked for.
+//! or imported, as Keycloak makes its fallback key the first time one is needed, so a token is
+//! signed with the supported algorithm asked for. (An unsupported one, ES512 or HS*, is refused
+//! by the admin API; an import warns and tokens then use the realm's default.)
 
 use crate::clock::UnixTime;
 use crate::crypto::MasterKey;

@@ -16,7 +16,7 @@ mkdir -p "$out"
 cargo build --release --locked -p portcullis --bin portcullis -p portcullis-bench >&2
 bench=target/release/portcullis-bench
 for alg in RS256 ES256; do
-  "$bench" --spawn target/release/portcullis --alg "$alg" --scope profile --scenario refresh \
+  "$bench" --spawn target/release/portcullis --shipped-limits --alg "$alg" --scope profile --scenario refresh \
     --concurrency "$concurrency" --duration "$duration" --strict --name portcullis --json "$out/portcullis-$alg.json" >&2
   rm -f "$out/peer-$alg-seed.json"
   PEER_ALG="$alg" bench/peers/oidc-provider/run.sh 3100 "$out/peer-$alg-seed.json" 4000 > "$out/peer-$alg.log" 2>&1 &

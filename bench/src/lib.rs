@@ -6,6 +6,7 @@
 
 pub mod report;
 pub mod scenario;
+pub mod seed;
 pub mod server;
 pub mod soak;
 

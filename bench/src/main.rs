@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Parser;
 use portcullis_bench::report::Report;
 use portcullis_bench::scenario::{self, Scenario, Target};
@@ -53,6 +54,15 @@ struct Args {
     /// Exit non-zero when any run had an error.
     #[arg(long)]
     strict: bool,
+    /// With --spawn: keep the server's shipped rate limits instead of turning them off.
+    #[arg(long)]
+    shipped_limits: bool,
+    /// With --spawn and --db-url: first insert this many sessions of the realm (scale runs).
+    #[arg(long)]
+    seed_sessions: Option<u64>,
+    /// With --seed-sessions: seed them already expired (the cleanup run).
+    #[arg(long)]
+    seed_expired: bool,
 }
 
 #[tokio::main]
@@ -66,9 +76,22 @@ async fn main() -> anyhow::Result<()> {
     let spawned = match &args.spawn {
         Some(binary) => {
             let users = server::users(args.user_count);
-            let spawned = server::spawn(binary, args.db_url.as_deref(), &users, &args.alg)?;
+            let spawned = server::spawn_with(binary, args.db_url.as_deref(), &users, &args.alg, args.shipped_limits)?;
             report.startup_ms = Some(spawned.startup.as_secs_f64() * 1000.0);
             report.rss_idle_kib = spawned.rss_kib();
+            if let Some(n) = args.seed_sessions {
+                let url = args.db_url.as_deref().context("--seed-sessions needs --db-url (Postgres)")?;
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+                let seeded = portcullis_bench::seed::seed_sessions(url, n, args.seed_expired, now)?;
+                eprintln!(
+                    "seeded {} {} sessions in {:.1} s: {:.0} bytes per session (sessions, client sessions, families)",
+                    seeded.sessions,
+                    if seeded.expired { "expired" } else { "live" },
+                    seeded.seconds,
+                    seeded.bytes_per_session()
+                );
+                report.seeded = Some(seeded);
+            }
             Some((spawned, users))
         }
         None => None,
@@ -114,6 +137,11 @@ async fn main() -> anyhow::Result<()> {
             failed |= run.failed();
             report.runs.push(run);
         }
+    }
+    if let (Some(url), true) = (args.db_url.as_deref(), args.seed_expired && args.seed_sessions.is_some()) {
+        let left = portcullis_bench::seed::remaining(url)?;
+        eprintln!("expired seeded sessions left after the runs: {left}");
+        report.seeded_left = Some(left);
     }
     println!("{}", report.markdown());
     if let Some(path) = &args.json {

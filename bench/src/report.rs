@@ -32,6 +32,10 @@ pub struct Report {
     pub runs: Vec<Run>,
     pub startup_ms: Option<f64>,
     pub rss_idle_kib: Option<u64>,
+    /// `--seed-sessions`: what was seeded before the runs (scale runs).
+    pub seeded: Option<crate::seed::Seeded>,
+    /// `--seed-expired`: seeded sessions the cleanup task had not deleted when the runs ended.
+    pub seeded_left: Option<u64>,
 }
 
 impl Report {

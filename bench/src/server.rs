@@ -66,18 +66,36 @@ pub fn realm_json(users: &[(String, String)], algorithm: &str) -> serde_json::Va
 /// Starts `binary start-dev` (SQLite) or `binary start` on `db_url` with a generated realm: a
 /// first start imports it (hashing N passwords, generating keys), then the server is stopped and
 /// started again on the same data, and that second start is the one measured.
+/// `shipped_limits`: keep the server's default rate limits (Portcullis counts only failures, so
+/// valid load is never throttled); otherwise they are turned off, as the matrix has always run.
 pub fn spawn(binary: &str, db_url: Option<&str>, users: &[(String, String)], algorithm: &str) -> anyhow::Result<Spawned> {
+    spawn_with(binary, db_url, users, algorithm, false)
+}
+
+pub fn spawn_with(
+    binary: &str,
+    db_url: Option<&str>,
+    users: &[(String, String)],
+    algorithm: &str,
+    shipped_limits: bool,
+) -> anyhow::Result<Spawned> {
     let dir = tempfile::tempdir()?;
     let realm_file = dir.path().join("bench-realm.json");
     std::fs::write(&realm_file, realm_json(users, algorithm).to_string())?;
-    let (mut first, _, _) = start(binary, db_url, dir.path(), &realm_file)?;
+    let (mut first, _, _) = start(binary, db_url, dir.path(), &realm_file, shipped_limits)?;
     let _ = Command::new("kill").arg("-TERM").arg(first.id().to_string()).status();
     let _ = first.wait();
-    let (child, base, startup) = start(binary, db_url, dir.path(), &realm_file)?;
+    let (child, base, startup) = start(binary, db_url, dir.path(), &realm_file, shipped_limits)?;
     Ok(Spawned { child, base, startup, _dir: dir })
 }
 
-fn start(binary: &str, db_url: Option<&str>, dir: &std::path::Path, realm_file: &std::path::Path) -> anyhow::Result<(Child, String, Duration)> {
+fn start(
+    binary: &str,
+    db_url: Option<&str>,
+    dir: &std::path::Path,
+    realm_file: &std::path::Path,
+    shipped_limits: bool,
+) -> anyhow::Result<(Child, String, Duration)> {
     let mut command = Command::new(binary);
     match db_url {
         None => {
@@ -96,13 +114,17 @@ fn start(binary: &str, db_url: Option<&str>, dir: &std::path::Path, realm_file: 
         .args(["--http-port", "0", "--log-level", "warn,portcullis::app=info", "--import-realm"])
         .arg(realm_file)
         .env_remove("PORTCULLIS_CONFIG")
-        // a load generator on one address is what the per-IP and per-client limits exist to stop
-        .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_CLIENT", "0")
-        .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_IP", "0")
-        .env("PORTCULLIS_RATE_LIMIT_LOGIN_PER_IP", "0")
-        .env("PORTCULLIS_RATE_LIMIT_PASSWORD_FAILURES_PER_IP", "0")
         // the password scenario measures throughput at up to 128 concurrent logins: let them queue
-        .env("PORTCULLIS_PASSWORD_HASH_QUEUE", "100000")
+        .env("PORTCULLIS_PASSWORD_HASH_QUEUE", "100000");
+    if !shipped_limits {
+        // a load generator on one address is what the per-IP and per-client limits exist to stop
+        command
+            .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_CLIENT", "0")
+            .env("PORTCULLIS_RATE_LIMIT_TOKEN_PER_IP", "0")
+            .env("PORTCULLIS_RATE_LIMIT_LOGIN_PER_IP", "0")
+            .env("PORTCULLIS_RATE_LIMIT_PASSWORD_FAILURES_PER_IP", "0");
+    }
+    command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     let started = Instant::now();

@@ -10,7 +10,8 @@ line per passed step and ends with `N passed, M failed`; exits non-zero on any f
 within one scenario depend on each other, so a failure ends its scenario (the rest are listed as
 skipped) and the next scenario starts.
 
-tests/api/python_client.rs runs this against `portcullis start-dev`; scripts/test.sh creates the
+tests/api/python_client.rs runs this against `portcullis start-dev` (the last scenario is python-keycloak's own
+PKCE test: it scrapes the login form's action and posts only username and password); scripts/test.sh creates the
 .venv it runs in from tests/python/requirements.txt.
 """
 
@@ -319,11 +320,52 @@ def main() -> int:
                 False)
         s.done()
 
+    def pkce_login_form(s: Steps) -> None:
+        # python-keycloak's own test_pkce_auth_url_and_token: it scrapes the login form's action
+        # and posts only username and password to it, then reads `code` from the redirect
+        import re
+        import urllib.parse
+
+        import requests
+        from keycloak.pkce_utils import generate_code_challenge, generate_code_verifier
+
+        redirect = "https://frontend.example/callback"
+        s.begin("auth_url(code_challenge=S256) and the login form: post username and password to its action")
+        verifier = generate_code_verifier()
+        challenge, method = generate_code_challenge(verifier)
+        url = frontend.auth_url(redirect_uri=redirect, code_challenge=challenge, code_challenge_method=method,
+                                scope="openid%20email")
+        session = requests.Session()
+        page = session.get(url, allow_redirects=False, timeout=30)
+        s.equal("login page status", page.status_code, 200)
+        actions = re.findall(r"action=\"(.*)\" method", page.text)
+        s.check(len(actions) == 1 and actions[0].startswith(base), "one absolute form action", actions)
+        answer = session.post(actions[0], data={"username": USERNAME, "password": PASSWORD}, allow_redirects=False,
+                              cookies=page.cookies.get_dict(), timeout=30)
+        s.equal("login answer status", answer.status_code, 302)
+        codes = urllib.parse.parse_qs(answer.headers["Location"]).get("code")
+        s.check(codes is not None and len(codes) == 1, "a code in the redirect", answer.headers.get("Location"))
+        s.done()
+
+        s.begin("token(authorization_code, code_verifier) and userinfo")
+        tokens = frontend.token(grant_type="authorization_code", code=codes[0], redirect_uri=redirect,
+                                code_verifier=verifier)
+        require_tokens(s, tokens)
+        s.equal("userinfo preferred_username", frontend.userinfo(tokens["access_token"]).get("preferred_username"),
+                USERNAME)
+        s.done()
+
+        s.begin("the same code again is refused: invalid_grant")
+        s.refused(lambda: frontend.token(grant_type="authorization_code", code=codes[0], redirect_uri=redirect,
+                                         code_verifier=verifier), "code replay refused", "invalid_grant")
+        s.done()
+
     steps.scenario("discovery", discovery)
     steps.scenario("password grant, userinfo, introspection, JWKS, refresh rotation", password_refresh)
     steps.scenario("offline token and logout", offline_and_logout)
     steps.scenario("client credentials", client_credentials)
     steps.scenario("public client", public_client)
+    steps.scenario("authorization code with PKCE through the login form", pkce_login_form)
 
     print(f"{steps.passed} passed, {steps.failed} failed", flush=True)
     return 0 if steps.failed == 0 else 1

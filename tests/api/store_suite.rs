@@ -403,6 +403,20 @@ pub(crate) mod sessions {
             assert!(store.session_of_refresh_token(&shell(fam, 1, [1; 32]), Some(0)).await.unwrap().is_some(), "nothing was consumed");
         }
 
+        async fn a_cleanup_pass_drains_a_backlog_of_several_batches(backend: Backend) {
+            let (store, _dir) = fresh_store(backend).await;
+            let (realm_id, _, user_id) = realm_with_user(&store).await;
+            let backlog = portcullis::ops::cleanup::BATCH as usize * 2 + 50;
+            for _ in 0..backlog {
+                store.create_user_session(&session(&realm_id, &user_id, 100, 150)).await.unwrap();
+            }
+            store.create_user_session(&session(&realm_id, &user_id, 100, 10_000)).await.unwrap();
+            let clock = portcullis::clock::TestClock::at(200);
+            let deleted = portcullis::ops::cleanup::run_once(store.as_ref(), &clock, 1_000_000).await;
+            assert_eq!(deleted, backlog as u64, "three batches in one pass, not one");
+            assert_eq!(store.sessions_of_user(&user_id).await.unwrap().len(), 1, "the live session stays");
+        }
+
         async fn expired_rows_are_deleted_in_bounded_batches(backend: Backend) {
             let (store, _dir) = fresh_store(backend).await;
             let (realm_id, client_id, user_id) = realm_with_user(&store).await;

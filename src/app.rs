@@ -261,7 +261,11 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{oidc}/auth"), get(http::login::authorize).post(http::login::authorize))
         .route(
             "/realms/{realm}/login-actions/authenticate",
-            post(http::login::authenticate_form).layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
+            post(http::login::authenticate_form).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
+        )
+        .route(
+            "/realms/{realm}/login-actions/required-action",
+            post(http::required_actions::action_form).layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
         )
         .route("/realms/{realm}/login-actions/consent", post(http::login::consent_form_action))
         .route("/realms/{realm}/account", get(http::account::account))

@@ -24,6 +24,10 @@ fn environment() -> &'static Environment<'static> {
             ("message.html", include_str!("../../templates/message.html")),
             ("form_post.html", include_str!("../../templates/form_post.html")),
             ("account.html", include_str!("../../templates/account.html")),
+            ("update_password.html", include_str!("../../templates/update_password.html")),
+            ("update_profile.html", include_str!("../../templates/update_profile.html")),
+            ("terms.html", include_str!("../../templates/terms.html")),
+            ("verify_email.html", include_str!("../../templates/verify_email.html")),
         ] {
             env.add_template(name, source).expect("templates compiled into the binary are valid");
         }

@@ -265,7 +265,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/realms/{realm}/login-actions/required-action",
-            post(http::required_actions::action_form).layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
+            post(http::required_actions::action_form).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
+        )
+        .route(&format!("{oidc}/registrations"), get(http::registration::registrations))
+        .route(
+            "/realms/{realm}/login-actions/registration",
+            get(http::registration::registration_page)
+                .post(http::registration::register_form)
+                .layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
         )
         .route("/realms/{realm}/login-actions/consent", post(http::login::consent_form_action))
         .route("/realms/{realm}/account", get(http::account::account))

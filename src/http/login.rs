@@ -167,6 +167,8 @@ pub fn login_form(b: &Browser, state: &AppState, target: Target, username: &str,
             username,
             error,
             remember_me => b.realm.realm.settings.remember_me,
+            register_url => b.realm.realm.settings.registration_allowed
+                .then(|| web::attribute_url(&format!("/realms/{}/login-actions/registration?auth={auth}", b.name()))),
         },
     );
     with_cookies(response, &[cookies::set(LOGIN_COOKIE, pending.csrf.clone(), b.name(), b.secure, None)])

@@ -14,6 +14,7 @@ pub mod hsts;
 pub mod login;
 pub mod logout;
 pub mod published_realm;
+pub mod registration;
 pub mod required_actions;
 pub mod serve;
 pub mod timeout;

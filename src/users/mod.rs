@@ -16,6 +16,7 @@ use crate::store::{Store, StoreError};
 
 pub mod actions;
 pub mod password_policy;
+pub mod registration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {

@@ -262,9 +262,9 @@ pub async fn account_action(
 /// refuse for what comes after the password (required actions, a second factor) still typed it
 /// right.
 async fn current_password_right(state: &AppState, b: &Browser, username: &str, current: &str) -> bool {
-    let attempt = LoginAttempt { login: username, password: SecretString::new(current), address: &b.address };
+    let attempt = LoginAttempt { login: username, password: SecretString::new(current), address: &b.address, otp: None };
     matches!(
-        authenticate(state.store.as_ref(), &state.hasher, &b.realm, attempt, b.now).await,
-        Ok(_) | Err(LoginFailure::ActionsRequired { .. } | LoginFailure::UncheckedFactor { .. })
+        authenticate(state.store.as_ref(), &state.hasher, &state.master_key, &b.realm, attempt, b.now).await,
+        Ok(_) | Err(LoginFailure::ActionsRequired { .. } | LoginFailure::UncheckedFactor { .. } | LoginFailure::OtpRequired { .. })
     )
 }

@@ -12,6 +12,7 @@ use crate::domain::{new_id, Credential, Realm, User};
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
 use crate::store::{Store, StoreError};
 
+pub mod otp;
 pub mod password_policy;
 
 #[derive(Debug, thiserror::Error)]

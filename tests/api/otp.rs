@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::admin_support::{token_request, Admin};
 use crate::backend_tests;
+use crate::browser_flows::{browser_client, get, post, submit_login, web};
 use crate::helpers::{fixture, Backend, Spawn, TestApp};
 use crate::secrets_at_rest::database_dump;
 
@@ -233,6 +234,46 @@ backend_tests! {
         let wrong_secret = portcullis::crypto::SecretString::new("");
         let refused = otp::enrol(app.store.as_ref(), &app.master_key, &realm.settings, &id, &wrong_secret, &code, None, now).await;
         assert_eq!(refused.unwrap_err(), OtpError::InvalidSecret);
+        app.stop().await;
+    }
+
+    async fn the_account_page_lists_the_authenticator_apps_and_removes_one(backend: Backend) {
+        let app = web(backend).await;
+        let jar = browser_client();
+        let login_page = get(&jar, &app.url("/realms/web/account")).await;
+        let reply = submit_login(&app, &jar, &login_page, "dora", "dora-password-1", &[]).await;
+        assert_eq!(reply.status, 303, "{}", reply.html);
+        let account = get(&jar, &app.url("/realms/web/account")).await;
+        assert!(account.html.contains("Two-factor authentication") && account.html.contains("id=\"otp-none\""), "{}", account.html);
+
+        // enrolled meanwhile (the enrolment page is the login flow's; the engine is the same)
+        let realm = app.store.realm_by_name("web").await.unwrap().unwrap();
+        let dora = app.store.user_by_username(&realm.id, "dora").await.unwrap().unwrap();
+        let secret = otp::new_secret();
+        let now = app.clock.now();
+        let code = totp(secret.expose().as_bytes(), now, 30, 6, OtpAlgorithm::Sha1);
+        let phone = otp::enrol(app.store.as_ref(), &app.master_key, &realm.settings, &dora.id, &secret, &code, Some("Dora's <phone>"), now)
+            .await.unwrap();
+        let account = get(&jar, &app.url("/realms/web/account")).await;
+        assert!(account.html.contains(&format!("id=\"otp-{}\"", phone.id)), "{}", account.html);
+        assert!(account.html.contains("Dora&#x27;s &lt;phone&gt;") || account.html.contains("Dora's &lt;phone&gt;"), "escaped label: {}", account.html);
+        assert!(!account.html.contains(secret.expose()), "never the secret");
+
+        let csrf = account.hidden("csrf");
+        let remove = |fields: Vec<(&str, String)>| {
+            let fields: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let (jar, url) = (jar.clone(), app.url("/realms/web/account/totp/remove"));
+            async move { post(&jar, &url, &fields, None).await }
+        };
+        let password_id = app.store.password_credential(&dora.id).await.unwrap().unwrap().id;
+        assert_eq!(remove(vec![("csrf", csrf.clone()), ("credential", password_id)]).await.status, 400, "never the password");
+        assert_eq!(remove(vec![("csrf", "forged".into()), ("credential", phone.id.clone())]).await.status, 400, "CSRF");
+        assert_eq!(app.store.otp_credentials(&dora.id).await.unwrap().len(), 1);
+        let reply = remove(vec![("csrf", csrf), ("credential", phone.id.clone())]).await;
+        assert_eq!((reply.status, reply.location()), (303, "/realms/web/account?notice=otp-removed".to_string()), "{}", reply.html);
+        assert!(app.store.otp_credentials(&dora.id).await.unwrap().is_empty());
+        let account = get(&jar, &app.url("/realms/web/account")).await;
+        assert!(account.html.contains("The authenticator app was removed.") || account.html.contains("id=\"otp-none\""), "{}", account.html);
         app.stop().await;
     }
 }

@@ -28,7 +28,7 @@ use crate::session;
 use crate::store::{AuthCodeRecord, ConsentRecord, UserSessionRecord};
 use crate::web::cookies::{self, SsoCookie, LOGIN_COOKIE, SSO_COOKIE};
 use crate::web::pending::{Pending, Target, Then};
-use super::required_actions;
+use super::{login_otp, required_actions};
 use crate::web::{self, page};
 
 /// What every page handler knows about the request.
@@ -322,13 +322,17 @@ pub async fn authenticate_form(
         Target::Authorize(request) => Some(request.client_id.clone()),
         Target::Account => None,
     };
-    let attempt = LoginAttempt { login: &username, password, address: &b.address };
+    let attempt = LoginAttempt { login: &username, password, address: &b.address, otp: None };
     let remember_me = b.realm.realm.settings.remember_me && form.get("rememberMe") == Some("on");
-    let user = match authenticate(state.store.as_ref(), &state.hasher, &b.realm, attempt, b.now).await {
+    let user = match authenticate(state.store.as_ref(), &state.hasher, &state.master_key, &b.realm, attempt, b.now).await {
         Ok(user) => user,
         Err(LoginFailure::ActionsRequired { user_id, .. }) => {
             let then = Then::Login { target: pending.target, remember_me };
             return required_actions::resume(&b, &state, &user_id, pending.csrf, Vec::new(), then).await;
+        }
+        Err(LoginFailure::OtpRequired { user_id }) => {
+            let then = Then::Login { target: pending.target, remember_me };
+            return login_otp::begin(&b, &state, user_id, pending.csrf, then);
         }
         Err(failure) => {
             b.event(&state, EventKind::LoginError, client_id.as_deref(), failure.user_id(), None, Some(failure.event_error()));
@@ -409,7 +413,8 @@ fn login_refused(b: &Browser, state: &AppState, target: Target, username: &str, 
                 "Your account is not fully set up: an administrator asked you to complete steps (such as choosing a \
                  new password) that this server cannot run yet. Contact your administrator.");
         }
-        LoginFailure::UncheckedFactor { .. } => {
+        // the OTP step of the login form is the lead's (issue 17); until then, the page below
+        LoginFailure::UncheckedFactor { .. } | LoginFailure::OtpRequired { .. } => {
             return b.error_page(StatusCode::FORBIDDEN,
                 "Your account is protected by a second factor (such as a one-time code) that this server cannot \
                  check yet, so your password alone cannot sign you in. Contact your administrator.");

@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod hsts;
 pub mod login;
+pub mod login_otp;
 pub mod logout;
 pub mod published_realm;
 pub mod registration;

@@ -23,6 +23,7 @@ use crate::oauth::authorize::RedirectError;
 use crate::oauth::events::EventKind;
 use crate::oauth::request::FormParams;
 use crate::users::actions::{self, ActionError, FormError, ProfileForm};
+use crate::users::otp::{self, OtpError, OtpKind, OtpPolicy};
 use crate::web::cookies::{self, LOGIN_COOKIE};
 use crate::web::pending::{Continuing, Step, Target, Then};
 use crate::web::{self, page};
@@ -33,7 +34,7 @@ use crate::web::{self, page};
 pub async fn begin(b: &Browser, state: &AppState, user: User, extra: Vec<String>, then: Then) -> Response {
     let csrf = b.login_csrf.clone().unwrap_or_else(random_token::<16>);
     let cookie = cookies::set(LOGIN_COOKIE, csrf.clone(), b.name(), b.secure, None);
-    let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0 };
+    let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0, totp_secret: None };
     with_cookies(proceed(b, state, user, flow).await, &[cookie])
 }
 
@@ -48,7 +49,7 @@ pub async fn resume(b: &Browser, state: &AppState, user_id: &str, csrf: String, 
             return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
         }
     };
-    let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0 };
+    let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0, totp_secret: None };
     proceed(b, state, user, flow).await
 }
 
@@ -94,9 +95,13 @@ async fn finish(b: &Browser, state: &AppState, user: &User, then: Then) -> Respo
 }
 
 /// Renders the page of `alias` with the flow sealed for the next post (a fresh expiry of
-/// `accessCodeLifespanUserAction`, as Keycloak gives each action).
+/// `accessCodeLifespanUserAction`, as Keycloak gives each action). CONFIGURE_TOTP's secret is
+/// made on its first showing and kept in the sealed state until a code proves the app has it.
 async fn render(b: &Browser, state: &AppState, user: &User, mut flow: Continuing, alias: &str, errors: &[FormError], sent: bool) -> Response {
     flow.exp = b.now + b.realm.realm.settings.access_code_lifespan_user_action;
+    if alias == actions::CONFIGURE_TOTP && flow.totp_secret.is_none() {
+        flow.totp_secret = Some(otp::new_secret().expose().to_string());
+    }
     let auth = flow.seal(&state.master_key, b.name());
     let action = format!("/realms/{}/login-actions/required-action?execution={alias}", b.name());
     let error = errors.first().map(|e| e.message.clone());
@@ -123,6 +128,30 @@ async fn render(b: &Browser, state: &AppState, user: &User, mut flow: Continuing
             },
         ),
         actions::TERMS_AND_CONDITIONS => page(StatusCode::OK, "terms.html", base),
+        actions::CONFIGURE_TOTP => {
+            let policy = OtpPolicy::of(&b.realm.realm.settings);
+            let secret = SecretString::new(flow.totp_secret.clone().unwrap_or_default());
+            let uri = otp::key_uri(&policy, &secret, &b.display_name(), &user.username);
+            page(
+                StatusCode::OK,
+                "configure_totp.html",
+                context! {
+                    ..base,
+                    ..context! {
+                        qr => minijinja::Value::from_safe_string(otp::qr_svg(&uri)),
+                        manual => otp::manual_entry(&secret),
+                        kind => if policy.kind == OtpKind::Hotp { "Counter-based" } else { "Time-based" },
+                        algorithm => policy.algorithm.key_uri_name(),
+                        digits => policy.digits,
+                        period => policy.period,
+                        hotp => policy.kind == OtpKind::Hotp,
+                        apps => b.realm.realm.settings.otp_supported_applications.clone(),
+                        code_error => field_error("totp"),
+                        label_error => field_error("userLabel"),
+                    }
+                },
+            )
+        }
         actions::VERIFY_EMAIL => page(
             StatusCode::OK,
             "verify_email.html",
@@ -191,6 +220,20 @@ pub async fn action_form(
             match actions::profile_config(store, realm_model).await {
                 Ok(config) => actions::update_profile(store, realm_model, &config, &mut user, &profile).await.map(|()| EventKind::UpdateProfile),
                 Err(e) => Err(ActionError::Store(e)),
+            }
+        }
+        actions::CONFIGURE_TOTP => {
+            let code = form.get("totp").unwrap_or("").trim();
+            let label = form.get("userLabel");
+            let secret = SecretString::new(flow.totp_secret.clone().unwrap_or_default());
+            if code.is_empty() {
+                let error = FormError { field: Some("totp".into()), message: "Please specify authenticator code.".into() };
+                return render(&b, &state, &user, flow, &alias, &[error], false).await;
+            }
+            match otp::enrol(store, &state.master_key, &realm_model.settings, &user.id, &secret, code, label, b.now).await {
+                Ok(_) => actions::complete(store, &mut user, actions::CONFIGURE_TOTP).await.map(|()| EventKind::UpdateTotp).map_err(ActionError::from),
+                Err(OtpError::Unavailable) => Err(ActionError::Unavailable),
+                Err(_) => Err(ActionError::Form(vec![FormError { field: Some("totp".into()), message: "Invalid authenticator code.".into() }])),
             }
         }
         actions::TERMS_AND_CONDITIONS if form.get("cancel").is_some() => {

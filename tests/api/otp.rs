@@ -276,4 +276,80 @@ backend_tests! {
         assert!(account.html.contains("The authenticator app was removed.") || account.html.contains("id=\"otp-none\""), "{}", account.html);
         app.stop().await;
     }
+
+    async fn the_browser_second_step_checks_the_code_after_otp_required(backend: Backend) {
+        use portcullis::crypto::SecretString;
+        use portcullis::oauth::login::{authenticate, check_otp, LoginAttempt, LoginFailure};
+        let app = migrated(backend).await;
+        let realm = app.state.realms.get("migrated").await.unwrap().unwrap();
+        let (store, master, now) = (app.store.as_ref(), &app.master_key, app.clock.now());
+        let attempt = |password: &'static str| LoginAttempt { login: "tom", password: SecretString::new(password), address: "10.0.0.1", otp: None };
+        let tom = match authenticate(store, &app.state.hasher, master, &realm, attempt("tom-password-2026"), now).await {
+            Err(LoginFailure::OtpRequired { user_id }) => user_id,
+            other => panic!("{other:?}"),
+        };
+        let admin = Admin::login(&app).await;
+        assert_eq!(failures(&admin, "tom").await["numFailures"], 0, "a right password awaiting its code counts nothing");
+        let wrong_password = authenticate(store, &app.state.hasher, master, &realm, attempt("nope"), now).await;
+        assert!(matches!(wrong_password, Err(LoginFailure::InvalidCredentials { .. })), "{wrong_password:?}");
+        let code = tom_code(now);
+        let refused = check_otp(store, master, &realm, &tom, &wrong(&code), "10.0.0.1", now + 2).await;
+        assert_eq!(refused, Err(LoginFailure::InvalidCredentials { user_id: Some(tom.clone()) }));
+        assert_eq!(failures(&admin, "tom").await["numFailures"], 2, "the wrong password and the wrong code");
+        let user = check_otp(store, master, &realm, &tom, &code, "10.0.0.1", now + 4).await.unwrap();
+        assert_eq!(user.username, "tom");
+        assert_eq!(failures(&admin, "tom").await["numFailures"], 0, "a complete login clears them");
+        let replayed = check_otp(store, master, &realm, &tom, &code, "10.0.0.1", now + 6).await;
+        assert_eq!(replayed, Err(LoginFailure::InvalidCredentials { user_id: Some(tom.clone()) }), "replayed");
+
+        // pending required actions come after the code, as after the password
+        let id = admin.user_id("migrated", "tom").await;
+        assert_eq!(admin.put(&format!("/admin/realms/migrated/users/{id}"), json!({"requiredActions": ["UPDATE_PROFILE"]})).await.status, 204);
+        app.clock.advance(30);
+        let code = tom_code(app.clock.now());
+        let pending = check_otp(store, master, &realm, &tom, &code, "10.0.0.1", app.clock.now()).await;
+        assert!(matches!(pending, Err(LoginFailure::ActionsRequired { ref actions, .. }) if actions == &["UPDATE_PROFILE".to_string()]), "{pending:?}");
+        assert_eq!(check_otp(store, master, &realm, "no-such-user", &code, "10.0.0.1", app.clock.now()).await,
+            Err(LoginFailure::InvalidCredentials { user_id: None }));
+        app.stop().await;
+    }
+
+    async fn of_concurrent_direct_grants_with_one_code_exactly_one_gets_tokens(backend: Backend) {
+        let app = migrated(backend).await;
+        without_brute_force(&app).await;
+        let code = tom_code(app.clock.now());
+        let app = std::sync::Arc::new(app);
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let (app, code) = (app.clone(), code.clone());
+                tokio::spawn(async move { grant(&app, "tom", "tom-password-2026", Some(("otp", &code))).await.0 })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(statuses, [200, 401, 401, 401, 401, 401]);
+    }
+
+    async fn a_partial_import_brings_working_sealed_otp_credentials(backend: Backend) {
+        let app = migrated(backend).await;
+        without_brute_force(&app).await;
+        let admin = Admin::login(&app).await;
+        let body = json!({"ifResourceExists": "FAIL", "users": [{"username": "pia", "enabled": true, "credentials": [
+            {"type": "password", "value": "pia-password-2026"},
+            {"type": "otp", "userLabel": "pia's phone", "secretData": json!({"value": "pia-secret-value-20c"}).to_string(),
+             "credentialData": r#"{"subType":"totp","digits":6,"counter":0,"period":30,"algorithm":"HmacSHA1"}"#}]}]});
+        let reply = admin.post("/admin/realms/migrated/partialImport", body).await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let pia = admin.user_id("migrated", "pia").await;
+        let held = app.store.otp_credentials(&pia).await.unwrap();
+        assert_eq!(held.len(), 1);
+        assert!(!held[0].credential.secret_data.contains("pia-secret-value-20c"), "sealed");
+        assert_eq!(grant(&app, "pia", "pia-password-2026", None).await.0, 401);
+        let code = totp(b"pia-secret-value-20c", app.clock.now(), 30, 6, OtpAlgorithm::Sha1);
+        assert_eq!(grant(&app, "pia", "pia-password-2026", Some(("otp", &code))).await.0, 200);
+        app.stop().await;
+    }
 }

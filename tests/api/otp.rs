@@ -108,6 +108,9 @@ backend_tests! {
         let otp = listed.as_array().unwrap().iter().find(|c| c["type"] == "otp").unwrap().clone();
         assert!(otp.get("secretData").is_none(), "{otp}");
         assert_eq!(otp["userLabel"], "YubiKey");
+        assert_eq!(admin.ok(&format!("/admin/realms/migrated/users/{hal}")).await["totp"], true, "Keycloak's totp flag");
+        let newbie = admin.post("/admin/realms/migrated/users", json!({"username": "plain", "enabled": true})).await.created_id();
+        assert_eq!(admin.ok(&format!("/admin/realms/migrated/users/{newbie}")).await["totp"], false);
         let data: Value = serde_json::from_str(otp["credentialData"].as_str().unwrap()).unwrap();
         assert_eq!(data, json!({"subType": "hotp", "digits": 8, "counter": 4, "period": 30, "algorithm": "HmacSHA256"}));
         app.stop().await;

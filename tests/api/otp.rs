@@ -296,13 +296,13 @@ backend_tests! {
         let wrong_password = authenticate(store, &app.state.hasher, master, &realm, attempt("nope"), now).await;
         assert!(matches!(wrong_password, Err(LoginFailure::InvalidCredentials { .. })), "{wrong_password:?}");
         let code = tom_code(now);
-        let refused = check_otp(store, master, &realm, &tom, &wrong(&code), "10.0.0.1", now + 2).await;
+        let refused = check_otp(store, &app.state.hasher, master, &realm, &tom, &wrong(&code), "10.0.0.1", now + 2).await;
         assert_eq!(refused, Err(LoginFailure::InvalidCredentials { user_id: Some(tom.clone()) }));
         assert_eq!(failures(&admin, "tom").await["numFailures"], 2, "the wrong password and the wrong code");
-        let user = check_otp(store, master, &realm, &tom, &code, "10.0.0.1", now + 4).await.unwrap();
+        let user = check_otp(store, &app.state.hasher, master, &realm, &tom, &code, "10.0.0.1", now + 4).await.unwrap();
         assert_eq!(user.username, "tom");
         assert_eq!(failures(&admin, "tom").await["numFailures"], 0, "a complete login clears them");
-        let replayed = check_otp(store, master, &realm, &tom, &code, "10.0.0.1", now + 6).await;
+        let replayed = check_otp(store, &app.state.hasher, master, &realm, &tom, &code, "10.0.0.1", now + 6).await;
         assert_eq!(replayed, Err(LoginFailure::InvalidCredentials { user_id: Some(tom.clone()) }), "replayed");
 
         // pending required actions come after the code, as after the password
@@ -310,9 +310,9 @@ backend_tests! {
         assert_eq!(admin.put(&format!("/admin/realms/migrated/users/{id}"), json!({"requiredActions": ["UPDATE_PROFILE"]})).await.status, 204);
         app.clock.advance(30);
         let code = tom_code(app.clock.now());
-        let pending = check_otp(store, master, &realm, &tom, &code, "10.0.0.1", app.clock.now()).await;
+        let pending = check_otp(store, &app.state.hasher, master, &realm, &tom, &code, "10.0.0.1", app.clock.now()).await;
         assert!(matches!(pending, Err(LoginFailure::ActionsRequired { ref actions, .. }) if actions == &["UPDATE_PROFILE".to_string()]), "{pending:?}");
-        assert_eq!(check_otp(store, master, &realm, "no-such-user", &code, "10.0.0.1", app.clock.now()).await,
+        assert_eq!(check_otp(store, &app.state.hasher, master, &realm, "no-such-user", &code, "10.0.0.1", app.clock.now()).await,
             Err(LoginFailure::InvalidCredentials { user_id: None }));
         app.stop().await;
     }
@@ -353,6 +353,35 @@ backend_tests! {
         assert_eq!(grant(&app, "pia", "pia-password-2026", None).await.0, 401);
         let code = totp(b"pia-secret-value-20c", app.clock.now(), 30, 6, OtpAlgorithm::Sha1);
         assert_eq!(grant(&app, "pia", "pia-password-2026", Some(("otp", &code))).await.0, 200);
+        app.stop().await;
+    }
+
+    async fn wrong_codes_in_the_second_step_spend_the_address_failure_budget(backend: Backend) {
+        use portcullis::oauth::login::{check_otp, LoginFailure};
+        let app = Spawn::new(backend).import(fixture("keycloak-otp-realm.json"))
+            .setting("rate-limit-password-failures-per-ip", "0.01,3").start().await;
+        without_brute_force(&app).await;
+        let realm = app.state.realms.get("migrated").await.unwrap().unwrap();
+        let tom = Admin::login(&app).await.user_id("migrated", "tom").await;
+        let now = app.clock.now();
+        let code = tom_code(now);
+        let check = |code: String, address: &'static str| {
+            let (app, realm, tom) = (&app, realm.clone(), tom.clone());
+            async move { check_otp(app.store.as_ref(), &app.state.hasher, &app.master_key, &realm, &tom, &code, address, now).await }
+        };
+        assert!(check(code.clone(), "10.0.0.9").await.is_ok(), "a right code gives its unit back");
+        app.clock.advance(30);
+        let now = app.clock.now();
+        let code = tom_code(now);
+        let check = |code: String, address: &'static str| {
+            let (app, realm, tom) = (&app, realm.clone(), tom.clone());
+            async move { check_otp(app.store.as_ref(), &app.state.hasher, &app.master_key, &realm, &tom, &code, address, now).await }
+        };
+        for _ in 0..3 {
+            assert!(matches!(check(wrong(&code), "10.0.0.9").await, Err(LoginFailure::InvalidCredentials { .. })));
+        }
+        assert!(matches!(check(code.clone(), "10.0.0.9").await, Err(LoginFailure::Throttled { .. })), "budget spent");
+        assert!(check(code, "10.0.0.10").await.is_ok(), "another address");
         app.stop().await;
     }
 }

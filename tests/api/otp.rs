@@ -198,13 +198,23 @@ backend_tests! {
             priority: 0,
         };
         app.store.add_otp_credential(&legacy, None).await.unwrap();
-        assert_eq!(otp::seal_plaintext_secrets(app.store.as_ref(), &app.master_key).await.unwrap(), 1);
-        assert_eq!(otp::seal_plaintext_secrets(app.store.as_ref(), &app.master_key).await.unwrap(), 0, "once");
-        let held = app.store.otp_credentials(&tom).await.unwrap();
+        let code = totp(b"legacy-plain-secret", app.clock.now(), 30, 6, OtpAlgorithm::Sha1);
+        assert_eq!(grant(&app, "tom", "tom-password-2026", Some(("otp", &code))).await.0, 200, "a plain one works meanwhile");
+        // the next start on this database (same master key) seals it
+        let restarted = Spawn::new(backend)
+            .setting("db-url", &app.db_url)
+            .setting("master-key", &app.master_key.to_base64())
+            .start()
+            .await;
+        let held = restarted.store.otp_credentials(&tom).await.unwrap();
         let row = held.iter().find(|s| s.credential.id == legacy.id).unwrap();
         assert!(!row.credential.secret_data.contains("legacy-plain-secret"), "{}", row.credential.secret_data);
-        let code = totp(b"legacy-plain-secret", app.clock.now(), 30, 6, OtpAlgorithm::Sha1);
-        assert_eq!(grant(&app, "tom", "tom-password-2026", Some(("otp", &code))).await.0, 200, "still opens");
+        assert!(restarted.store.unsealed_otp_credentials(10).await.unwrap().is_empty());
+        assert_eq!(otp::seal_plaintext_secrets(restarted.store.as_ref(), &app.master_key).await.unwrap(), 0, "once");
+        restarted.clock.set(app.clock.now() + 30);
+        let code = totp(b"legacy-plain-secret", restarted.clock.now(), 30, 6, OtpAlgorithm::Sha1);
+        assert_eq!(grant(&restarted, "tom", "tom-password-2026", Some(("otp", &code))).await.0, 200, "sealed, it still opens");
+        restarted.stop().await;
         app.stop().await;
     }
 

@@ -139,8 +139,31 @@ pub async fn authenticate(
 
 /// The browser's second step, after `authenticate` answered `OtpRequired` and the OTP form
 /// posted `code`: the user (still enabled, not locked by brute-force detection), the code (a
-/// wrong one counts as a failed login), then the same refusals as `authenticate`.
+/// wrong one counts as a failed login, and against `address`'s failure budget as a wrong
+/// password does: `Throttled` once spent), then the same refusals as `authenticate`.
+#[allow(clippy::too_many_arguments)]
 pub async fn check_otp(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    master: &MasterKey,
+    realm: &RealmContext,
+    user_id: &str,
+    code: &str,
+    address: &str,
+    now: UnixTime,
+) -> Result<User, LoginFailure> {
+    if let Err(Refused::Throttled { retry_after } | Refused::Busy { retry_after }) = hasher.charge_failure(address, now) {
+        tracing::info!(address, "one-time code check refused: too many failures from this address");
+        return Err(LoginFailure::Throttled { retry_after });
+    }
+    let checked = check_otp_charged(store, master, realm, user_id, code, address, now).await;
+    if !matches!(checked, Err(LoginFailure::InvalidCredentials { .. } | LoginFailure::Locked { .. })) {
+        hasher.forgive(address, now);
+    }
+    checked
+}
+
+async fn check_otp_charged(
     store: &dyn Store,
     master: &MasterKey,
     realm: &RealmContext,

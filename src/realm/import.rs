@@ -985,6 +985,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn otp_credentials_are_sealed_and_an_unreadable_one_is_skipped_with_a_warning() {
+        let json = r#"{"realm":"demo","users":[{"username":"o","credentials":[
+            {"type":"otp","secretData":"{\"value\":\"plain-otp-secret\"}",
+             "credentialData":"{\"subType\":\"totp\",\"digits\":6,\"counter\":0,\"period\":30,\"algorithm\":\"HmacSHA1\"}"},
+            {"type":"otp","secretData":"{}","credentialData":"{}"}]}]}"#;
+        let (bundle, warnings, master) = build(json).await;
+        assert_eq!(bundle.credentials.len(), 1, "{warnings:?}");
+        let otp = &bundle.credentials[0];
+        assert!(!otp.secret_data.contains("plain-otp-secret"), "{}", otp.secret_data);
+        let opened = crate::users::otp::credential::open_secret(&master, otp).expect("opens");
+        assert_eq!(opened.expose(), "plain-otp-secret");
+        assert!(warnings.iter().any(|w| w.contains("\"o\"") && w.contains("otp") && w.contains("skipped")), "{warnings:?}");
+        assert!(!warnings.iter().any(|w| w.contains("cannot check")), "OTP is checked: {warnings:?}");
+    }
+
+    #[tokio::test]
     async fn keycloak_hashes_are_kept_and_the_legacy_form_is_converted() {
         let json = r#"{"realm":"demo","users":[
             {"username":"a","credentials":[{"type":"password",

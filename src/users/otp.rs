@@ -214,6 +214,10 @@ impl From<StoreError> for OtpError {
     }
 }
 
+/// A login checks at most this many of a user's OTP credentials (in Keycloak's order), so one
+/// code check stays within a few hundred HMACs whatever an import or admin created.
+pub const MAX_CREDENTIALS_CHECKED: usize = 10;
+
 /// The longest secret accepted at enrolment (Keycloak makes 20 characters).
 pub const MAX_SECRET_LEN: usize = 128;
 
@@ -273,7 +277,10 @@ pub async fn verify(
         return Err(OtpError::NotConfigured);
     }
     let code = code.trim();
-    for state in held {
+    if held.len() > MAX_CREDENTIALS_CHECKED {
+        tracing::warn!(user = user_id, held = held.len(), "the user holds more OTP credentials than a login checks; the first {MAX_CREDENTIALS_CHECKED} are");
+    }
+    for state in held.into_iter().take(MAX_CREDENTIALS_CHECKED) {
         let Some(data) = OtpCredentialData::parse(&state.credential.credential_data) else {
             tracing::error!(credential = %state.credential.id, "stored OTP credentialData does not parse; skipped");
             continue;

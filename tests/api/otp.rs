@@ -108,6 +108,9 @@ backend_tests! {
         let otp = listed.as_array().unwrap().iter().find(|c| c["type"] == "otp").unwrap().clone();
         assert!(otp.get("secretData").is_none(), "{otp}");
         assert_eq!(otp["userLabel"], "YubiKey");
+        assert_eq!(admin.ok(&format!("/admin/realms/migrated/users/{hal}")).await["totp"], true, "Keycloak's totp flag");
+        let newbie = admin.post("/admin/realms/migrated/users", json!({"username": "plain", "enabled": true})).await.created_id();
+        assert_eq!(admin.ok(&format!("/admin/realms/migrated/users/{newbie}")).await["totp"], false);
         let data: Value = serde_json::from_str(otp["credentialData"].as_str().unwrap()).unwrap();
         assert_eq!(data, json!({"subType": "hotp", "digits": 8, "counter": 4, "period": 30, "algorithm": "HmacSHA256"}));
         app.stop().await;
@@ -195,13 +198,23 @@ backend_tests! {
             priority: 0,
         };
         app.store.add_otp_credential(&legacy, None).await.unwrap();
-        assert_eq!(otp::seal_plaintext_secrets(app.store.as_ref(), &app.master_key).await.unwrap(), 1);
-        assert_eq!(otp::seal_plaintext_secrets(app.store.as_ref(), &app.master_key).await.unwrap(), 0, "once");
-        let held = app.store.otp_credentials(&tom).await.unwrap();
+        let code = totp(b"legacy-plain-secret", app.clock.now(), 30, 6, OtpAlgorithm::Sha1);
+        assert_eq!(grant(&app, "tom", "tom-password-2026", Some(("otp", &code))).await.0, 200, "a plain one works meanwhile");
+        // the next start on this database (same master key) seals it
+        let restarted = Spawn::new(backend)
+            .setting("db-url", &app.db_url)
+            .setting("master-key", &app.master_key.to_base64())
+            .start()
+            .await;
+        let held = restarted.store.otp_credentials(&tom).await.unwrap();
         let row = held.iter().find(|s| s.credential.id == legacy.id).unwrap();
         assert!(!row.credential.secret_data.contains("legacy-plain-secret"), "{}", row.credential.secret_data);
-        let code = totp(b"legacy-plain-secret", app.clock.now(), 30, 6, OtpAlgorithm::Sha1);
-        assert_eq!(grant(&app, "tom", "tom-password-2026", Some(("otp", &code))).await.0, 200, "still opens");
+        assert!(restarted.store.unsealed_otp_credentials(10).await.unwrap().is_empty());
+        assert_eq!(otp::seal_plaintext_secrets(restarted.store.as_ref(), &app.master_key).await.unwrap(), 0, "once");
+        restarted.clock.set(app.clock.now() + 30);
+        let code = totp(b"legacy-plain-secret", restarted.clock.now(), 30, 6, OtpAlgorithm::Sha1);
+        assert_eq!(grant(&restarted, "tom", "tom-password-2026", Some(("otp", &code))).await.0, 200, "sealed, it still opens");
+        restarted.stop().await;
         app.stop().await;
     }
 
@@ -274,6 +287,111 @@ backend_tests! {
         assert!(app.store.otp_credentials(&dora.id).await.unwrap().is_empty());
         let account = get(&jar, &app.url("/realms/web/account")).await;
         assert!(account.html.contains("The authenticator app was removed.") || account.html.contains("id=\"otp-none\""), "{}", account.html);
+        app.stop().await;
+    }
+
+    async fn the_browser_second_step_checks_the_code_after_otp_required(backend: Backend) {
+        use portcullis::crypto::SecretString;
+        use portcullis::oauth::login::{authenticate, check_otp, LoginAttempt, LoginFailure};
+        let app = migrated(backend).await;
+        let realm = app.state.realms.get("migrated").await.unwrap().unwrap();
+        let (store, master, now) = (app.store.as_ref(), &app.master_key, app.clock.now());
+        let attempt = |password: &'static str| LoginAttempt { login: "tom", password: SecretString::new(password), address: "10.0.0.1", otp: None };
+        let tom = match authenticate(store, &app.state.hasher, master, &realm, attempt("tom-password-2026"), now).await {
+            Err(LoginFailure::OtpRequired { user_id }) => user_id,
+            other => panic!("{other:?}"),
+        };
+        let admin = Admin::login(&app).await;
+        assert_eq!(failures(&admin, "tom").await["numFailures"], 0, "a right password awaiting its code counts nothing");
+        let wrong_password = authenticate(store, &app.state.hasher, master, &realm, attempt("nope"), now).await;
+        assert!(matches!(wrong_password, Err(LoginFailure::InvalidCredentials { .. })), "{wrong_password:?}");
+        let code = tom_code(now);
+        let refused = check_otp(store, &app.state.hasher, master, &realm, &tom, &wrong(&code), "10.0.0.1", now + 2).await;
+        assert_eq!(refused, Err(LoginFailure::InvalidCredentials { user_id: Some(tom.clone()) }));
+        assert_eq!(failures(&admin, "tom").await["numFailures"], 2, "the wrong password and the wrong code");
+        let user = check_otp(store, &app.state.hasher, master, &realm, &tom, &code, "10.0.0.1", now + 4).await.unwrap();
+        assert_eq!(user.username, "tom");
+        assert_eq!(failures(&admin, "tom").await["numFailures"], 0, "a complete login clears them");
+        let replayed = check_otp(store, &app.state.hasher, master, &realm, &tom, &code, "10.0.0.1", now + 6).await;
+        assert_eq!(replayed, Err(LoginFailure::InvalidCredentials { user_id: Some(tom.clone()) }), "replayed");
+
+        // pending required actions come after the code, as after the password
+        let id = admin.user_id("migrated", "tom").await;
+        assert_eq!(admin.put(&format!("/admin/realms/migrated/users/{id}"), json!({"requiredActions": ["UPDATE_PROFILE"]})).await.status, 204);
+        app.clock.advance(30);
+        let code = tom_code(app.clock.now());
+        let pending = check_otp(store, &app.state.hasher, master, &realm, &tom, &code, "10.0.0.1", app.clock.now()).await;
+        assert!(matches!(pending, Err(LoginFailure::ActionsRequired { ref actions, .. }) if actions == &["UPDATE_PROFILE".to_string()]), "{pending:?}");
+        assert_eq!(check_otp(store, &app.state.hasher, master, &realm, "no-such-user", &code, "10.0.0.1", app.clock.now()).await,
+            Err(LoginFailure::InvalidCredentials { user_id: None }));
+        app.stop().await;
+    }
+
+    async fn of_concurrent_direct_grants_with_one_code_exactly_one_gets_tokens(backend: Backend) {
+        let app = migrated(backend).await;
+        without_brute_force(&app).await;
+        let code = tom_code(app.clock.now());
+        let app = std::sync::Arc::new(app);
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let (app, code) = (app.clone(), code.clone());
+                tokio::spawn(async move { grant(&app, "tom", "tom-password-2026", Some(("otp", &code))).await.0 })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(statuses, [200, 401, 401, 401, 401, 401]);
+    }
+
+    async fn a_partial_import_brings_working_sealed_otp_credentials(backend: Backend) {
+        let app = migrated(backend).await;
+        without_brute_force(&app).await;
+        let admin = Admin::login(&app).await;
+        let body = json!({"ifResourceExists": "FAIL", "users": [{"username": "pia", "enabled": true, "credentials": [
+            {"type": "password", "value": "pia-password-2026"},
+            {"type": "otp", "userLabel": "pia's phone", "secretData": json!({"value": "pia-secret-value-20c"}).to_string(),
+             "credentialData": r#"{"subType":"totp","digits":6,"counter":0,"period":30,"algorithm":"HmacSHA1"}"#}]}]});
+        let reply = admin.post("/admin/realms/migrated/partialImport", body).await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let pia = admin.user_id("migrated", "pia").await;
+        let held = app.store.otp_credentials(&pia).await.unwrap();
+        assert_eq!(held.len(), 1);
+        assert!(!held[0].credential.secret_data.contains("pia-secret-value-20c"), "sealed");
+        assert_eq!(grant(&app, "pia", "pia-password-2026", None).await.0, 401);
+        let code = totp(b"pia-secret-value-20c", app.clock.now(), 30, 6, OtpAlgorithm::Sha1);
+        assert_eq!(grant(&app, "pia", "pia-password-2026", Some(("otp", &code))).await.0, 200);
+        app.stop().await;
+    }
+
+    async fn wrong_codes_in_the_second_step_spend_the_address_failure_budget(backend: Backend) {
+        use portcullis::oauth::login::{check_otp, LoginFailure};
+        let app = Spawn::new(backend).import(fixture("keycloak-otp-realm.json"))
+            .setting("rate-limit-password-failures-per-ip", "0.01,3").start().await;
+        without_brute_force(&app).await;
+        let realm = app.state.realms.get("migrated").await.unwrap().unwrap();
+        let tom = Admin::login(&app).await.user_id("migrated", "tom").await;
+        let now = app.clock.now();
+        let code = tom_code(now);
+        let check = |code: String, address: &'static str| {
+            let (app, realm, tom) = (&app, realm.clone(), tom.clone());
+            async move { check_otp(app.store.as_ref(), &app.state.hasher, &app.master_key, &realm, &tom, &code, address, now).await }
+        };
+        assert!(check(code.clone(), "10.0.0.9").await.is_ok(), "a right code gives its unit back");
+        app.clock.advance(30);
+        let now = app.clock.now();
+        let code = tom_code(now);
+        let check = |code: String, address: &'static str| {
+            let (app, realm, tom) = (&app, realm.clone(), tom.clone());
+            async move { check_otp(app.store.as_ref(), &app.state.hasher, &app.master_key, &realm, &tom, &code, address, now).await }
+        };
+        for _ in 0..3 {
+            assert!(matches!(check(wrong(&code), "10.0.0.9").await, Err(LoginFailure::InvalidCredentials { .. })));
+        }
+        assert!(matches!(check(code.clone(), "10.0.0.9").await, Err(LoginFailure::Throttled { .. })), "budget spent");
+        assert!(check(code, "10.0.0.10").await.is_ok(), "another address");
         app.stop().await;
     }
 }

@@ -78,7 +78,7 @@ pub async fn otp_form(
         Then::Login { target: Target::Authorize(request), .. } => Some(request.client_id.clone()),
         _ => None,
     };
-    match check_otp(state.store.as_ref(), &state.master_key, &b.realm, &flow.user_id, &code, &b.address, b.now).await {
+    match check_otp(state.store.as_ref(), &state.hasher, &state.master_key, &b.realm, &flow.user_id, &code, &b.address, b.now).await {
         Ok(user) => match flow.then {
             Then::Login { target, remember_me } => start_session(&b, &state, &user, target, remember_me, &[]).await,
             Then::Done { .. } => b.error_page(StatusCode::BAD_REQUEST, "Invalid request."),
@@ -90,6 +90,12 @@ pub async fn otp_form(
             b.event(&state, EventKind::LoginError, client_id.as_deref(), failure.user_id(), None, Some(failure.event_error()));
             match failure {
                 LoginFailure::InvalidCredentials { .. } | LoginFailure::Locked { .. } => form(&b, &state, flow, Some(INVALID_CODE)),
+                LoginFailure::Throttled { retry_after } => {
+                    let message = format!("Too many failed logins from your network. Wait {retry_after} seconds and try again.");
+                    let mut page = crate::web::message(StatusCode::TOO_MANY_REQUESTS, &b.display_name(), "Please wait", &message);
+                    page.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
+                    page
+                }
                 LoginFailure::Disabled { .. } => b.error_page(StatusCode::BAD_REQUEST, "Account is disabled, contact your administrator."),
                 LoginFailure::UncheckedFactor { .. } => b.error_page(
                     StatusCode::FORBIDDEN,

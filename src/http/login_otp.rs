@@ -12,12 +12,11 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::base_url::BaseUrl;
-use super::login::{start_session, Browser};
+use super::login::{login_csrf_matches, start_session, Browser};
 use crate::app::AppState;
 use crate::oauth::events::EventKind;
 use crate::oauth::login::{check_otp, LoginFailure};
 use crate::oauth::request::FormParams;
-use crate::web::cookies::{self, LOGIN_COOKIE};
 use crate::web::pending::{Continuing, Step, Target, Then};
 use crate::web::page;
 
@@ -64,11 +63,10 @@ pub async fn otp_form(
     };
     let Some(flow) = fields.get("auth").and_then(|blob| Continuing::open(&state.master_key, b.name(), blob, b.now)).filter(|f| f.step == Step::Otp)
     else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+        return b.timed_out();
     };
-    let cookie_csrf = cookies::read(&headers, LOGIN_COOKIE);
-    if fields.get("csrf") != Some(flow.csrf.as_str()) || cookie_csrf.as_deref() != Some(flow.csrf.as_str()) {
-        return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
+    if !login_csrf_matches(&headers, &fields, &flow.csrf) {
+        return b.bad_csrf();
     }
     let code: String = fields.get("otp").unwrap_or("").trim().chars().take(16).collect();
     if code.is_empty() {

@@ -13,7 +13,7 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::base_url::BaseUrl;
-use super::login::{error_to_client, with_cookies, Browser};
+use super::login::{login_csrf_matches, error_to_client, with_cookies, Browser};
 use crate::app::AppState;
 use crate::crypto::random::random_token;
 use crate::crypto::SecretString;
@@ -115,7 +115,7 @@ pub async fn registration_page(
     }
     let params = query.as_deref().and_then(|q| FormParams::parse(q.as_bytes()).ok());
     let Some(pending) = params.as_ref().and_then(|p| p.get("auth")).and_then(|blob| Pending::open(&state.master_key, b.name(), blob, b.now)) else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+        return b.timed_out();
     };
     form(&b, &state, pending.target, &Filled::default(), &[])
 }
@@ -140,11 +140,10 @@ pub async fn register_form(
         return b.error_page(StatusCode::BAD_REQUEST, "Invalid request.");
     };
     let Some(pending) = fields.get("auth").and_then(|blob| Pending::open(&state.master_key, b.name(), blob, b.now)) else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+        return b.timed_out();
     };
-    let cookie_csrf = cookies::read(&headers, LOGIN_COOKIE);
-    if fields.get("csrf") != Some(pending.csrf.as_str()) || cookie_csrf.as_deref() != Some(pending.csrf.as_str()) {
-        return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
+    if !login_csrf_matches(&headers, &fields, &pending.csrf) {
+        return b.bad_csrf();
     }
     let text = |name: &str| fields.get(name).map(|v| v.chars().take(1024).collect::<String>());
     let filled = Filled {

@@ -14,7 +14,7 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::base_url::BaseUrl;
-use super::login::{error_to_client, start_session, with_cookies, Browser};
+use super::login::{login_csrf_matches, error_to_client, start_session, with_cookies, Browser};
 use crate::app::AppState;
 use crate::crypto::random::random_token;
 use crate::crypto::SecretString;
@@ -41,16 +41,24 @@ pub async fn begin(b: &Browser, state: &AppState, user: User, extra: Vec<String>
 /// Goes on with a login whose password was right but whose user has actions pending: loads the
 /// user and shows the first action (the login cookie stays as the form set it).
 pub async fn resume(b: &Browser, state: &AppState, user_id: &str, csrf: String, extra: Vec<String>, then: Then) -> Response {
-    let user = match state.store.user_by_id(&b.realm.realm.id, user_id).await {
-        Ok(Some(user)) if user.enabled => user,
-        Ok(_) => return b.error_page(StatusCode::BAD_REQUEST, "Account is disabled, contact your administrator."),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot load the user for required actions");
-            return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
-        }
+    let user = match enabled_user(b, state, user_id).await {
+        Ok(user) => user,
+        Err(page) => return page,
     };
     let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0, totp_secret: None };
     proceed(b, state, user, flow).await
+}
+
+/// The user of the flow, still there and enabled, or the page saying why not.
+async fn enabled_user(b: &Browser, state: &AppState, user_id: &str) -> Result<User, Response> {
+    match state.store.user_by_id(&b.realm.realm.id, user_id).await {
+        Ok(Some(user)) if user.enabled => Ok(user),
+        Ok(_) => Err(b.error_page(StatusCode::BAD_REQUEST, "Account is disabled, contact your administrator.")),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load the user for required actions");
+            Err(b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later."))
+        }
+    }
 }
 
 /// The next action's page, or the end of the flow when none is left.
@@ -179,19 +187,14 @@ pub async fn action_form(
     };
     let Some(flow) = form.get("auth").and_then(|blob| Continuing::open(&state.master_key, b.name(), blob, b.now)).filter(|f| f.step == Step::Actions)
     else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+        return b.timed_out();
     };
-    let cookie_csrf = cookies::read(&headers, LOGIN_COOKIE);
-    if form.get("csrf") != Some(flow.csrf.as_str()) || cookie_csrf.as_deref() != Some(flow.csrf.as_str()) {
-        return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
+    if !login_csrf_matches(&headers, &form, &flow.csrf) {
+        return b.bad_csrf();
     }
-    let mut user = match state.store.user_by_id(&b.realm.realm.id, &flow.user_id).await {
-        Ok(Some(user)) if user.enabled => user,
-        Ok(_) => return b.error_page(StatusCode::BAD_REQUEST, "Account is disabled, contact your administrator."),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot load the user for required actions");
-            return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
-        }
+    let mut user = match enabled_user(&b, &state, &flow.user_id).await {
+        Ok(user) => user,
+        Err(page) => return page,
     };
     let providers = &b.realm.realm.settings.required_actions;
     let Some(alias) = actions::next(providers, &user.required_actions, &flow.extra) else {

@@ -749,17 +749,20 @@ impl Builder<'_> {
         }
     }
 
-    /// Says loudly that a user will be refused at login: Portcullis cannot yet run the required
-    /// actions or check the second factors a Keycloak export carries, and never drops them.
+    /// Says loudly that a user will be refused at login: Portcullis cannot run some of Keycloak's
+    /// required actions (WebAuthn registration, delete account, ...) or check some second factors
+    /// a Keycloak export carries, and never drops them. The actions it runs need no warning.
     fn warn_unrunnable(&mut self, user: &User, credentials: &[Credential]) {
         let who = &user.username;
-        if !user.required_actions.is_empty() {
+        let unrunnable: Vec<&String> = user
+            .required_actions
+            .iter()
+            .filter(|a| !crate::users::actions::RUNNABLE.iter().any(|r| r.eq_ignore_ascii_case(a)))
+            .collect();
+        if !unrunnable.is_empty() {
             self.warn(format!(
-                "user {who:?} has required actions {:?} (a temporary password sets UPDATE_PASSWORD), which \
-                 Portcullis cannot run yet: logins of this user are refused until an admin clears them \
-                 (PUT .../users/{{id}} with \"requiredActions\": [] and, for a password, reset-password with \
-                 \"temporary\": false)",
-                user.required_actions
+                "user {who:?} has required actions {unrunnable:?}, which Portcullis cannot run: logins of this \
+                 user are refused until an admin clears them (PUT .../users/{{id}} with \"requiredActions\")"
             ));
         }
         let mut factors: Vec<&str> = credentials

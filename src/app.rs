@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// `request-timeout` and when it last fired (read by `/health/ready`).
     pub timeouts: Arc<RequestTimeouts>,
+    /// Outgoing mail: a bounded queue and its workers (`crate::mail`).
+    pub mailer: crate::mail::Mailer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +177,7 @@ impl App {
             hasher,
             metrics: crate::ops::metrics::handle(),
             timeouts: Arc::new(RequestTimeouts::new(settings_timeout)),
+            mailer: crate::mail::Mailer::start(crate::mail::WORKERS, crate::mail::QUEUE_CAPACITY),
         };
         Ok(App { state, listener, address, tls })
     }

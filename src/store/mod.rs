@@ -3,6 +3,7 @@
 //! contract both backends must meet; `tests/api/store_suite.rs` checks it against both.
 
 pub mod access_tokens;
+pub mod action_tokens;
 pub mod admin;
 mod common;
 mod common_admin;
@@ -26,6 +27,7 @@ use crate::clock::UnixTime;
 use crate::domain::{Client, Credential, Realm, Role, User};
 
 pub use access_tokens::{AccessTokenLookup, AccessTokenState};
+pub use action_tokens::ActionTokenStore;
 pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use families::*;
@@ -275,12 +277,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + ActionTokenStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + ActionTokenStore + StoreOps + Send + Sync
 {
 }
 

@@ -264,8 +264,19 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{oidc}/auth"), get(http::login::authorize).post(http::login::authorize))
         .route(
             "/realms/{realm}/login-actions/authenticate",
-            post(http::login::authenticate_form).layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
+            post(http::login::authenticate_form).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
         )
+        .route(
+            "/realms/{realm}/login-actions/action-token",
+            get(http::action_token::show).post(http::action_token::proceed),
+        )
+        .route(
+            "/realms/{realm}/login-actions/reset-credentials",
+            get(http::reset_credentials::show).merge(
+                post(http::reset_credentials::submit).layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
+            ),
+        )
+        .route("/realms/{realm}/login-actions/restart", get(http::reset_credentials::restart))
         .route("/realms/{realm}/login-actions/consent", post(http::login::consent_form_action))
         .route("/realms/{realm}/account", get(http::account::account))
         .route("/realms/{realm}/account/{*action}", post(http::account::account_action))

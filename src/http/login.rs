@@ -166,6 +166,7 @@ pub fn login_form(b: &Browser, state: &AppState, target: Target, username: &str,
             username,
             error,
             remember_me => b.realm.realm.settings.remember_me,
+            forgot_password => super::reset_credentials::login_link(b, &auth),
         },
     );
     with_cookies(response, &[cookies::set(LOGIN_COOKIE, pending.csrf.clone(), b.name(), b.secure, None)])

@@ -3,6 +3,7 @@
 //! in `crate::app`; nothing here touches SQL.
 
 pub mod account;
+pub mod action_token;
 pub mod admin;
 pub mod base_url;
 pub mod connection;
@@ -14,6 +15,7 @@ pub mod hsts;
 pub mod login;
 pub mod logout;
 pub mod published_realm;
+pub mod reset_credentials;
 pub mod serve;
 pub mod timeout;
 pub mod token;

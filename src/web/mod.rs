@@ -24,6 +24,9 @@ fn environment() -> &'static Environment<'static> {
             ("message.html", include_str!("../../templates/message.html")),
             ("form_post.html", include_str!("../../templates/form_post.html")),
             ("account.html", include_str!("../../templates/account.html")),
+            ("action_token.html", include_str!("../../templates/action_token.html")),
+            ("info.html", include_str!("../../templates/info.html")),
+            ("reset_credentials.html", include_str!("../../templates/reset_credentials.html")),
         ] {
             env.add_template(name, source).expect("templates compiled into the binary are valid");
         }

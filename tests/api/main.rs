@@ -52,6 +52,8 @@ mod import;
 mod import_groups;
 mod keycloak_passwords;
 mod keys;
+mod mail_flows;
+mod mail_sink;
 mod ops;
 mod processes;
 mod python_client;

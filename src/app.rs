@@ -267,6 +267,10 @@ pub fn router(state: AppState) -> Router {
             post(http::login::authenticate_form).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
         )
         .route(
+            "/realms/{realm}/login-actions/required-action",
+            post(http::required_actions::action_form).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
+        )
+        .route(
             "/realms/{realm}/login-actions/action-token",
             get(http::action_token::show).post(http::action_token::proceed),
         )

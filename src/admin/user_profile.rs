@@ -233,8 +233,8 @@ pub async fn metadata(ctx: &AdminContext<'_>, realm: &str) -> Result<Value, Admi
                 "name": a.name,
                 "displayName": a.display_name.clone().unwrap_or_else(|| a.name.clone()),
                 // Keycloak always requires a username
-                "required": a.name == "username" || required_for_admin(a),
-                "readOnly": !admin_edits(a),
+                "required": a.name == "username" || Editor::Admin.must_fill(a),
+                "readOnly": !Editor::Admin.edits(a),
                 "validators": a.validations,
                 "multivalued": a.multivalued,
             });
@@ -250,14 +250,6 @@ pub async fn metadata(ctx: &AdminContext<'_>, realm: &str) -> Result<Value, Admi
     Ok(json!({ "attributes": attributes, "groups": config.groups }))
 }
 
-fn admin_edits(a: &UpAttribute) -> bool {
-    a.permissions.as_ref().is_none_or(|p| p.edit.iter().any(|r| r == "admin"))
-}
-
-/// Required in the admin context: no roles named (everyone) or the admin role, and no scopes.
-fn required_for_admin(a: &UpAttribute) -> bool {
-    a.required.as_ref().is_some_and(|r| r.scopes.is_empty() && (r.roles.is_empty() || r.roles.iter().any(|x| x == "admin")))
-}
 
 /// One violation, in Keycloak's `ErrorRepresentation` shape.
 fn violation(field: &str, message: &str, params: Vec<Value>) -> Value {
@@ -289,20 +281,46 @@ fn number(config: &Map<String, Value>, key: &str) -> Option<f64> {
     }
 }
 
-/// Checks `user` (as it would be stored) against the profile, `before` being the stored user on
-/// update. Violations come back in Keycloak's shape: one error as itself, several as `errors`.
-pub fn enforce(config: &UpConfig, before: Option<&User>, user: &User) -> Result<(), AdminError> {
+/// Who edits a profile: Keycloak's `USER_API` context (the admin API) or the user's own forms
+/// (`UPDATE_PROFILE`, registration), which Keycloak checks with the `user` role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Editor {
+    Admin,
+    User,
+}
+
+impl Editor {
+    fn role(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::User => "user",
+        }
+    }
+
+    fn edits(self, a: &UpAttribute) -> bool {
+        a.permissions.as_ref().is_none_or(|p| p.edit.iter().any(|r| r == self.role()))
+    }
+
+    /// Required for this editor: no roles named (everyone) or its role, and no scopes.
+    fn must_fill(self, a: &UpAttribute) -> bool {
+        a.required.as_ref().is_some_and(|r| r.scopes.is_empty() && (r.roles.is_empty() || r.roles.iter().any(|x| x == self.role())))
+    }
+}
+
+/// Every way `user` (as it would be stored) breaks the profile for `editor`, `before` being the
+/// stored user on update, each in Keycloak's `ErrorRepresentation` shape.
+pub fn violations(config: &UpConfig, editor: Editor, before: Option<&User>, user: &User) -> Vec<Value> {
     let mut errors = Vec::new();
     for a in &config.attributes {
         let values = values_of(user, &a.name);
         let old = before.map(|b| values_of(b, &a.name)).unwrap_or_default();
-        if !admin_edits(a) && old != values {
+        if !editor.edits(a) && old != values {
             errors.push(violation(&a.name, "error-user-attribute-read-only", vec![]));
             continue;
         }
         let present: Vec<&String> = values.iter().filter(|v| !v.trim().is_empty()).collect();
         if present.is_empty() {
-            if required_for_admin(a) {
+            if editor.must_fill(a) {
                 errors.push(violation(&a.name, "error-user-attribute-required", vec![]));
             }
             continue;
@@ -317,11 +335,14 @@ pub fn enforce(config: &UpConfig, before: Option<&User>, user: &User) -> Result<
         }
     }
     let managed = |name: &str| config.attributes.iter().any(|a| a.name == name);
-    let admin_may_write = matches!(
-        config.unmanaged_attribute_policy,
-        Some(UnmanagedAttributePolicy::Enabled | UnmanagedAttributePolicy::AdminEdit)
-    );
-    if !admin_may_write {
+    let may_write = match editor {
+        Editor::Admin => matches!(
+            config.unmanaged_attribute_policy,
+            Some(UnmanagedAttributePolicy::Enabled | UnmanagedAttributePolicy::AdminEdit)
+        ),
+        Editor::User => config.unmanaged_attribute_policy == Some(UnmanagedAttributePolicy::Enabled),
+    };
+    if !may_write {
         for (name, values) in &user.attributes {
             let unchanged = before.and_then(|b| b.attributes.get(name)) == Some(values);
             if !managed(name) && !unchanged {
@@ -329,6 +350,14 @@ pub fn enforce(config: &UpConfig, before: Option<&User>, user: &User) -> Result<
             }
         }
     }
+    errors
+}
+
+/// Checks `user` (as it would be stored) against the profile in the admin context, `before`
+/// being the stored user on update. Violations come back in Keycloak's shape: one error as
+/// itself, several as `errors`.
+pub fn enforce(config: &UpConfig, before: Option<&User>, user: &User) -> Result<(), AdminError> {
+    let mut errors = violations(config, Editor::Admin, before, user);
     match errors.len() {
         0 => Ok(()),
         1 => Err(AdminError::Keycloak { status: 400, body: errors.remove(0) }),
@@ -379,6 +408,27 @@ fn check(name: &str, validator: &str, cfg: &Map<String, Value>, value: &str) -> 
         "username-prohibited-characters" => prohibited(value, USERNAME_PROHIBITED, true)
             .then(|| violation(name, "error-username-invalid-character", vec![])),
         _ => None,
+    }
+}
+
+/// A violation as the user's forms show it: Keycloak's English text for its message key.
+pub fn form_message(violation: &Value) -> String {
+    let param = |i: usize| violation["params"].get(i).map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_string)).unwrap_or_default();
+    match violation["errorMessage"].as_str().unwrap_or_default() {
+        "error-user-attribute-required" => "Please specify this field.".into(),
+        "error-invalid-length" => match (param(1).as_str(), param(2).as_str()) {
+            ("null", max) => format!("Length must be at most {max}."),
+            (min, "null") => format!("Length must be at least {min}."),
+            (min, max) => format!("Length must be between {min} and {max}."),
+        },
+        "invalidEmailMessage" => "Invalid email address.".into(),
+        "error-user-attribute-read-only" => "The field is read only.".into(),
+        "error-person-name-invalid-character" | "error-username-invalid-character" => {
+            format!("'{}' contains invalid character.", param(0))
+        }
+        "error-invalid-multivalued-size" => "Only one value is allowed.".into(),
+        "error-number-out-of-range" | "error-invalid-number" | "error-invalid-value" => "Invalid value.".into(),
+        other => other.to_string(),
     }
 }
 

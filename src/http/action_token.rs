@@ -19,6 +19,7 @@ use crate::app::AppState;
 use crate::domain::User;
 use crate::mail::action_token::{self, ActionToken, TokenError};
 use crate::mail::texts::action_name;
+use crate::web::pending::Then;
 use crate::web::{self, page};
 
 /// Keycloak's login-theme texts.
@@ -161,9 +162,11 @@ pub async fn proceed(
         }
     }
     let back = back_link(&b, token.azp.as_deref(), token.reduri.as_deref());
-    // the link came through the mail: it proves the address, for VERIFY_EMAIL of either kind
+    // the link came through the mail to the user's current address (checked above), which it
+    // proves: a verify-email link, an execute-actions link asking for VERIFY_EMAIL, and a
+    // forgot-password link (as Keycloak's reset-credentials flow does) all verify it
     let mut actions = token.rqac.clone();
-    let verifies = token.typ == action_token::VERIFY_EMAIL || actions.iter().any(|a| a == VERIFY_EMAIL_ACTION);
+    let verifies = token.typ != action_token::EXECUTE_ACTIONS || actions.iter().any(|a| a == VERIFY_EMAIL_ACTION);
     actions.retain(|a| a != VERIFY_EMAIL_ACTION);
     if verifies {
         user.email_verified = true;
@@ -182,9 +185,9 @@ pub async fn proceed(
     run_actions(&b, &state, user, actions, back, client_id).await
 }
 
-/// The one call into the required-action pages (`crate::http::required_actions::begin`, the
-/// lead's), which run `actions` one after another and end on "Your account has been updated."
-/// with the back link.
+/// The one call into the required-action pages (`crate::http::required_actions::begin`), which
+/// run the user's pending actions and `actions` one after another and end on "Your account has
+/// been updated." with the back link.
 pub async fn run_actions(
     b: &Browser,
     state: &AppState,
@@ -193,6 +196,6 @@ pub async fn run_actions(
     redirect_uri: Option<String>,
     client_id: Option<String>,
 ) -> Response {
-    let _ = (state, user, actions, redirect_uri, client_id);
-    b.error_page(StatusCode::NOT_IMPLEMENTED, "Required actions cannot run yet.")
+    let then = Then::Done { redirect_uri, client_id };
+    super::required_actions::begin(b, state, user, actions, then).await
 }

@@ -27,7 +27,8 @@ use crate::realm::RealmContext;
 use crate::session;
 use crate::store::{AuthCodeRecord, ConsentRecord, UserSessionRecord};
 use crate::web::cookies::{self, SsoCookie, LOGIN_COOKIE, SSO_COOKIE};
-use crate::web::pending::{Pending, Target};
+use crate::web::pending::{Pending, Target, Then};
+use super::required_actions;
 use crate::web::{self, page};
 
 /// What every page handler knows about the request.
@@ -112,7 +113,7 @@ impl Browser {
     }
 }
 
-fn with_cookies(mut response: Response, set_cookies: &[String]) -> Response {
+pub(crate) fn with_cookies(mut response: Response, set_cookies: &[String]) -> Response {
     for value in set_cookies {
         if let Ok(value) = HeaderValue::from_str(value) {
             response.headers_mut().append(header::SET_COOKIE, value);
@@ -139,7 +140,7 @@ fn to_client(request: &AuthorizationRequest, params: Vec<(&'static str, String)>
     web::secure_page((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }
 
-fn error_to_client(request: &AuthorizationRequest, error: RedirectError, issuer: &str) -> Response {
+pub(crate) fn error_to_client(request: &AuthorizationRequest, error: RedirectError, issuer: &str) -> Response {
     tracing::info!(error = error.error, description = %error.description, "authorization refused");
     let mut params = vec![("error", error.error.to_string()), ("error_description", error.description)];
     params.extend(request.state.clone().map(|state| ("state", state)));
@@ -321,14 +322,28 @@ pub async fn authenticate_form(
         Target::Account => None,
     };
     let attempt = LoginAttempt { login: &username, password, address: &b.address };
+    let remember_me = b.realm.realm.settings.remember_me && form.get("rememberMe") == Some("on");
     let user = match authenticate(state.store.as_ref(), &state.hasher, &b.realm, attempt, b.now).await {
         Ok(user) => user,
+        Err(LoginFailure::ActionsRequired { user_id, .. }) => {
+            let then = Then::Login { target: pending.target, remember_me };
+            return required_actions::resume(&b, &state, &user_id, pending.csrf, Vec::new(), then).await;
+        }
         Err(failure) => {
             b.event(&state, EventKind::LoginError, client_id.as_deref(), failure.user_id(), None, Some(failure.event_error()));
             return login_refused(&b, &state, pending.target, &username, failure);
         }
     };
-    let remember_me = b.realm.realm.settings.remember_me && form.get("rememberMe") == Some("on");
+    start_session(&b, &state, &user, pending.target, remember_me, &[]).await
+}
+
+/// The user passed every factor and action: makes the user session, sets the SSO cookie (and
+/// clears the login cookie), and goes on to the account page or the client.
+pub async fn start_session(b: &Browser, state: &AppState, user: &User, target: Target, remember_me: bool, extra_cookies: &[String]) -> Response {
+    let client_id = match &target {
+        Target::Authorize(request) => Some(request.client_id.clone()),
+        Target::Account => None,
+    };
     let mut session = UserSessionRecord {
         id: crate::domain::new_id(),
         realm_id: b.realm.realm.id.clone(),
@@ -349,14 +364,15 @@ pub async fn authenticate_form(
         tracing::error!(error = %e, "cannot create user session");
         return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
     }
-    b.event(&state, EventKind::Login, client_id.as_deref(), Some(&user.id), Some(&session.id), None);
+    b.event(state, EventKind::Login, client_id.as_deref(), Some(&user.id), Some(&session.id), None);
     let sso = SsoCookie { sid: session.id.clone(), uid: user.id.clone(), csrf: random_token::<16>() };
     let max_age = remember_me.then(|| session::sso_timeouts(settings, true).max.unwrap_or(settings.sso_session_max_lifespan));
-    let set_cookies = vec![
+    let mut set_cookies = extra_cookies.to_vec();
+    set_cookies.extend([
         cookies::set(SSO_COOKIE, cookies::seal(&state.master_key, "sso", b.name(), &sso), b.name(), b.secure, max_age),
         cookies::clear(LOGIN_COOKIE, b.name(), b.secure),
-    ];
-    match pending.target {
+    ]);
+    match target {
         Target::Account => with_cookies(
             web::secure_page((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/realms/{}/account", b.name()))]).into_response()),
             &set_cookies,
@@ -365,7 +381,7 @@ pub async fn authenticate_form(
             let Some(client) = b.realm.client(&request.client_id).filter(|c| c.enabled) else {
                 return with_cookies(b.error_page(StatusCode::BAD_REQUEST, "Client not found."), &set_cookies);
             };
-            after_login(&b, &state, &client, request, &session, &sso.csrf, &set_cookies).await
+            after_login(b, state, &client, request, &session, &sso.csrf, &set_cookies).await
         }
     }
 }

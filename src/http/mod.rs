@@ -15,6 +15,7 @@ pub mod hsts;
 pub mod login;
 pub mod logout;
 pub mod published_realm;
+pub mod required_actions;
 pub mod reset_credentials;
 pub mod serve;
 pub mod timeout;

@@ -26,6 +26,13 @@ pub enum EventKind {
     IntrospectTokenError,
     UserInfoRequest,
     UserInfoRequestError,
+    UpdatePassword,
+    UpdateProfile,
+    VerifyEmail,
+    CustomRequiredAction,
+    CustomRequiredActionError,
+    Register,
+    RegisterError,
 }
 
 impl EventKind {
@@ -46,6 +53,13 @@ impl EventKind {
             Self::IntrospectTokenError => "INTROSPECT_TOKEN_ERROR",
             Self::UserInfoRequest => "USER_INFO_REQUEST",
             Self::UserInfoRequestError => "USER_INFO_REQUEST_ERROR",
+            Self::UpdatePassword => "UPDATE_PASSWORD",
+            Self::UpdateProfile => "UPDATE_PROFILE",
+            Self::VerifyEmail => "VERIFY_EMAIL",
+            Self::CustomRequiredAction => "CUSTOM_REQUIRED_ACTION",
+            Self::CustomRequiredActionError => "CUSTOM_REQUIRED_ACTION_ERROR",
+            Self::Register => "REGISTER",
+            Self::RegisterError => "REGISTER_ERROR",
         }
     }
 }

@@ -109,7 +109,8 @@ pub async fn authenticate(
     attempt: LoginAttempt<'_>,
     now: UnixTime,
 ) -> Result<User, LoginFailure> {
-    let (user, credentials) = check_brute_force(store, hasher, realm, attempt, now).await?;
+    let (mut user, credentials) = check_brute_force(store, hasher, realm, attempt, now).await?;
+    add_triggered_actions(store, realm, &mut user, &credentials, now).await?;
     // as in Keycloak, a pending action whose provider is disabled or not registered is skipped
     let blocking = crate::domain::required_actions::blocking(&realm.realm.settings.required_actions, &user.required_actions);
     if !blocking.is_empty() {
@@ -131,6 +132,26 @@ pub async fn authenticate(
         return Err(LoginFailure::UncheckedFactor { user_id: user.id, kinds });
     }
     Ok(user)
+}
+
+/// Keycloak's required-action triggers (`verifyEmail`, `forceExpiredPasswordChange`) add their
+/// action to the user, stored, as Keycloak's `evaluateTriggers` does.
+async fn add_triggered_actions(
+    store: &dyn Store,
+    realm: &RealmContext,
+    user: &mut User,
+    credentials: &[crate::domain::Credential],
+    now: UnixTime,
+) -> Result<(), LoginFailure> {
+    let password_created = credentials.iter().find(|c| c.kind == "password").map(|c| c.created_at);
+    let triggered = crate::users::actions::triggered(&realm.realm, user, password_created, now);
+    let new: Vec<String> = triggered.into_iter().filter(|a| !user.required_actions.contains(a)).collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    user.required_actions.extend(new);
+    store.update_user(user).await.map_err(|_| LoginFailure::Unavailable)?;
+    Ok(())
 }
 
 async fn check_brute_force(

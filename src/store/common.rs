@@ -400,7 +400,10 @@ macro_rules! impl_common_store {
 
             /// The user's password credentials replaced by `credential`, which takes the place
             /// (priority) and label of the password it replaces, as an update in Keycloak does.
-            async fn swap_password(tx: &mut Tx<'_>, credential: &Credential) -> Result<(), StoreError> {
+            /// Replaces the user's password with `credential`; with `keep_history` > 0 the old one
+            /// becomes a `password-history` credential and only the newest `keep_history` of
+            /// those stay (Keycloak's passwordHistory).
+            async fn swap_password(tx: &mut Tx<'_>, credential: &Credential, keep_history: usize) -> Result<(), StoreError> {
                 let old: Option<(i64, Option<String>)> = sqlx::query_as(
                     "SELECT priority, user_label FROM credentials WHERE user_id = $1 AND type = 'password' \
                      ORDER BY priority, created_at DESC LIMIT 1",
@@ -408,10 +411,21 @@ macro_rules! impl_common_store {
                 .bind(&credential.user_id)
                 .fetch_optional(&mut **tx)
                 .await?;
-                sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'")
-                    .bind(&credential.user_id)
-                    .execute(&mut **tx)
-                    .await?;
+                let retire = if keep_history > 0 {
+                    "UPDATE credentials SET type = 'password-history' WHERE user_id = $1 AND type = 'password'"
+                } else {
+                    "DELETE FROM credentials WHERE user_id = $1 AND type = 'password'"
+                };
+                sqlx::query(retire).bind(&credential.user_id).execute(&mut **tx).await?;
+                sqlx::query(
+                    "DELETE FROM credentials WHERE user_id = $1 AND type = 'password-history' AND id NOT IN \
+                     (SELECT id FROM credentials WHERE user_id = $1 AND type = 'password-history' \
+                      ORDER BY created_at DESC, id LIMIT $2)",
+                )
+                .bind(&credential.user_id)
+                .bind(keep_history as i64)
+                .execute(&mut **tx)
+                .await?;
                 let mut credential = credential.clone();
                 if let Some((priority, label)) = old {
                     credential.priority = priority;
@@ -825,14 +839,14 @@ macro_rules! impl_common_store {
 
             async fn replace_password(&self, credential: &Credential) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
-                Self::swap_password(&mut tx, credential).await?;
+                Self::swap_password(&mut tx, credential, 0).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
-            async fn set_password(&self, credential: &Credential, required_actions: &[String]) -> Result<(), StoreError> {
+            async fn set_password(&self, credential: &Credential, required_actions: &[String], keep_history: usize) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
-                Self::swap_password(&mut tx, credential).await?;
+                Self::swap_password(&mut tx, credential, keep_history).await?;
                 sqlx::query("UPDATE users SET required_actions = $1 WHERE id = $2")
                     .bind(to_json(&required_actions))
                     .bind(&credential.user_id)

@@ -234,7 +234,9 @@ pub trait UserStore {
 
     /// `replace_password`, and in the same transaction the user's required actions become
     /// `required_actions` (a temporary password adds `UPDATE_PASSWORD`, a permanent one removes it).
-    async fn set_password(&self, credential: &Credential, required_actions: &[String]) -> Result<(), StoreError>;
+    /// With `keep_history` > 0 the replaced password is kept as a `password-history` credential
+    /// and the newest `keep_history` of those stay; the older ones are deleted.
+    async fn set_password(&self, credential: &Credential, required_actions: &[String], keep_history: usize) -> Result<(), StoreError>;
 
     /// Roles of the realm (realm and client roles) with their composites.
     async fn realm_roles(&self, realm_id: &str) -> Result<Vec<Role>, StoreError>;

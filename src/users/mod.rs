@@ -3,15 +3,18 @@
 //! every session of the user, offline ones included: a password change often answers a
 //! compromise, and a stolen offline token would otherwise outlive it. A temporary password adds
 //! the `UPDATE_PASSWORD` required action and a permanent one removes it, as in Keycloak. The
-//! realm's password policy (`password_policy`) is checked first.
+//! realm's password policy (`password_policy`) is checked first, `passwordHistory` against the
+//! user's earlier passwords, kept as `password-history` credentials as Keycloak keeps them.
+//! `actions` runs the required actions of the browser login.
 
 use crate::clock::UnixTime;
-use crate::crypto::password::PasswordHasher;
+use crate::crypto::password::{PasswordHasher, StoredPassword};
 use crate::crypto::SecretString;
 use crate::domain::{new_id, Credential, Realm, User};
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
 use crate::store::{Store, StoreError};
 
+pub mod actions;
 pub mod password_policy;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,43 @@ pub enum PasswordError {
     Policy(password_policy::Violation),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The most earlier passwords a new one is compared with, whatever `passwordHistory` says:
+/// each comparison is a full password hash, so this bounds the work one password change costs.
+pub const MAX_HISTORY_CHECKED: usize = 24;
+
+/// The stored form of a password credential, ours or imported from Keycloak.
+pub fn stored_password(credential: &Credential) -> StoredPassword {
+    if credential.credential_data == ARGON2_PHC_CREDENTIAL_DATA {
+        StoredPassword::Phc(credential.secret_data.clone())
+    } else {
+        StoredPassword::Keycloak { secret_data: credential.secret_data.clone(), credential_data: credential.credential_data.clone() }
+    }
+}
+
+/// `passwordHistory(n)`: refuses a password equal to the current one or one of the n − 1
+/// before it (Keycloak's `invalidPasswordHistoryMessage`).
+async fn check_history(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    user_id: &str,
+    password: &SecretString,
+    history: usize,
+) -> Result<(), PasswordError> {
+    let mut earlier: Vec<Credential> = store
+        .credentials_of_user(user_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.kind == "password" || c.kind == "password-history")
+        .collect();
+    earlier.sort_by(|a, b| (b.kind == "password").cmp(&(a.kind == "password")).then(b.created_at.cmp(&a.created_at)));
+    for credential in earlier.iter().take(history.min(MAX_HISTORY_CHECKED)) {
+        if hasher.verify(password.clone(), Some(stored_password(credential))).await {
+            return Err(PasswordError::Policy(password_policy::Violation::history(history)));
+        }
+    }
+    Ok(())
 }
 
 /// The password to set, and whether the user must replace it at the next login.
@@ -51,6 +91,10 @@ pub async fn set_password(
     }
     let policy = password_policy::PasswordPolicy::of(realm.settings.password_policy.as_deref());
     policy.check(password.expose(), user).map_err(PasswordError::Policy)?;
+    let history = policy.history();
+    if history > 0 {
+        check_history(store, hasher, user_id, &password, history).await?;
+    }
     let hash = hasher.hash(password).await.map_err(|_| PasswordError::Hash)?;
     let credential = Credential {
         id: new_id(),
@@ -64,7 +108,8 @@ pub async fn set_password(
     };
     let mut updated = user.clone();
     updated.set_temporary_password(temporary);
-    store.set_password(&credential, &updated.required_actions).await?;
+    let kept_history = history.saturating_sub(1).min(MAX_HISTORY_CHECKED);
+    store.set_password(&credential, &updated.required_actions, kept_history).await?;
     if !realm.settings.revoke_sessions_on_password_change {
         return Ok(0);
     }

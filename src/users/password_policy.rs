@@ -1,9 +1,9 @@
 //! Keycloak's password policy (the realm's `passwordPolicy` string, e.g.
 //! `length(12) and digits(1) and notUsername(undefined)`): parsed with Keycloak's names and
 //! defaults, and checked wherever a password is set (admin create and reset, the account page)
-//! with Keycloak's message keys and English texts. `passwordHistory` and
-//! `forceExpiredPasswordChange` need stored history and the login's required actions (issue 17);
-//! `hashAlgorithm` and `hashIterations` are accepted without effect (Portcullis hashes with
+//! with Keycloak's message keys and English texts. `passwordHistory` is checked by
+//! `crate::users::set_password` against the stored history and `forceExpiredPasswordChange`
+//! adds UPDATE_PASSWORD at login (`crate::users::actions::triggered`); `hashAlgorithm` and `hashIterations` are accepted without effect (Portcullis hashes with
 //! argon2id, DESIGN.md §5). README lists what each does here.
 
 use regex::Regex;
@@ -22,6 +22,10 @@ enum Rule {
     NotUsername,
     NotEmail,
     Regex(Regex, String),
+    /// `passwordHistory(n)`: not one of the last n passwords (the current one included).
+    History(usize),
+    /// `forceExpiredPasswordChange(days)`: UPDATE_PASSWORD once the password is this old.
+    ExpireDays(i64),
     /// Accepted, not enforced (see the module doc).
     Inert,
 }
@@ -46,6 +50,11 @@ impl Violation {
         Self { key, params: params.iter().map(|p| p.to_string()).collect() }
     }
 
+    /// `passwordHistory(n)` refused the password.
+    pub fn history(n: usize) -> Self {
+        Self::new("invalidPasswordHistoryMessage", &[&n])
+    }
+
     /// Keycloak's English message (`messages_en.properties`).
     pub fn message(&self) -> String {
         let p = |i: usize| self.params.get(i).cloned().unwrap_or_default();
@@ -58,6 +67,7 @@ impl Violation {
             "invalidPasswordMinSpecialCharsMessage" => format!("Invalid password: must contain at least {} special characters.", p(0)),
             "invalidPasswordNotUsernameMessage" => "Invalid password: must not be equal to the username.".into(),
             "invalidPasswordNotEmailMessage" => "Invalid password: must not be equal to the email.".into(),
+            "invalidPasswordHistoryMessage" => format!("Invalid password: must not be equal to any of last {} passwords.", p(0)),
             _ => "Invalid password: fails to match regex pattern(s).".into(),
         }
     }
@@ -101,7 +111,9 @@ impl PasswordPolicy {
                         .map_err(|e| format!("Invalid config for regexPattern: {e}"))?;
                     Rule::Regex(compiled, pattern.to_string())
                 }
-                "passwordHistory" | "forceExpiredPasswordChange" | "hashIterations" | "hashAlgorithm"
+                "passwordHistory" => Rule::History(count(value, 3, name)?),
+                "forceExpiredPasswordChange" => Rule::ExpireDays(count(value, 365, name)? as i64),
+                "hashIterations" | "hashAlgorithm"
                 | "passwordBlacklist" | "maxAuthAge" | "notContainsUsername" | "recoveryCodesWarningThreshold" => {
                     policy.inert.push(name.to_string());
                     Rule::Inert
@@ -124,6 +136,17 @@ impl PasswordPolicy {
                 Self::default()
             }
         }
+    }
+
+    /// `passwordHistory`'s n: how many of the user's latest passwords (the current one
+    /// included) a new one must differ from; 0 without the policy.
+    pub fn history(&self) -> usize {
+        self.rules.iter().find_map(|r| match r { Rule::History(n) => Some(*n), _ => None }).unwrap_or(0)
+    }
+
+    /// `forceExpiredPasswordChange`'s days, when the policy has it.
+    pub fn expire_days(&self) -> Option<i64> {
+        self.rules.iter().find_map(|r| match r { Rule::ExpireDays(d) => Some(*d), _ => None })
     }
 
     /// The first rule `password` breaks for `user`, in the policy's order.
@@ -199,8 +222,10 @@ mod tests {
         assert!(PasswordPolicy::parse("length(eight)").is_err());
         assert!(PasswordPolicy::parse("regexPattern").is_err());
         assert!(PasswordPolicy::parse("regexPattern([)").is_err());
-        let policy = PasswordPolicy::parse("hashIterations(27500) and passwordHistory(3) and length").unwrap();
-        assert_eq!(policy.inert, ["hashIterations", "passwordHistory"]);
+        let policy = PasswordPolicy::parse("hashIterations(27500) and passwordHistory(4) and forceExpiredPasswordChange and length").unwrap();
+        assert_eq!(policy.inert, ["hashIterations"]);
+        assert_eq!((policy.history(), policy.expire_days()), (4, Some(365)));
+        assert_eq!(PasswordPolicy::parse("passwordHistory").unwrap().history(), 3, "Keycloak's default");
         assert!(PasswordPolicy::parse("").unwrap().check("x", &user()).is_ok());
     }
 }

@@ -27,6 +27,10 @@ fn environment() -> &'static Environment<'static> {
             ("action_token.html", include_str!("../../templates/action_token.html")),
             ("info.html", include_str!("../../templates/info.html")),
             ("reset_credentials.html", include_str!("../../templates/reset_credentials.html")),
+            ("update_password.html", include_str!("../../templates/update_password.html")),
+            ("update_profile.html", include_str!("../../templates/update_profile.html")),
+            ("terms.html", include_str!("../../templates/terms.html")),
+            ("verify_email.html", include_str!("../../templates/verify_email.html")),
         ] {
             env.add_template(name, source).expect("templates compiled into the binary are valid");
         }

@@ -718,3 +718,13 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+/// Exchanges a code of a public client of `realm` without PKCE.
+pub(crate) async fn exchange_in(app: &TestApp, realm: &str, client: &str, redirect_uri: &str, code: &str) -> (u16, Value) {
+    crate::admin_support::token_request(
+        app,
+        realm,
+        &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect_uri), ("client_id", client)],
+    )
+    .await
+}

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::admin_support::{count, Admin};
 use crate::backend_tests;
-use crate::browser_flows::{browser_client, get, post, Reply};
+use crate::browser_flows::{browser_client, get, post, submit_form, submit_login, Reply};
 use crate::helpers::spawn_app;
 use crate::mail_sink::{closed_port, dead_server, link, part, subject, SmtpSink};
 use crate::store_suite::fresh_store;
@@ -182,9 +182,17 @@ backend_tests! {
         assert!(text.contains("following action(s): Update Password, Verify Email.") && text.contains("within 10 minutes."), "{text}");
         let html = part(&mail.data, "text/html");
         assert!(html.contains("Link to account update"), "{html}");
-        let page = get(&browser_client(), &link(&mail)).await;
+        let http = browser_client();
+        let page = get(&http, &link(&mail)).await;
         assert_eq!(page.status, 200);
         assert!(page.html.contains("Update Password"), "{}", page.html);
+        let (action, hidden) = page.form();
+        let update = post(&http, &action, &hidden, None).await;
+        assert!(update.html.contains("kc-passwd-update-form"), "{}", update.html);
+        assert_eq!(user(&admin, "alice").await["emailVerified"], true, "VERIFY_EMAIL is done by the link itself");
+        let done = submit_form(&app, &http, &update, &[("password-new", "alice-admin-asked"), ("password-confirm", "alice-admin-asked")]).await;
+        assert!(done.html.contains("Your account has been updated."), "{}", done.html);
+        assert!(done.html.contains(&format!("href=\"{REDIRECT}\"")), "{}", done.html);
     }
 
     async fn a_dead_mail_server_never_delays_the_admin_call(backend: Backend) {
@@ -240,6 +248,21 @@ backend_tests! {
         let page = get(&http, &url).await;
         assert_eq!(page.status, 200, "{}", page.html);
         assert!(page.html.contains("Choose a new password"), "{}", page.html);
+        let (action, hidden) = page.form();
+        let update = post(&http, &action, &hidden, None).await;
+        assert!(update.html.contains("kc-passwd-update-form"), "UPDATE_PASSWORD runs: {}", update.html);
+        let done = submit_form(&app, &http, &update, &[("password-new", "alice-reset-2"), ("password-confirm", "alice-reset-2")]).await;
+        assert!(done.html.contains("Your account has been updated."), "{}", done.html);
+        assert!(done.html.contains(&format!("href=\"{REDIRECT}\"")), "back to the login's client: {}", done.html);
+        assert_eq!(user(&admin, "alice").await["emailVerified"], true, "the mailed link proves the address");
+        let again = post(&http, &action, &hidden, None).await;
+        assert!(again.html.contains("Action expired."), "{}", again.html);
+        // the new password signs in (and nothing else is pending)
+        let fresh = browser_client();
+        let login = get(&fresh, &auth).await;
+        let signed_in = submit_login(&app, &fresh, &login, "alice", "alice-reset-2", &[]).await;
+        assert_eq!(signed_in.status, 302, "{}", signed_in.html);
+        assert!(signed_in.location().starts_with(REDIRECT));
 
         // the reset form is not there when the realm does not allow resets
         let reply = admin.put("/admin/realms/post", json!({ "resetPasswordAllowed": false })).await;

@@ -1,7 +1,7 @@
 //! Issue 13 items 24 and 25 over HTTP, on both backends: what a Keycloak export carries and
 //! Portcullis cannot do yet is never dropped silently. A temporary password (or any required
 //! action) gets Keycloak's `400 invalid_grant "Account is not fully set up"` from the password
-//! grant and a refusal page from the login form; a user with an OTP credential is refused once
+//! grant, and the login form asks for the new password (`browser_required_actions.rs`); a user with an OTP credential is refused once
 //! the password is right (the password alone is not enough), and the import says so loudly. An
 //! admin can clear both (required actions, `DELETE .../credentials/{id}`), and then they log in.
 
@@ -112,14 +112,17 @@ backend_tests! {
         app.stop().await;
     }
 
-    async fn the_login_form_refuses_them_with_a_page_that_says_why(backend: Backend) {
+    async fn the_login_form_asks_for_the_new_password_and_refuses_what_it_cannot_check(backend: Backend) {
         let app = spawn_app(backend).await;
         moved(&app).await;
-        for (user, password, says) in [("tina", "tina-password", "not fully set up"), ("otto", "otto-password", "second factor")] {
+        for (user, password, status, says) in [
+            ("tina", "tina-password", 200, "kc-passwd-update-form"),
+            ("otto", "otto-password", 403, "second factor"),
+        ] {
             let http = browser_client();
             let page = get(&http, &realm_auth_url(&app, "moved", "web", &[])).await;
             let reply = submit_login(&app, &http, &page, user, password, &[]).await;
-            assert_eq!(reply.status, 403, "{user}: {}", reply.html);
+            assert_eq!(reply.status, status, "{user}: {}", reply.html);
             assert!(reply.html.contains(says), "{user}: {}", reply.html);
             assert!(reply.set_cookie("PORTCULLIS_SESSION").is_none(), "no session for {user}");
         }

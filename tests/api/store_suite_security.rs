@@ -105,7 +105,7 @@ backend_tests! {
         assert!(store.delete_credential(&user.id, &otp.id).await.unwrap());
         assert_eq!(store.credentials_of_user(&user.id).await.unwrap(), vec![password]);
         let new = credential(&user.id, "password", 30);
-        store.set_password(&new, &["UPDATE_PASSWORD".to_string()]).await.unwrap();
+        store.set_password(&new, &["UPDATE_PASSWORD".to_string()], 0).await.unwrap();
         assert_eq!(
             store.credentials_of_user(&user.id).await.unwrap(),
             vec![with(&new, 10)],
@@ -113,7 +113,7 @@ backend_tests! {
         );
         let read = store.user_by_id(&realm_id, &user.id).await.unwrap().unwrap();
         assert_eq!(read.required_actions, vec!["UPDATE_PASSWORD".to_string()]);
-        store.set_password(&credential(&user.id, "password", 40), &[]).await.unwrap();
+        store.set_password(&credential(&user.id, "password", 40), &[], 0).await.unwrap();
         assert!(store.user_by_id(&realm_id, &user.id).await.unwrap().unwrap().required_actions.is_empty());
     }
 }

@@ -146,3 +146,48 @@ pub async fn send_now(realm: &str, config: &SmtpConfig, mail: &Mail, kind: MailK
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_while_a_dead_server_holds_the_worker() {
+        // accepts and never answers: the one worker waits on it up to the step deadline
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let _held = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let map: BTreeMap<String, String> =
+            [("host", "127.0.0.1"), ("port", &port.to_string()), ("from", "a@example.org")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let config = SmtpConfig::from_map(&map, None).unwrap();
+        let mail = texts::smtp_test("b@example.org");
+        let mailer = Mailer::start(1, 2);
+        let started = Instant::now();
+        let mut refused = 0;
+        for _ in 0..6 {
+            if matches!(mailer.queue("r", config.clone(), mail.clone(), MailKind::VerifyEmail), Err(MailError::QueueFull)) {
+                refused += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1), "queueing never waits");
+        assert_eq!(refused, 3, "one with the worker, two waiting, the rest refused");
+    }
+
+    #[test]
+    fn a_recipient_gets_a_burst_then_one_a_minute() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let mailer = rt.block_on(async { Mailer::start(1, 1) });
+        assert!((0..3).all(|_| mailer.allow_recipient("A@example.org", 1000)));
+        assert!(!mailer.allow_recipient("a@example.org", 1000), "addresses compare case-insensitively");
+        assert!(mailer.allow_recipient("a@example.org", 1060));
+    }
+}

@@ -97,6 +97,12 @@ backend_tests! {
         let reply = admin.post(path, json!({ "host": "127.0.0.1" })).await;
         assert_eq!((reply.status, reply.error_message()), (500, "Failed to send email"));
 
+        // counted: one sent, one failed (a settings error is no delivery), under a closed set of labels
+        let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("portcullis_mail_sent_total{kind=\"test\"} 1"), "{metrics}");
+        assert!(metrics.contains("portcullis_mail_failed_total{kind=\"test\"} 1"), "{metrics}");
+        assert!(!metrics.contains(SMTP_PASSWORD));
+
         // at rest the password is sealed: in no column of the realm's row
         let plain = count(&app, "SELECT COUNT(*) FROM realms WHERE settings LIKE '%' || $1 || '%'", SMTP_PASSWORD).await;
         assert_eq!(plain, 0);

@@ -27,12 +27,17 @@ fn smtp(port: u16) -> Value {
 /// Realm `post` (resets allowed) sending through `port`; users alice (alice@example.org,
 /// unverified, VERIFY_EMAIL pending), nomail and sleepy (disabled); public client `app`.
 async fn realm(admin: &Admin<'_>, port: u16) {
+    realm_with(admin, port, REDIRECT).await
+}
+
+/// `realm` with the client `app` redirecting to `redirect`.
+pub(crate) async fn realm_with(admin: &Admin<'_>, port: u16, redirect: &str) {
     let reply = admin
         .post(
             "/admin/realms",
             json!({
                 "realm": "post", "enabled": true, "resetPasswordAllowed": true, "smtpServer": smtp(port),
-                "clients": [{ "clientId": "app", "publicClient": true, "redirectUris": [format!("{REDIRECT}*")] },
+                "clients": [{ "clientId": "app", "publicClient": true, "redirectUris": [format!("{redirect}*")] },
                             { "clientId": "off", "publicClient": true, "enabled": false, "redirectUris": ["*"] }],
                 "users": [
                     { "username": "alice", "email": "alice@example.org", "enabled": true, "emailVerified": false,

@@ -32,6 +32,7 @@ mod admin_users;
 mod browser_account;
 mod browser_chromium;
 mod browser_flows;
+mod browser_mail;
 mod browser_required_actions;
 mod cli;
 mod discovery;

@@ -16,6 +16,35 @@ use crate::mail_sink::{closed_port, dead_server, link, part, subject, SmtpSink};
 use crate::store_suite::fresh_store;
 
 const WAIT: Duration = Duration::from_secs(10);
+
+/// Everything the process logs from the first call on (a global subscriber writing to memory;
+/// nextest runs each test in its own process, so this test sees its own server's lines).
+fn captured_logs() -> &'static std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(sink.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buffer
+    })
+}
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 const SMTP_PASSWORD: &str = "smtp-pass-Zq81xK";
 const REDIRECT: &str = "http://localhost:3000/callback";
 
@@ -72,6 +101,35 @@ async fn give_admin_an_email(admin: &Admin<'_>) {
 }
 
 backend_tests! {
+    async fn the_smtp_password_never_reaches_a_log_line_even_at_trace_level(backend: Backend) {
+        let logs = captured_logs();
+        let app = spawn_app(backend).await;
+        let sink = SmtpSink::start().await;
+        let admin = Admin::login(&app).await;
+        give_admin_an_email(&admin).await;
+        realm(&admin, sink.port).await;
+        // one delivery that authenticates, one refused test, one queued mail to a closed port
+        assert_eq!(admin.post("/admin/realms/post/testSMTPConnection", smtp(sink.port)).await.status, 204);
+        sink.mail(0, WAIT).await;
+        assert_eq!(admin.post("/admin/realms/post/testSMTPConnection", smtp(closed_port().await)).await.status, 500);
+        let mut dead = smtp(closed_port().await);
+        dead["password"] = json!("**********");
+        assert_eq!(admin.put("/admin/realms/post", json!({ "smtpServer": dead })).await.status, 204);
+        let alice = admin.user_id("post", "alice").await;
+        assert_eq!(admin.put(&format!("/admin/realms/post/users/{alice}/send-verify-email"), json!(null)).await.status, 204);
+        let started = Instant::now();
+        loop {
+            let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+            if text.contains("mail not sent") && text.contains("verify_email") {
+                assert!(!text.contains(SMTP_PASSWORD), "the SMTP password in the logs");
+                assert!(!text.contains(&base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("\0mailer\0{SMTP_PASSWORD}"))));
+                break;
+            }
+            assert!(started.elapsed() < WAIT, "the failed delivery was never logged: {text}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn test_smtp_connection_mails_the_admin_uses_the_stored_password_and_answers_keycloaks_errors(backend: Backend) {
         let app = spawn_app(backend).await;
         let sink = SmtpSink::start().await;

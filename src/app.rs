@@ -127,6 +127,10 @@ impl App {
         crate::realm::builtin_scopes::upgrade_pending_realms(store.as_ref())
             .await
             .map_err(|source| StartError::Store { url: store::redact_url(&settings.db_url), source })?;
+        // OTP secrets written in plain text before issue 17 (SQL cannot seal them: migration 0011/0013)
+        crate::users::otp::seal_plaintext_secrets(store.as_ref(), &master_key)
+            .await
+            .map_err(|source| StartError::Store { url: store::redact_url(&settings.db_url), source })?;
         if matches!(settings.mode, Mode::Dev | Mode::Production) {
             let created =
                 ensure_master_realm(store.as_ref(), &master_key, &hasher, now, settings.bootstrap_admin.as_ref())
@@ -269,6 +273,17 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/realms/{realm}/login-actions/required-action",
             post(http::required_actions::action_form).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
+        )
+        .route(
+            "/realms/{realm}/login-actions/otp",
+            post(http::login_otp::otp_form).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
+        )
+        .route(&format!("{oidc}/registrations"), get(http::registration::registrations))
+        .route(
+            "/realms/{realm}/login-actions/registration",
+            get(http::registration::registration_page)
+                .post(http::registration::register_form)
+                .layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
         )
         .route(
             "/realms/{realm}/login-actions/action-token",

@@ -33,7 +33,7 @@ pub fn realm_representation(realm: &Realm) -> RealmRepresentation {
 }
 
 /// A user as `GET .../users/{id}` shows it: Keycloak's UserRepresentation plus the read-only
-/// fields its clients expect to find (this server checks no OTP yet).
+/// fields its clients expect to find (`totp` is false unless the caller sets it).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {

@@ -92,10 +92,14 @@ pub async fn count(ctx: &AdminContext<'_>, realm: &str, query: &UserSearch) -> R
     }
 }
 
+/// `GET .../users/{id}`, with Keycloak's `totp`: whether the user holds an OTP credential (one
+/// more read; a search's page leaves it false rather than read every user's credentials).
 pub async fn get(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<UserView, AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, id, Permission::ViewUsers).await?;
     let clients = ctx.clients(&realm).await?;
-    Ok(user_representation(&user, &clients))
+    let mut view = user_representation(&user, &clients);
+    view.totp = !ctx.store.otp_credentials(&user.id).await?.is_empty();
+    Ok(view)
 }
 
 fn clean(value: Option<&String>) -> Option<String> {

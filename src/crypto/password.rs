@@ -130,6 +130,22 @@ impl PasswordHasher {
         Ok(matched)
     }
 
+    /// For a login check that hashes nothing (a one-time code): spends one unit of `address`'s
+    /// budget of failures like a password check, so guessing codes is bounded per address as
+    /// guessing passwords is. `forgive` gives it back when the check passed.
+    pub fn charge_failure(&self, address: &str, now: UnixTime) -> Result<(), Refused> {
+        match &self.failures {
+            Some(failures) => failures.check(address, now).map_err(|retry_after| Refused::Throttled { retry_after }),
+            None => Ok(()),
+        }
+    }
+
+    pub fn forgive(&self, address: &str, now: UnixTime) {
+        if let Some(failures) = &self.failures {
+            failures.refund(address, now);
+        }
+    }
+
     fn admit(&self) -> Option<Admission> {
         let admitted = self.admitted.fetch_add(1, Ordering::SeqCst);
         let admission = Admission(self.admitted.clone());

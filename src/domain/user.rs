@@ -27,10 +27,11 @@ pub struct User {
 /// The required action a temporary password sets (Keycloak's provider id).
 pub const UPDATE_PASSWORD: &str = "UPDATE_PASSWORD";
 
-/// Credential types that are not a factor of their own: the password itself, and Keycloak's
-/// record of earlier passwords. Any other type (otp, webauthn, ...) is a factor Portcullis
-/// cannot check yet, and its holder is refused at login (issue 13 item 25).
-pub const CHECKED_CREDENTIAL_TYPES: &[&str] = &["password", "password-history"];
+/// Credential types the login checks (or that are not a factor of their own): the password,
+/// Keycloak's record of earlier passwords, and `otp` (issue 17: `crate::users::otp`). Any other
+/// type (webauthn, ...) is a factor Portcullis cannot check yet, and its holder is refused at
+/// login (issue 13 item 25).
+pub const CHECKED_CREDENTIAL_TYPES: &[&str] = &["password", "password-history", "otp"];
 
 impl User {
     /// Adds or removes `UPDATE_PASSWORD`, as a temporary or a permanent password does.

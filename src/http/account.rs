@@ -1,7 +1,8 @@
 //! The account page at `/realms/{realm}/account`: the signed-in user's sessions (sign out one or
 //! all others), the apps holding offline access (revoke ends their offline sessions and
-//! tokens), and a password change (which ends the user's other sessions). Every action is a
-//! POST carrying the session's CSRF token from the SSO cookie.
+//! tokens), the authenticator apps of two-factor authentication (OTP credentials: label,
+//! created, remove), and a password change (which ends the user's other sessions). Every action
+//! is a POST carrying the session's CSRF token from the SSO cookie.
 
 use std::net::SocketAddr;
 
@@ -42,6 +43,14 @@ struct ProfileView {
     value: String,
 }
 
+/// One OTP credential, as Keycloak's account console lists it under "Two-factor authentication".
+#[derive(Serialize)]
+struct OtpView {
+    id: String,
+    label: String,
+    created: String,
+}
+
 #[derive(Serialize)]
 struct AppView {
     client_id: String,
@@ -77,6 +86,7 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "signed-out-others" => Some("All other sessions were signed out."),
         "revoked" => Some("Offline access was revoked."),
         "password" => Some("Your password was changed. Your other sessions were signed out."),
+        "otp-removed" => Some("The authenticator app was removed."),
         _ => None,
     }
 }
@@ -139,12 +149,28 @@ async fn render(b: &Browser, state: &AppState, cookie: &SsoCookie, current: &Use
         _ => Vec::new(),
     };
     let profile: Vec<ProfileView> = profile.into_iter().map(|(label, values)| ProfileView { label, value: values.join(", ") }).collect();
+    let otp = match state.store.otp_credentials(&current.user_id).await {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list OTP credentials");
+            return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
+        }
+    };
+    let otp: Vec<OtpView> = otp
+        .into_iter()
+        .map(|s| OtpView {
+            label: s.credential.user_label.clone().unwrap_or_else(|| "Authenticator application".into()),
+            created: when(s.credential.created_at),
+            id: s.credential.id,
+        })
+        .collect();
     page(StatusCode::OK, "account.html", context! {
         realm_name => b.display_name(),
         username,
         profile,
         sessions => session_views,
         apps,
+        otp,
         csrf => cookie.csrf,
         base => format!("/realms/{}/account", b.name()),
         logout => format!("/realms/{}/account/sign-out", b.name()),
@@ -222,6 +248,21 @@ pub async fn account_action(
                 Err(e) => failed(&e),
             }
         }
+        "totp/remove" => {
+            let target = form.get("credential").unwrap_or("");
+            // only an OTP credential of this user: this form never removes a password
+            let owned = match state.store.otp_credentials(&user.id).await {
+                Ok(held) => held.iter().any(|s| s.credential.id == target),
+                Err(e) => return failed(&e),
+            };
+            if !owned {
+                return b.error_page(StatusCode::BAD_REQUEST, "Unknown authenticator app.");
+            }
+            match state.store.delete_credential(&user.id, target).await {
+                Ok(_) => see_other(b.name(), "otp-removed"),
+                Err(e) => failed(&e),
+            }
+        }
         "password" => {
             let (current, new, confirm) = (form.get("current").unwrap_or(""), form.get("new").unwrap_or(""), form.get("confirm").unwrap_or(""));
             let problem = if new.is_empty() {
@@ -262,9 +303,9 @@ pub async fn account_action(
 /// refuse for what comes after the password (required actions, a second factor) still typed it
 /// right.
 async fn current_password_right(state: &AppState, b: &Browser, username: &str, current: &str) -> bool {
-    let attempt = LoginAttempt { login: username, password: SecretString::new(current), address: &b.address };
+    let attempt = LoginAttempt { login: username, password: SecretString::new(current), address: &b.address, otp: None };
     matches!(
-        authenticate(state.store.as_ref(), &state.hasher, &b.realm, attempt, b.now).await,
-        Ok(_) | Err(LoginFailure::ActionsRequired { .. } | LoginFailure::UncheckedFactor { .. })
+        authenticate(state.store.as_ref(), &state.hasher, &state.master_key, &b.realm, attempt, b.now).await,
+        Ok(_) | Err(LoginFailure::ActionsRequired { .. } | LoginFailure::UncheckedFactor { .. } | LoginFailure::OtpRequired { .. })
     )
 }

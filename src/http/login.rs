@@ -28,7 +28,7 @@ use crate::session;
 use crate::store::{AuthCodeRecord, ConsentRecord, UserSessionRecord};
 use crate::web::cookies::{self, SsoCookie, LOGIN_COOKIE, SSO_COOKIE};
 use crate::web::pending::{Pending, Target, Then};
-use super::required_actions;
+use super::{login_otp, required_actions};
 use crate::web::{self, page};
 
 /// What every page handler knows about the request.
@@ -84,6 +84,16 @@ impl Browser {
         self.realm.realm.settings.display_name.clone().unwrap_or_else(|| self.realm.realm.name.clone())
     }
 
+    /// The page for a sealed login state that is missing, garbled or expired.
+    pub fn timed_out(&self) -> Response {
+        self.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.")
+    }
+
+    /// The page for a form whose CSRF token does not match the login cookie's.
+    pub fn bad_csrf(&self) -> Response {
+        self.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.")
+    }
+
     pub fn error_page(&self, status: StatusCode, message: &str) -> Response {
         tracing::info!(realm = self.name(), status = status.as_u16(), message, "browser flow refused");
         web::message(status, &self.display_name(), "We are sorry...", message)
@@ -120,6 +130,12 @@ pub(crate) fn with_cookies(mut response: Response, set_cookies: &[String]) -> Re
         }
     }
     response
+}
+
+/// Whether a form of a login in progress carries `csrf` both in its `csrf` field and in the
+/// login cookie (which a cross-site form cannot read or set).
+pub(crate) fn login_csrf_matches(headers: &HeaderMap, form: &FormParams, csrf: &str) -> bool {
+    form.get("csrf") == Some(csrf) && cookies::read(headers, LOGIN_COOKIE).as_deref() == Some(csrf)
 }
 
 /// Sends the result to the client's redirect URI in the requested response mode, its
@@ -168,6 +184,8 @@ pub fn login_form(b: &Browser, state: &AppState, target: Target, username: &str,
             error,
             remember_me => b.realm.realm.settings.remember_me,
             forgot_password => super::reset_credentials::login_link(b, &auth),
+            register_url => b.realm.realm.settings.registration_allowed
+                .then(|| web::attribute_url(&format!("/realms/{}/login-actions/registration?auth={auth}", b.name()))),
         },
     );
     with_cookies(response, &[cookies::set(LOGIN_COOKIE, pending.csrf.clone(), b.name(), b.secure, None)])
@@ -307,13 +325,13 @@ pub async fn authenticate_form(
     let in_query = query.as_deref().and_then(|q| FormParams::parse(q.as_bytes()).ok());
     let blob = form.get("auth").or_else(|| in_query.as_ref().and_then(|q| q.get("auth")));
     let Some(pending) = blob.and_then(|blob| Pending::open(&state.master_key, b.name(), blob, b.now)) else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+        return b.timed_out();
     };
     let cookie_csrf = cookies::read(&headers, LOGIN_COOKIE);
     let form_csrf_ok = form.get("csrf").is_none_or(|csrf| csrf == pending.csrf);
     let csrf_ok = form_csrf_ok && cookie_csrf.as_deref() == Some(pending.csrf.as_str());
     if !csrf_ok {
-        return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
+        return b.bad_csrf();
     }
     let username = form.get("username").unwrap_or("").chars().take(255).collect::<String>();
     let password = SecretString::new(form.get("password").unwrap_or(""));
@@ -321,13 +339,17 @@ pub async fn authenticate_form(
         Target::Authorize(request) => Some(request.client_id.clone()),
         Target::Account => None,
     };
-    let attempt = LoginAttempt { login: &username, password, address: &b.address };
+    let attempt = LoginAttempt { login: &username, password, address: &b.address, otp: None };
     let remember_me = b.realm.realm.settings.remember_me && form.get("rememberMe") == Some("on");
-    let user = match authenticate(state.store.as_ref(), &state.hasher, &b.realm, attempt, b.now).await {
+    let user = match authenticate(state.store.as_ref(), &state.hasher, &state.master_key, &b.realm, attempt, b.now).await {
         Ok(user) => user,
         Err(LoginFailure::ActionsRequired { user_id, .. }) => {
             let then = Then::Login { target: pending.target, remember_me };
             return required_actions::resume(&b, &state, &user_id, pending.csrf, Vec::new(), then).await;
+        }
+        Err(LoginFailure::OtpRequired { user_id }) => {
+            let then = Then::Login { target: pending.target, remember_me };
+            return login_otp::begin(&b, &state, user_id, pending.csrf, then);
         }
         Err(failure) => {
             b.event(&state, EventKind::LoginError, client_id.as_deref(), failure.user_id(), None, Some(failure.event_error()));
@@ -408,7 +430,8 @@ fn login_refused(b: &Browser, state: &AppState, target: Target, username: &str, 
                 "Your account is not fully set up: an administrator asked you to complete steps (such as choosing a \
                  new password) that this server cannot run yet. Contact your administrator.");
         }
-        LoginFailure::UncheckedFactor { .. } => {
+        // the OTP step of the login form is the lead's (issue 17); until then, the page below
+        LoginFailure::UncheckedFactor { .. } | LoginFailure::OtpRequired { .. } => {
             return b.error_page(StatusCode::FORBIDDEN,
                 "Your account is protected by a second factor (such as a one-time code) that this server cannot \
                  check yet, so your password alone cannot sign you in. Contact your administrator.");
@@ -439,13 +462,13 @@ pub async fn consent_form_action(
     let Some(Pending { target: Target::Authorize(request), csrf, .. }) =
         form.get("auth").and_then(|blob| Pending::open(&state.master_key, b.name(), blob, b.now))
     else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+        return b.timed_out();
     };
     let Some((cookie, session, user)) = b.sso_session(&state, &headers).await else {
         return b.error_page(StatusCode::BAD_REQUEST, "Your session has ended. Please sign in again.");
     };
     if form.get("csrf") != Some(cookie.csrf.as_str()) || csrf != cookie.csrf {
-        return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
+        return b.bad_csrf();
     }
     let Some(client) = b.realm.client(&request.client_id).filter(|c| c.enabled) else {
         return b.error_page(StatusCode::BAD_REQUEST, "Client not found.");

@@ -14,7 +14,7 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::base_url::BaseUrl;
-use super::login::{error_to_client, start_session, with_cookies, Browser};
+use super::login::{login_csrf_matches, error_to_client, start_session, with_cookies, Browser};
 use crate::app::AppState;
 use crate::crypto::random::random_token;
 use crate::crypto::SecretString;
@@ -23,6 +23,7 @@ use crate::oauth::authorize::RedirectError;
 use crate::oauth::events::EventKind;
 use crate::oauth::request::FormParams;
 use crate::users::actions::{self, ActionError, FormError, ProfileForm};
+use crate::users::otp::{self, OtpError, OtpKind, OtpPolicy};
 use crate::web::cookies::{self, LOGIN_COOKIE};
 use crate::web::pending::{Continuing, Step, Target, Then};
 use crate::web::{self, page};
@@ -33,23 +34,31 @@ use crate::web::{self, page};
 pub async fn begin(b: &Browser, state: &AppState, user: User, extra: Vec<String>, then: Then) -> Response {
     let csrf = b.login_csrf.clone().unwrap_or_else(random_token::<16>);
     let cookie = cookies::set(LOGIN_COOKIE, csrf.clone(), b.name(), b.secure, None);
-    let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0 };
+    let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0, totp_secret: None };
     with_cookies(proceed(b, state, user, flow).await, &[cookie])
 }
 
 /// Goes on with a login whose password was right but whose user has actions pending: loads the
 /// user and shows the first action (the login cookie stays as the form set it).
 pub async fn resume(b: &Browser, state: &AppState, user_id: &str, csrf: String, extra: Vec<String>, then: Then) -> Response {
-    let user = match state.store.user_by_id(&b.realm.realm.id, user_id).await {
-        Ok(Some(user)) if user.enabled => user,
-        Ok(_) => return b.error_page(StatusCode::BAD_REQUEST, "Account is disabled, contact your administrator."),
+    let user = match enabled_user(b, state, user_id).await {
+        Ok(user) => user,
+        Err(page) => return page,
+    };
+    let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0, totp_secret: None };
+    proceed(b, state, user, flow).await
+}
+
+/// The user of the flow, still there and enabled, or the page saying why not.
+async fn enabled_user(b: &Browser, state: &AppState, user_id: &str) -> Result<User, Response> {
+    match state.store.user_by_id(&b.realm.realm.id, user_id).await {
+        Ok(Some(user)) if user.enabled => Ok(user),
+        Ok(_) => Err(b.error_page(StatusCode::BAD_REQUEST, "Account is disabled, contact your administrator.")),
         Err(e) => {
             tracing::error!(error = %e, "cannot load the user for required actions");
-            return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
+            Err(b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later."))
         }
-    };
-    let flow = Continuing { user_id: user.id.clone(), step: Step::Actions, extra, then, csrf, exp: 0 };
-    proceed(b, state, user, flow).await
+    }
 }
 
 /// The next action's page, or the end of the flow when none is left.
@@ -94,9 +103,13 @@ async fn finish(b: &Browser, state: &AppState, user: &User, then: Then) -> Respo
 }
 
 /// Renders the page of `alias` with the flow sealed for the next post (a fresh expiry of
-/// `accessCodeLifespanUserAction`, as Keycloak gives each action).
+/// `accessCodeLifespanUserAction`, as Keycloak gives each action). CONFIGURE_TOTP's secret is
+/// made on its first showing and kept in the sealed state until a code proves the app has it.
 async fn render(b: &Browser, state: &AppState, user: &User, mut flow: Continuing, alias: &str, errors: &[FormError], sent: bool) -> Response {
     flow.exp = b.now + b.realm.realm.settings.access_code_lifespan_user_action;
+    if alias == actions::CONFIGURE_TOTP && flow.totp_secret.is_none() {
+        flow.totp_secret = Some(otp::new_secret().expose().to_string());
+    }
     let auth = flow.seal(&state.master_key, b.name());
     let action = format!("/realms/{}/login-actions/required-action?execution={alias}", b.name());
     let error = errors.first().map(|e| e.message.clone());
@@ -123,6 +136,30 @@ async fn render(b: &Browser, state: &AppState, user: &User, mut flow: Continuing
             },
         ),
         actions::TERMS_AND_CONDITIONS => page(StatusCode::OK, "terms.html", base),
+        actions::CONFIGURE_TOTP => {
+            let policy = OtpPolicy::of(&b.realm.realm.settings);
+            let secret = SecretString::new(flow.totp_secret.clone().unwrap_or_default());
+            let uri = otp::key_uri(&policy, &secret, &b.display_name(), &user.username);
+            page(
+                StatusCode::OK,
+                "configure_totp.html",
+                context! {
+                    ..base,
+                    ..context! {
+                        qr => minijinja::Value::from_safe_string(otp::qr_svg(&uri)),
+                        manual => otp::manual_entry(&secret),
+                        kind => if policy.kind == OtpKind::Hotp { "Counter-based" } else { "Time-based" },
+                        algorithm => policy.algorithm.key_uri_name(),
+                        digits => policy.digits,
+                        period => policy.period,
+                        hotp => policy.kind == OtpKind::Hotp,
+                        apps => b.realm.realm.settings.otp_supported_applications.clone(),
+                        code_error => field_error("totp"),
+                        label_error => field_error("userLabel"),
+                    }
+                },
+            )
+        }
         actions::VERIFY_EMAIL => page(
             StatusCode::OK,
             "verify_email.html",
@@ -150,19 +187,14 @@ pub async fn action_form(
     };
     let Some(flow) = form.get("auth").and_then(|blob| Continuing::open(&state.master_key, b.name(), blob, b.now)).filter(|f| f.step == Step::Actions)
     else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Your login attempt timed out. Login will start from the beginning.");
+        return b.timed_out();
     };
-    let cookie_csrf = cookies::read(&headers, LOGIN_COOKIE);
-    if form.get("csrf") != Some(flow.csrf.as_str()) || cookie_csrf.as_deref() != Some(flow.csrf.as_str()) {
-        return b.error_page(StatusCode::BAD_REQUEST, "Invalid or missing CSRF token. Please start the login again.");
+    if !login_csrf_matches(&headers, &form, &flow.csrf) {
+        return b.bad_csrf();
     }
-    let mut user = match state.store.user_by_id(&b.realm.realm.id, &flow.user_id).await {
-        Ok(Some(user)) if user.enabled => user,
-        Ok(_) => return b.error_page(StatusCode::BAD_REQUEST, "Account is disabled, contact your administrator."),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot load the user for required actions");
-            return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
-        }
+    let mut user = match enabled_user(&b, &state, &flow.user_id).await {
+        Ok(user) => user,
+        Err(page) => return page,
     };
     let providers = &b.realm.realm.settings.required_actions;
     let Some(alias) = actions::next(providers, &user.required_actions, &flow.extra) else {
@@ -191,6 +223,20 @@ pub async fn action_form(
             match actions::profile_config(store, realm_model).await {
                 Ok(config) => actions::update_profile(store, realm_model, &config, &mut user, &profile).await.map(|()| EventKind::UpdateProfile),
                 Err(e) => Err(ActionError::Store(e)),
+            }
+        }
+        actions::CONFIGURE_TOTP => {
+            let code = form.get("totp").unwrap_or("").trim();
+            let label = form.get("userLabel");
+            let secret = SecretString::new(flow.totp_secret.clone().unwrap_or_default());
+            if code.is_empty() {
+                let error = FormError { field: Some("totp".into()), message: "Please specify authenticator code.".into() };
+                return render(&b, &state, &user, flow, &alias, &[error], false).await;
+            }
+            match otp::enrol(store, &state.master_key, &realm_model.settings, &user.id, &secret, code, label, b.now).await {
+                Ok(_) => actions::complete(store, &mut user, actions::CONFIGURE_TOTP).await.map(|()| EventKind::UpdateTotp).map_err(ActionError::from),
+                Err(OtpError::Unavailable) => Err(ActionError::Unavailable),
+                Err(_) => Err(ActionError::Form(vec![FormError { field: Some("totp".into()), message: "Invalid authenticator code.".into() }])),
             }
         }
         actions::TERMS_AND_CONDITIONS if form.get("cancel").is_some() => {

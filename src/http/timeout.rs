@@ -93,7 +93,7 @@ impl Family {
         if path.starts_with("/admin/") {
             return Self::Admin;
         }
-        let browser_route = ["/protocol/openid-connect/auth", "/login-actions/", "/account"]
+        let browser_route = ["/protocol/openid-connect/auth", "/protocol/openid-connect/registrations", "/login-actions/", "/account"]
             .iter()
             .any(|route| path.contains(route));
         // logout is both: RP-initiated (a browser) and refresh-token based (a client's POST)

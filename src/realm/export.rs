@@ -1,6 +1,6 @@
 //! A stored realm back out as Keycloak-shaped realm JSON, the inverse of `realm::import`: client
-//! secrets and the SMTP password are decrypted (as Keycloak's export writes them), credentials
-//! leave as stored hashes.
+//! secrets, the SMTP password and OTP secrets are decrypted (as Keycloak's export writes them),
+//! password credentials leave as stored hashes.
 //! Signing keys are not exported: importing the result generates fresh ones, so tokens issued
 //! by the exported realm are not valid on the imported copy.
 
@@ -22,6 +22,9 @@ pub enum ExportError {
     /// The master key differs from the one that sealed the secret, or the row is damaged.
     #[error("cannot decrypt the secret of client {client_id} (wrong master key or damaged data)")]
     Secret { client_id: String },
+    /// An OTP secret does not open under the master key.
+    #[error("cannot decrypt the one-time password secret of {holder} (wrong master key or damaged data)")]
+    OtpSecret { holder: String },
     /// A role, mapping or service account points at a record the bundle does not hold.
     #[error("{0} refers to a record missing from the realm")]
     Dangling(String),
@@ -77,7 +80,7 @@ pub fn export_realm(bundle: &RealmBundle, master: &MasterKey) -> Result<RealmRep
     for user in &bundle.users {
         let roles = mappings.get(user.id.as_str()).map(Vec::as_slice).unwrap_or_default();
         let creds = credentials.get(user.id.as_str()).map(Vec::as_slice).unwrap_or_default();
-        users.push(refs.user(user, roles, creds)?);
+        users.push(refs.user(user, roles, creds, master)?);
     }
     let names = |ids: &[String]| refs.names(ids, "group").unwrap_or_default();
     let (groups, paths) = super::groups::export_groups(&bundle.groups, &names);
@@ -114,6 +117,16 @@ fn export_client(client: &Client, master: &MasterKey) -> Result<ClientRepresenta
 type RoleNames = (Vec<String>, BTreeMap<String, Vec<String>>);
 
 /// Lookups from internal ids to the names the representation uses.
+/// A credential's `secretData` as Keycloak stores it: an OTP secret opened (`{"value": ...}`, so
+/// the user's authenticator app keeps working after an import into Keycloak), others as stored.
+fn export_secret_data(c: &Credential, master: &MasterKey, holder: &str) -> Result<String, ExportError> {
+    if c.kind != crate::users::otp::OTP_CREDENTIAL_TYPE {
+        return Ok(c.secret_data.clone());
+    }
+    crate::users::otp::credential::keycloak_secret_data(master, c)
+        .ok_or_else(|| ExportError::OtpSecret { holder: holder.to_string() })
+}
+
 struct Refs<'a> {
     clients: HashMap<&'a str, &'a Client>,
     roles: HashMap<&'a str, &'a Role>,
@@ -179,6 +192,7 @@ impl<'a> Refs<'a> {
         user: &User,
         role_ids: &[String],
         credentials: &[&Credential],
+        master: &MasterKey,
     ) -> Result<UserRepresentation, ExportError> {
         let holder = format!("user {}", user.username);
         let service_account_client_id = match &user.service_account_client_id {
@@ -192,17 +206,19 @@ impl<'a> Refs<'a> {
         let (realm_roles, client_roles) = self.names(role_ids, &holder)?;
         let credentials = credentials
             .iter()
-            .map(|c| CredentialRepresentation {
+            .map(|c| -> Result<CredentialRepresentation, ExportError> {
+                Ok(CredentialRepresentation {
                 id: Some(c.id.clone()),
                 kind: Some(c.kind.clone()),
-                secret_data: Some(c.secret_data.clone()),
+                secret_data: Some(export_secret_data(c, master, &holder)?),
                 credential_data: Some(c.credential_data.clone()),
                 created_date: Some(c.created_at.saturating_mul(1000)),
                 user_label: c.user_label.clone(),
                 priority: Some(c.priority),
                 ..CredentialRepresentation::default()
+                })
             })
-            .collect::<Vec<_>>();
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(UserRepresentation {
             id: Some(user.id.clone()),
             username: Some(user.username.clone()),

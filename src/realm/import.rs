@@ -17,6 +17,7 @@ use crate::crypto::MasterKey;
 use crate::domain::realm::{validate_realm_id, validate_realm_name};
 use crate::domain::required_actions::{keycloak_defaults, sort, RequiredActionProvider};
 use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User, CHECKED_CREDENTIAL_TYPES};
+use crate::users::otp::OTP_CREDENTIAL_TYPE;
 use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::oauth::tokens::keys::generate_realm_keys;
 use crate::realm::defaults::{default_roles_name, ensure_default_roles, new_realm};
@@ -700,8 +701,17 @@ impl Builder<'_> {
         if kind == "password" {
             self.check_password_hash(who, &secret_data, &credential_data, path)?;
         }
+        let id = new_id();
+        let secret_data = if kind == OTP_CREDENTIAL_TYPE {
+            match self.otp_secret(who, &id, &secret_data, &credential_data, ctx) {
+                Some(sealed) => sealed,
+                None => return Ok(None),
+            }
+        } else {
+            secret_data
+        };
         Ok(Some(Credential {
-            id: new_id(),
+            id,
             user_id: user.id.clone(),
             kind,
             secret_data,
@@ -714,6 +724,31 @@ impl Builder<'_> {
 }
 
 impl Builder<'_> {
+    /// An imported OTP credential's `secretData` sealed under the master key, bound to the new
+    /// credential `id`; `None` (with a warning: the credential is skipped, so the user logs in
+    /// with the password and can enrol again) when Keycloak's JSON is not there to be read.
+    fn otp_secret(
+        &mut self,
+        who: &str,
+        id: &str,
+        secret_data: &str,
+        credential_data: &str,
+        ctx: &ImportContext<'_>,
+    ) -> Option<String> {
+        let value = crate::users::otp::credential::plain_value(secret_data);
+        let data = crate::users::otp::OtpCredentialData::parse(credential_data);
+        match (value, data) {
+            (Some(value), Some(_)) => Some(crate::users::otp::credential::seal_secret(ctx.master, id, value.expose())),
+            _ => {
+                self.warn(format!(
+                    "user {who:?}: an \"otp\" credential without Keycloak's secretData {{\"value\"}} and credentialData \
+                     {{\"subType\", ...}}; skipped"
+                ));
+                None
+            }
+        }
+    }
+
     /// Says loudly that a user will be refused at login: Portcullis cannot yet run the required
     /// actions or check the second factors a Keycloak export carries, and never drops them.
     fn warn_unrunnable(&mut self, user: &User, credentials: &[Credential]) {
@@ -947,6 +982,22 @@ mod tests {
         assert!(!format!("{bundle:?}").contains("correct horse battery"));
         assert_eq!(bundle.role_mappings.len(), 1);
         assert!(warnings.iter().any(|w| w.contains("\"nope\"")), "{warnings:?}");
+    }
+
+    #[tokio::test]
+    async fn otp_credentials_are_sealed_and_an_unreadable_one_is_skipped_with_a_warning() {
+        let json = r#"{"realm":"demo","users":[{"username":"o","credentials":[
+            {"type":"otp","secretData":"{\"value\":\"plain-otp-secret\"}",
+             "credentialData":"{\"subType\":\"totp\",\"digits\":6,\"counter\":0,\"period\":30,\"algorithm\":\"HmacSHA1\"}"},
+            {"type":"otp","secretData":"{}","credentialData":"{}"}]}]}"#;
+        let (bundle, warnings, master) = build(json).await;
+        assert_eq!(bundle.credentials.len(), 1, "{warnings:?}");
+        let otp = &bundle.credentials[0];
+        assert!(!otp.secret_data.contains("plain-otp-secret"), "{}", otp.secret_data);
+        let opened = crate::users::otp::credential::open_secret(&master, otp).expect("opens");
+        assert_eq!(opened.expose(), "plain-otp-secret");
+        assert!(warnings.iter().any(|w| w.contains("\"o\"") && w.contains("otp") && w.contains("skipped")), "{warnings:?}");
+        assert!(!warnings.iter().any(|w| w.contains("cannot check")), "OTP is checked: {warnings:?}");
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ mod common_admin;
 mod common_sessions;
 pub mod families;
 pub mod groups;
+pub mod otp;
 pub mod partial_import;
 pub mod roles;
 pub mod realm_admin;
@@ -33,6 +34,7 @@ pub use sessions::*;
 pub use families::*;
 pub use admin::AdminStore;
 pub use groups::{GroupStore, RealmGroups};
+pub use otp::{OtpState, OtpStore};
 pub use partial_import::PartialImportStore;
 pub use roles::RoleStore;
 pub use realm_admin::RealmAdminStore;
@@ -279,12 +281,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + ActionTokenStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + ActionTokenStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + ActionTokenStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + ActionTokenStore + StoreOps + Send + Sync
 {
 }
 

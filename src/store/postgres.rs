@@ -70,6 +70,12 @@ mod families_impl {
     include!("families_sql.rs");
 }
 
+/// `OtpStore` (issue 17): the shared SQL of `otp_sql.rs` over this backend.
+mod otp_impl {
+    use super::PostgresStore as Backend;
+    include!("otp_sql.rs");
+}
+
 /// `ScopeStore` (issue 15): the shared SQL of `scopes_sql.rs` over this backend.
 mod scopes_impl {
     type Db = sqlx::Postgres;

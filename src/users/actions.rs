@@ -60,6 +60,8 @@ pub enum ActionError {
     Store(#[from] StoreError),
     #[error("password hashing failed")]
     Hash,
+    #[error("a dependency is unavailable")]
+    Unavailable,
 }
 
 /// Removes `alias` from the user's stored required actions.

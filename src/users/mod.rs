@@ -15,7 +15,9 @@ use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
 use crate::store::{Store, StoreError};
 
 pub mod actions;
+pub mod otp;
 pub mod password_policy;
+pub mod registration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {

@@ -31,6 +31,9 @@ fn environment() -> &'static Environment<'static> {
             ("update_profile.html", include_str!("../../templates/update_profile.html")),
             ("terms.html", include_str!("../../templates/terms.html")),
             ("verify_email.html", include_str!("../../templates/verify_email.html")),
+            ("registration.html", include_str!("../../templates/registration.html")),
+            ("login_otp.html", include_str!("../../templates/login_otp.html")),
+            ("configure_totp.html", include_str!("../../templates/configure_totp.html")),
         ] {
             env.add_template(name, source).expect("templates compiled into the binary are valid");
         }

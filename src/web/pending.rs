@@ -65,6 +65,10 @@ pub struct Continuing {
     pub then: Then,
     pub csrf: String,
     pub exp: UnixTime,
+    /// The secret CONFIGURE_TOTP's page showed, kept sealed here until the first code proves the
+    /// app holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
 }
 
 const CONTINUING: &str = "continuing-login";

@@ -81,7 +81,7 @@ pub(crate) async fn browser() -> (Driver, Client) {
     (driver, client)
 }
 
-async fn wait_for_url(browser: &Client, prefix: &str) -> url::Url {
+pub(crate) async fn wait_for_url(browser: &Client, prefix: &str) -> url::Url {
     let started = Instant::now();
     loop {
         let current = browser.current_url().await.unwrap();
@@ -93,7 +93,7 @@ async fn wait_for_url(browser: &Client, prefix: &str) -> url::Url {
     }
 }
 
-fn param(url: &url::Url, name: &str) -> String {
+pub(crate) fn param(url: &url::Url, name: &str) -> String {
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_else(|| panic!("{name} in {url}"))
 }
 
@@ -125,7 +125,7 @@ fn payload(jwt: &str) -> Value {
 }
 
 /// The element once the page that has it has loaded (a click's navigation is not awaited).
-async fn wait_for(browser: &Client, id: &str) -> fantoccini::elements::Element {
+pub(crate) async fn wait_for(browser: &Client, id: &str) -> fantoccini::elements::Element {
     browser
         .wait()
         .at_most(Duration::from_secs(15))
@@ -134,13 +134,13 @@ async fn wait_for(browser: &Client, id: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("#{id} never appeared: {e}"))
 }
 
-async fn fill_login(browser: &Client, username: &str, password: &str) {
+pub(crate) async fn fill_login(browser: &Client, username: &str, password: &str) {
     wait_for(browser, "username").await.send_keys(username).await.unwrap();
     browser.find(Locator::Id("password")).await.unwrap().send_keys(password).await.unwrap();
     browser.find(Locator::Id("kc-login")).await.unwrap().click().await.unwrap();
 }
 
-async fn screenshot(browser: &Client, name: &str) {
+pub(crate) async fn screenshot(browser: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     if let Ok(png) = browser.screenshot().await {

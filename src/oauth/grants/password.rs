@@ -1,11 +1,13 @@
 //! Resource Owner Password Credentials grant (RFC 6749 §4.3), for clients with
 //! `directAccessGrantsEnabled`. Starts an SSO session (or an offline session when
-//! `offline_access` is asked for and the user holds that role).
+//! `offline_access` is asked for and the user holds that role). A user holding an OTP
+//! credential also sends the code as `otp` (Keycloak's direct-grant ValidateOTP; `totp` too):
+//! missing or wrong, the answer is Keycloak's 401 `invalid_grant` "Invalid user credentials".
 
 use super::GrantContext;
 use crate::oauth::events::EventKind;
 use crate::oauth::issue::{issue, new_access_jti, Issue, PlannedRefresh, TokenResponse};
-use crate::oauth::login::LoginAttempt;
+use crate::oauth::login::{LoginAttempt, LoginFailure};
 use crate::oauth::request::FormParams;
 use crate::oauth::scope::Scope;
 use crate::oauth::shaping::Shaper;
@@ -28,11 +30,20 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     let username = form.require("username")?;
     let password = SecretString::new(form.require("password")?);
     let scope = Scope::grant(ctx.offered(), form.get("scope"))?;
-    let attempt = LoginAttempt { login: username, password, address: &ctx.address };
-    let user = crate::oauth::login::authenticate(ctx.store.as_ref(), ctx.hasher, ctx.realm, attempt, ctx.now).await;
+    // Keycloak's ValidateOTP reads `otp`, and `totp` for clients written before it was renamed.
+    let otp = form.get("otp").or_else(|| form.get("totp"));
+    let attempt = LoginAttempt { login: username, password, address: &ctx.address, otp };
+    let user =
+        crate::oauth::login::authenticate(ctx.store.as_ref(), ctx.hasher, ctx.master_key, ctx.realm, attempt, ctx.now).await;
     let user = match user {
         Ok(user) => user,
         Err(failure) => {
+            if let LoginFailure::OtpRequired { user_id } = &failure {
+                // a missing code fails the direct-grant flow, which Keycloak counts as a failed login
+                if crate::oauth::login::count_failure(ctx.store.as_ref(), ctx.realm, user_id, ctx.now).await.is_err() {
+                    return Err(OAuthError::TemporarilyUnavailable);
+                }
+            }
             ctx.event(EventKind::LoginError, failure.user_id(), None, Some(failure.event_error()));
             return Err(failure.into_oauth());
         }

@@ -105,7 +105,7 @@ impl ActionToken {
         let key = keys.hmac(kid).ok_or(TokenError::Invalid)?;
         let signature = URL_SAFE_NO_PAD.decode(sig_b64).map_err(|_| TokenError::Invalid)?;
         let signed_len = header_b64.len() + 1 + payload_b64.len();
-        hmac::verify(&key.key, token[..signed_len].as_bytes(), &signature).map_err(|_| TokenError::Invalid)?;
+        hmac::verify(&key.key, &token.as_bytes()[..signed_len], &signature).map_err(|_| TokenError::Invalid)?;
         let claims: ActionToken = URL_SAFE_NO_PAD
             .decode(payload_b64)
             .ok()

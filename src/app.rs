@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// `request-timeout` and when it last fired (read by `/health/ready`).
     pub timeouts: Arc<RequestTimeouts>,
+    /// Outgoing mail: a bounded queue and its workers (`crate::mail`).
+    pub mailer: crate::mail::Mailer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +181,7 @@ impl App {
             hasher,
             metrics: crate::ops::metrics::handle(),
             timeouts: Arc::new(RequestTimeouts::new(settings_timeout)),
+            mailer: crate::mail::Mailer::start(crate::mail::WORKERS, crate::mail::QUEUE_CAPACITY),
         };
         Ok(App { state, listener, address, tls })
     }
@@ -280,8 +283,19 @@ pub fn router(state: AppState) -> Router {
             "/realms/{realm}/login-actions/registration",
             get(http::registration::registration_page)
                 .post(http::registration::register_form)
-                .layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
+                .layer(middleware::from_fn_with_state(limits.clone(), rate_limit::login_form)),
         )
+        .route(
+            "/realms/{realm}/login-actions/action-token",
+            get(http::action_token::show).post(http::action_token::proceed),
+        )
+        .route(
+            "/realms/{realm}/login-actions/reset-credentials",
+            get(http::reset_credentials::show).merge(
+                post(http::reset_credentials::submit).layer(middleware::from_fn_with_state(limits, rate_limit::login_form)),
+            ),
+        )
+        .route("/realms/{realm}/login-actions/restart", get(http::reset_credentials::restart))
         .route("/realms/{realm}/login-actions/consent", post(http::login::consent_form_action))
         .route("/realms/{realm}/account", get(http::account::account))
         .route("/realms/{realm}/account/{*action}", post(http::account::account_action))

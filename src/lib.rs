@@ -21,6 +21,8 @@ pub mod domain;
 /// Axum handlers: extract, call the domain, map the error; and the accept loop that serves
 /// them (TLS, connection deadlines and cap).
 pub mod http;
+/// E-mail: SMTP delivery through a bounded queue, Keycloak's mail texts, action tokens.
+pub mod mail;
 /// OAuth/OIDC protocol logic without HTTP types: tokens, keys, discovery, errors.
 pub mod oauth;
 /// Health, metrics, tracing and background cleanup.

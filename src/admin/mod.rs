@@ -37,6 +37,8 @@ pub mod user_profile;
 pub mod user_search;
 pub mod user_storage;
 pub mod users;
+/// The admin API's mails: execute-actions, verify-email, testSMTPConnection.
+pub mod user_mail;
 
 pub use auth::{Caller, Permission};
 pub use context::AdminContext;

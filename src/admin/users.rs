@@ -372,24 +372,6 @@ pub async fn reset_password(
     Ok(())
 }
 
-/// `PUT .../execute-actions-email` and `.../send-verify-email`: Keycloak's checks (the user
-/// has an email and is enabled), then Keycloak's answer to an email that could not be sent,
-/// since Portcullis sends no email yet (issue 17). Never a 204 for an email not sent.
-pub async fn send_email(ctx: &AdminContext<'_>, realm: &str, id: &str, verify: bool) -> Result<(), AdminError> {
-    let (_, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
-    if user.email.is_none() {
-        return Err(AdminError::bad_request("User email missing"));
-    }
-    if !user.enabled {
-        return Err(AdminError::bad_request("User is disabled"));
-    }
-    let what = if verify { "verify email" } else { "execute actions email" };
-    Err(AdminError::Keycloak {
-        status: 500,
-        body: serde_json::json!({ "errorMessage": format!("Failed to send {what}: Portcullis does not send email yet") }),
-    })
-}
-
 /// `DELETE .../users/{id}/credentials/{credentialId}`: removes one credential, e.g. an
 /// imported OTP credential Portcullis cannot check yet, so the password alone signs the user in.
 pub async fn delete_credential(

@@ -183,6 +183,7 @@ pub fn login_form(b: &Browser, state: &AppState, target: Target, username: &str,
             username,
             error,
             remember_me => b.realm.realm.settings.remember_me,
+            forgot_password => super::reset_credentials::login_link(b, &auth),
             register_url => b.realm.realm.settings.registration_allowed
                 .then(|| web::attribute_url(&format!("/realms/{}/login-actions/registration?auth={auth}", b.name()))),
         },

@@ -3,6 +3,7 @@
 //! in `crate::app`; nothing here touches SQL.
 
 pub mod account;
+pub mod action_token;
 pub mod admin;
 pub mod base_url;
 pub mod connection;
@@ -17,6 +18,7 @@ pub mod logout;
 pub mod published_realm;
 pub mod registration;
 pub mod required_actions;
+pub mod reset_credentials;
 pub mod serve;
 pub mod timeout;
 pub mod token;

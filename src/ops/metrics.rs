@@ -61,6 +61,9 @@ fn spawn_upkeep(handle: PrometheusHandle) {
 }
 
 fn describe() {
+    metrics::describe_counter!(crate::mail::MAIL_SENT, "Mails delivered to the SMTP server, by kind");
+    metrics::describe_counter!(crate::mail::MAIL_FAILED, "Mails the SMTP server did not take (down, slow, refused), by kind");
+    metrics::describe_counter!(crate::mail::MAIL_REFUSED, "Mails refused because the mail queue was full, by kind");
     metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests by method, route template and status");
     metrics::describe_histogram!(HTTP_DURATION, metrics::Unit::Seconds, "HTTP request latency by route template");
     metrics::describe_counter!(TOKENS_ISSUED, "Access tokens issued by grant type");

@@ -3,6 +3,7 @@
 //! contract both backends must meet; `tests/api/store_suite.rs` checks it against both.
 
 pub mod access_tokens;
+pub mod action_tokens;
 pub mod admin;
 mod common;
 mod common_admin;
@@ -27,6 +28,7 @@ use crate::clock::UnixTime;
 use crate::domain::{Client, Credential, Realm, Role, User};
 
 pub use access_tokens::{AccessTokenLookup, AccessTokenState};
+pub use action_tokens::ActionTokenStore;
 pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use families::*;
@@ -279,12 +281,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + ActionTokenStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + ActionTokenStore + StoreOps + Send + Sync
 {
 }
 

@@ -14,6 +14,7 @@ use super::roles::impl_role_store;
 use super::realm_admin::impl_realm_admin_store;
 use super::groups_sql::impl_group_store;
 use super::partial_import::impl_partial_import_store;
+use super::action_tokens::impl_action_token_store;
 use super::rotation::{OneStatement, PostgresRotation};
 use super::families::{ReuseInterval, RotateRequest};
 use super::{RealmChange, StoreOps};
@@ -58,6 +59,7 @@ impl_group_store!(PostgresStore, sqlx::Postgres);
 impl_role_store!(PostgresStore);
 impl_realm_admin_store!(PostgresStore, "SELECT pg_notify('portcullis_realm_changed', $1)");
 impl_partial_import_store!(PostgresStore, sqlx::Postgres);
+impl_action_token_store!(PostgresStore, pool);
 
 /// `FamilyStore` (issue 16): the shared SQL of `families_sql.rs` over this backend.
 mod families_impl {

@@ -55,6 +55,8 @@ const PROMISED: &[&str] = &[
     "POST /admin/realms/{realm}/user-storage/{parent}/mappers/{id}/sync",
     "PUT /admin/realms/{realm}/users/{id}/execute-actions-email",
     "PUT /admin/realms/{realm}/users/{id}/send-verify-email",
+    // issue 17: e-mail
+    "POST /admin/realms/{realm}/testSMTPConnection",
     "GET /admin/realms/{realm}/attack-detection/brute-force/users/{id}",
     "DELETE /admin/realms/{realm}/attack-detection/brute-force/users/{id}",
     "DELETE /admin/realms/{realm}/attack-detection/brute-force/users",

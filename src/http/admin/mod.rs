@@ -96,6 +96,9 @@ admin_api! {
         body: Some("RealmRepresentation"), ok: 204, returns: None, query: [];
     DELETE "/admin/realms/{realm}" => realms::delete, "realms", "Delete the realm and everything it owns",
         body: None, ok: 204, returns: None, query: [];
+    POST "/admin/realms/{realm}/testSMTPConnection" => realms::test_smtp_connection, "realms",
+        "Send a test mail to the calling admin with the smtpServer settings in the body (a JSON object; password ********** = the stored one)",
+        body: None, ok: 204, returns: None, query: [];
 
     GET "/admin/realms/{realm}/users" => users::list, "users", "Search users",
         body: None, ok: 200, returns: Some("UserRepresentation[]"),
@@ -146,10 +149,10 @@ admin_api! {
         "Credential types of the user's federation provider: none (Portcullis has no user federation)",
         body: None, ok: 200, returns: Some("string[]"), query: [];
     PUT "/admin/realms/{realm}/users/{id}/execute-actions-email" => users::execute_actions_email, "users",
-        "Keycloak's checks, then its 500 for an email not sent: Portcullis sends no email yet (issue 17)",
+        "Queue a mail whose link runs the given required actions (lifespan defaults to actionTokenGeneratedByAdminLifespan)",
         body: Some("string[]"), ok: 204, returns: None, query: ["lifespan", "redirect_uri", "client_id"];
     PUT "/admin/realms/{realm}/users/{id}/send-verify-email" => users::send_verify_email, "users",
-        "Keycloak's checks, then its 500 for an email not sent: Portcullis sends no email yet (issue 17)",
+        "Queue a mail whose link verifies the user's email address",
         body: None, ok: 204, returns: None, query: ["lifespan", "redirect_uri", "client_id"];
     GET "/admin/realms/{realm}/authentication/required-actions" => required_actions::list, "authentication",
         "The realm's required-action providers, by priority",

@@ -57,3 +57,24 @@ pub async fn delete(
     realms::delete(&admin.ctx(&state), &realm).await?;
     Ok(no_content())
 }
+
+/// `POST .../testSMTPConnection`: the body is Keycloak's `smtpServer` map; booleans and numbers
+/// are taken as the admin console sends them, as strings or as JSON values.
+pub async fn test_smtp_connection(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(realm): Path<String>,
+    Text(body): Text,
+) -> Result<Response, AdminError> {
+    let values: std::collections::BTreeMap<String, serde_json::Value> = parse_json(body.as_bytes())?;
+    let settings = values
+        .into_iter()
+        .filter_map(|(key, value)| match value {
+            serde_json::Value::String(text) => Some((key, text)),
+            serde_json::Value::Null => None,
+            other => Some((key, other.to_string())),
+        })
+        .collect();
+    crate::admin::user_mail::test_smtp_connection(&admin.ctx(&state), &realm, settings).await?;
+    Ok(no_content())
+}

@@ -253,12 +253,25 @@ pub async fn user_storage_mapper_sync(
     Ok(no_content())
 }
 
+fn email_params(params: &Params) -> Result<crate::admin::user_mail::EmailParams, AdminError> {
+    Ok(crate::admin::user_mail::EmailParams {
+        redirect_uri: params.get("redirect_uri"),
+        client_id: params.get("client_id"),
+        lifespan: params.int("lifespan")?,
+    })
+}
+
+/// `PUT .../execute-actions-email`: the body is a JSON array of required actions (may be empty).
 pub async fn execute_actions_email(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
+    params: Params,
+    Text(body): Text,
 ) -> Result<Response, AdminError> {
-    users::send_email(&admin.ctx(&state), &realm, &id, false).await?;
+    let actions: Vec<String> = if body.trim().is_empty() { Vec::new() } else { parse_json::<Option<Vec<String>>>(body.as_bytes())?.unwrap_or_default() };
+    let origin = crate::admin::user_mail::MailOrigin { mailer: &state.mailer, base: &admin.base };
+    crate::admin::user_mail::execute_actions_email(&admin.ctx(&state), &origin, &realm, &id, &email_params(&params)?, actions).await?;
     Ok(no_content())
 }
 
@@ -266,8 +279,10 @@ pub async fn send_verify_email(
     State(state): State<AppState>,
     admin: Admin,
     Path((realm, id)): Path<(String, String)>,
+    params: Params,
 ) -> Result<Response, AdminError> {
-    users::send_email(&admin.ctx(&state), &realm, &id, true).await?;
+    let origin = crate::admin::user_mail::MailOrigin { mailer: &state.mailer, base: &admin.base };
+    crate::admin::user_mail::send_verify_email(&admin.ctx(&state), &origin, &realm, &id, &email_params(&params)?).await?;
     Ok(no_content())
 }
 

@@ -278,9 +278,26 @@ pub async fn action_form(
 
 /// Queues the verification mail of VERIFY_EMAIL (a link valid for
 /// `actionTokenGeneratedByUserLifespan`); false when it could not be queued.
-fn send_verification(b: &Browser, _state: &AppState, user: &User, _flow: &Continuing) -> bool {
-    tracing::warn!(realm = b.name(), user = %user.id, "verification e-mail not sent: e-mail is not available yet");
-    false
+fn send_verification(b: &Browser, state: &AppState, user: &User, flow: &Continuing) -> bool {
+    let (client_id, redirect_uri) = match &flow.then {
+        Then::Login { target: Target::Authorize(request), .. } => (Some(request.client_id.as_str()), Some(request.redirect_uri.as_str())),
+        Then::Done { client_id, redirect_uri } => (client_id.as_deref(), redirect_uri.as_deref()),
+        Then::Login { .. } => (None, None),
+    };
+    // a reloaded or re-submitted page must not flood the mailbox: the per-address mail budget
+    if let Some(email) = &user.email {
+        if !state.mailer.allow_recipient(email, b.now) {
+            tracing::info!(realm = b.name(), user = %user.id, "verification e-mail not sent again yet: per-address limit");
+            return true;
+        }
+    }
+    match crate::mail::send_verify_email(state, &b.base, &b.realm, user, client_id, redirect_uri, b.now) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(realm = b.name(), user = %user.id, error = %e, "verification e-mail not queued");
+            false
+        }
+    }
 }
 
 /// The user declined (terms and conditions): the client hears `access_denied`, as from

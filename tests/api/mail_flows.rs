@@ -101,6 +101,30 @@ async fn give_admin_an_email(admin: &Admin<'_>) {
 }
 
 backend_tests! {
+    async fn the_verify_email_login_page_mails_a_link_after_which_the_login_goes_on(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let sink = SmtpSink::start().await;
+        let admin = Admin::login(&app).await;
+        realm(&admin, sink.port).await;
+        let http = browser_client();
+        let auth = app.url(&format!("/realms/post/protocol/openid-connect/auth?client_id=app&response_type=code&scope=openid&redirect_uri={REDIRECT}&state=s1"));
+        let login = get(&http, &auth).await;
+        let page = submit_login(&app, &http, &login, "alice", "alice-password-1", &[]).await;
+        assert_eq!(page.status, 200, "{}", page.html);
+        assert!(page.html.contains("id=\"kc-verify-email-form\"") && page.html.contains("has been sent to your address alice@example.org"), "{}", page.html);
+        let mail = sink.mail(0, WAIT).await;
+        assert_eq!(subject(&mail), "Verify email");
+        let early = submit_form(&app, &http, &page, &[]).await;
+        assert!(early.html.contains("not verified yet"), "{}", early.html);
+        let verified = follow(&browser_client(), &link(&mail)).await;
+        assert!(verified.html.contains("Your email address has been verified."), "{}", verified.html);
+        let done = submit_form(&app, &http, &early, &[]).await;
+        assert_eq!(done.status, 302, "{}", done.html);
+        assert!(done.location().starts_with(REDIRECT) && done.location().contains("code="), "{}", done.location());
+        assert_eq!(user(&admin, "alice").await["requiredActions"], json!([]));
+        app.stop().await;
+    }
+
     async fn the_smtp_password_never_reaches_a_log_line_even_at_trace_level(backend: Backend) {
         let logs = captured_logs();
         let app = spawn_app(backend).await;

@@ -27,7 +27,7 @@ use crate::realm::RealmContext;
 use crate::session;
 use crate::store::{AuthCodeRecord, ConsentRecord, UserSessionRecord};
 use crate::web::cookies::{self, SsoCookie, LOGIN_COOKIE, SSO_COOKIE};
-use crate::web::pending::{Pending, Target, Then};
+use crate::web::pending::{Continuing, Pending, Step, Target, Then};
 use super::{login_otp, required_actions};
 use crate::web::{self, page};
 
@@ -136,6 +136,23 @@ pub(crate) fn with_cookies(mut response: Response, set_cookies: &[String]) -> Re
 /// login cookie (which a cross-site form cannot read or set).
 pub(crate) fn login_csrf_matches(headers: &HeaderMap, form: &FormParams, csrf: &str) -> bool {
     form.get("csrf") == Some(csrf) && cookies::read(headers, LOGIN_COOKIE).as_deref() == Some(csrf)
+}
+
+/// A posted form of a login past its password (the code step, the action pages): its fields
+/// and its sealed `Continuing` state at `step`, whose CSRF token must match the login cookie's;
+/// otherwise the page to answer with.
+pub(crate) fn continuing_form(b: &Browser, state: &AppState, headers: &HeaderMap, body: &[u8], step: Step) -> Result<(FormParams, Continuing), Response> {
+    let Ok(form) = FormParams::parse(body) else {
+        return Err(b.error_page(StatusCode::BAD_REQUEST, "Invalid request."));
+    };
+    let Some(flow) = form.get("auth").and_then(|blob| Continuing::open(&state.master_key, b.name(), blob, b.now)).filter(|f| f.step == step)
+    else {
+        return Err(b.timed_out());
+    };
+    if !login_csrf_matches(headers, &form, &flow.csrf) {
+        return Err(b.bad_csrf());
+    }
+    Ok((form, flow))
 }
 
 /// Sends the result to the client's redirect URI in the requested response mode, its

@@ -12,11 +12,10 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::base_url::BaseUrl;
-use super::login::{login_csrf_matches, start_session, Browser};
+use super::login::{continuing_form, start_session, Browser};
 use crate::app::AppState;
 use crate::oauth::events::EventKind;
 use crate::oauth::login::{check_otp, LoginFailure};
-use crate::oauth::request::FormParams;
 use crate::web::pending::{Continuing, Step, Target, Then};
 use crate::web::page;
 
@@ -58,16 +57,10 @@ pub async fn otp_form(
         Ok(b) => b,
         Err(page) => return page,
     };
-    let Ok(fields) = FormParams::parse(&body) else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Invalid request.");
+    let (fields, flow) = match continuing_form(&b, &state, &headers, &body, Step::Otp) {
+        Ok(parsed) => parsed,
+        Err(page) => return page,
     };
-    let Some(flow) = fields.get("auth").and_then(|blob| Continuing::open(&state.master_key, b.name(), blob, b.now)).filter(|f| f.step == Step::Otp)
-    else {
-        return b.timed_out();
-    };
-    if !login_csrf_matches(&headers, &fields, &flow.csrf) {
-        return b.bad_csrf();
-    }
     let code: String = fields.get("otp").unwrap_or("").trim().chars().take(16).collect();
     if code.is_empty() {
         return form(&b, &state, flow, Some(MISSING_CODE));

@@ -14,14 +14,13 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::base_url::BaseUrl;
-use super::login::{login_csrf_matches, error_to_client, start_session, with_cookies, Browser};
+use super::login::{continuing_form, error_to_client, start_session, with_cookies, Browser};
 use crate::app::AppState;
 use crate::crypto::random::random_token;
 use crate::crypto::SecretString;
 use crate::domain::User;
 use crate::oauth::authorize::RedirectError;
 use crate::oauth::events::EventKind;
-use crate::oauth::request::FormParams;
 use crate::users::actions::{self, ActionError, FormError, ProfileForm};
 use crate::users::otp::{self, OtpError, OtpKind, OtpPolicy};
 use crate::web::cookies::{self, LOGIN_COOKIE};
@@ -182,16 +181,10 @@ pub async fn action_form(
         Ok(b) => b,
         Err(page) => return page,
     };
-    let Ok(form) = FormParams::parse(&body) else {
-        return b.error_page(StatusCode::BAD_REQUEST, "Invalid request.");
+    let (form, flow) = match continuing_form(&b, &state, &headers, &body, Step::Actions) {
+        Ok(parsed) => parsed,
+        Err(page) => return page,
     };
-    let Some(flow) = form.get("auth").and_then(|blob| Continuing::open(&state.master_key, b.name(), blob, b.now)).filter(|f| f.step == Step::Actions)
-    else {
-        return b.timed_out();
-    };
-    if !login_csrf_matches(&headers, &form, &flow.csrf) {
-        return b.bad_csrf();
-    }
     let mut user = match enabled_user(&b, &state, &flow.user_id).await {
         Ok(user) => user,
         Err(page) => return page,

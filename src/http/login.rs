@@ -25,6 +25,7 @@ use crate::oauth::login::{authenticate, LoginAttempt, LoginFailure};
 use crate::oauth::request::FormParams;
 use crate::realm::RealmContext;
 use crate::session;
+use crate::store::sessions::SessionWithClients;
 use crate::store::{AuthCodeRecord, ConsentRecord, UserSessionRecord};
 use crate::web::cookies::{self, SsoCookie, LOGIN_COOKIE, SSO_COOKIE};
 use crate::web::pending::{Continuing, Pending, Step, Target, Then};
@@ -48,6 +49,11 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Tells the clients of `ended` that these sessions ended (back-channel logout).
+    pub async fn sessions_ended(&self, state: &AppState, ended: &[SessionWithClients]) {
+        state.logout.sessions_ended(state.store.as_ref(), &self.realm, &self.issuer, ended, self.now).await;
+    }
+
     pub async fn new(
         state: &AppState,
         realm: &str,

@@ -77,6 +77,7 @@ impl ClientRequest {
             hasher: &state.hasher,
             master_key: &state.master_key,
             events: &state.events,
+            logout: &state.logout,
             realm: &self.realm,
             client: &self.client,
             issuer: &self.issuer,

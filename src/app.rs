@@ -268,6 +268,7 @@ pub fn router(state: AppState) -> Router {
             post(http::token::token).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::token_endpoint)),
         )
         .route(&format!("{oidc}/token/introspect"), post(http::token::introspect))
+        .route(&format!("{oidc}/ext/par/request"), post(http::token::pushed_authorization_request))
         .route(&format!("{oidc}/revoke"), post(http::token::revoke))
         .route(&format!("{oidc}/logout"), get(http::logout::logout_get).post(http::logout::logout_post))
         .route(&format!("{oidc}/auth"), get(http::login::authorize).post(http::login::authorize))

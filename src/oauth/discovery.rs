@@ -2,7 +2,7 @@
 //! realm, listing every endpoint at Keycloak's paths (DESIGN.md §1). Like Keycloak, the same
 //! document answers at the OpenID and the RFC 8414 well-known paths. It advertises only what
 //! works: no JWT client authentication (`*_auth_signing_alg_values_supported`), no request
-//! objects, no front- or back-channel logout.
+//! objects.
 
 use serde_json::{json, Value};
 
@@ -25,6 +25,8 @@ pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
         "userinfo_endpoint": format!("{oidc}/userinfo"),
         "end_session_endpoint": format!("{oidc}/logout"),
         "revocation_endpoint": format!("{oidc}/revoke"),
+        "pushed_authorization_request_endpoint": format!("{oidc}/ext/par/request"),
+        "require_pushed_authorization_requests": false,
         "jwks_uri": format!("{oidc}/certs"),
         "account_service": format!("{issuer}/account"),
         "frontchannel_logout_supported": true,

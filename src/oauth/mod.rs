@@ -16,6 +16,7 @@ pub mod issue;
 pub mod login;
 pub mod logout;
 pub mod mappers;
+pub mod par;
 pub mod pkce;
 pub mod request;
 pub mod revoke;

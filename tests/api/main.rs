@@ -61,6 +61,7 @@ mod keys;
 mod mail_flows;
 mod mail_sink;
 mod ops;
+mod par;
 mod otp;
 mod processes;
 mod python_client;

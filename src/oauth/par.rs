@@ -21,8 +21,11 @@ use crate::web::cookies;
 
 /// RFC 9126 §2.2.
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
-/// Seconds a request_uri is valid: Keycloak's default `parRequestUriLifespan` (one minute).
+/// Seconds a request_uri is valid unless the realm attribute `parRequestUriLifespan` says
+/// otherwise: Keycloak's default (one minute).
 pub const REQUEST_URI_LIFESPAN: i64 = 60;
+/// The longest lifespan honoured (a request_uri is a bearer of the request for its lifetime).
+pub const MAX_REQUEST_URI_LIFESPAN: i64 = 3600;
 /// Keycloak's client attribute.
 pub const REQUIRE_PAR: &str = "require.pushed.authorization.requests";
 /// The pushed parameters kept at most (bytes of the form, client credentials removed): the
@@ -76,9 +79,22 @@ pub fn push(realm: &RealmContext, client: &Client, form: &FormParams, master: &M
         Ok(Validated::Redirect(_, _, error)) => return Err(as_oauth(error)),
         Ok(Validated::Ok(..)) => {}
     }
-    let pushed = Pushed { client_id: client.client_id.clone(), form: kept, exp: now + REQUEST_URI_LIFESPAN, jti: crate::domain::new_id() };
+    let lifespan = lifespan(realm);
+    let pushed = Pushed { client_id: client.client_id.clone(), form: kept, exp: now + lifespan, jti: crate::domain::new_id() };
     let sealed = cookies::seal(master, SEAL_PURPOSE, &realm.realm.name, &pushed);
-    Ok((format!("{REQUEST_URI_PREFIX}{sealed}"), REQUEST_URI_LIFESPAN))
+    Ok((format!("{REQUEST_URI_PREFIX}{sealed}"), lifespan))
+}
+
+/// The realm's `parRequestUriLifespan` (seconds, Keycloak's realm attribute), within bounds.
+fn lifespan(realm: &RealmContext) -> i64 {
+    realm
+        .realm
+        .settings
+        .attributes
+        .get("parRequestUriLifespan")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|v| *v > 0)
+        .map_or(REQUEST_URI_LIFESPAN, |v| v.min(MAX_REQUEST_URI_LIFESPAN))
 }
 
 /// At the authorization endpoint: `Ok(None)` when the request names no request_uri, else the

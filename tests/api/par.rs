@@ -1,6 +1,7 @@
 //! Pushed authorization requests (RFC 9126, issue 19 item 4) over HTTP, on both backends: a
 //! confidential and a public client push, the browser logs in with the request_uri alone and the
-//! code works; a request_uri is single use, expires after a minute, belongs to its client, and a
+//! code works; a request_uri is single use, expires after a minute (or the realm's
+//! `parRequestUriLifespan`), belongs to its client, and a
 //! pushed request is validated as the authorization endpoint would validate it.
 //! `require.pushed.authorization.requests` refuses a plain authorization request.
 
@@ -95,6 +96,16 @@ backend_tests! {
         assert!(page.html.contains("PAR not found"), "{}", page.html);
         let forged = get(&browser_client(), &auth_with(&app, "app-b", "urn:ietf:params:oauth:request_uri:forged")).await;
         assert_eq!(forged.status, 400);
+
+        // the realm's parRequestUriLifespan, as Keycloak reads it
+        let admin = Admin::login(&app).await;
+        let reply = admin.put("/admin/realms/web", json!({"attributes": {"parRequestUriLifespan": "120"}})).await;
+        assert_eq!(reply.status, 204, "{reply:?}");
+        let (_, pushed) = push(&app, &app_b_request(&[])).await;
+        assert_eq!(pushed["expires_in"], 120, "{pushed}");
+        app.clock.advance(100);
+        let page = get(&browser_client(), &auth_with(&app, "app-b", pushed["request_uri"].as_str().unwrap())).await;
+        assert_eq!(page.status, 200, "still valid at 100 s: {}", page.html);
         app.stop().await;
     }
 

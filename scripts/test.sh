@@ -63,28 +63,22 @@ if [ ! -x /usr/sbin/apache2 ] || [ ! -f /usr/lib/apache2/modules/mod_auth_openid
   apt-get install -y -q apache2 libapache2-mod-auth-openidc curl >/dev/null
 fi
 
-# tests/api/example_keycloak_js.rs serves examples/keycloak-js, which loads the npm package
-# keycloak-js pinned in that folder's package-lock.json. Install it there (node_modules is
-# git-ignored) when missing or when the lock file (or Node) changed, as recorded in a stamp file.
-keycloak_js=examples/keycloak-js
-stamp=$keycloak_js/node_modules/.portcullis-package-lock.sha256
-wanted="$( (cat "$keycloak_js/package-lock.json"; node --version) | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
-  echo "test.sh: installing $keycloak_js/package-lock.json (keycloak-js) into $keycloak_js/node_modules"
-  (cd "$keycloak_js" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
-  echo "$wanted" >"$stamp"
-fi
-
-# tests/api/interop_openid_client.rs runs openid-client (npm) from tests/interop/openid-client,
-# pinned in its package-lock.json: installed the same way.
-openid_client=tests/interop/openid-client
-stamp=$openid_client/node_modules/.portcullis-package-lock.sha256
-wanted="$( (cat "$openid_client/package-lock.json"; node --version) | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
-  echo "test.sh: installing $openid_client/package-lock.json (openid-client) into $openid_client/node_modules"
-  (cd "$openid_client" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
-  echo "$wanted" >"$stamp"
-fi
+# npm packages the tests run, each pinned in its folder's package-lock.json (node_modules is
+# git-ignored): installed when missing or when the lock file (or Node) changed, as recorded in a
+# stamp file. tests/api/example_keycloak_js.rs serves examples/keycloak-js (keycloak-js);
+# tests/api/interop_openid_client.rs runs tests/interop/openid-client (openid-client).
+npm_install_locked() {
+  local dir=$1 stamp wanted
+  stamp=$dir/node_modules/.portcullis-package-lock.sha256
+  wanted="$( (cat "$dir/package-lock.json"; node --version) | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
+    echo "test.sh: installing $dir/package-lock.json into $dir/node_modules"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$wanted" >"$stamp"
+  fi
+}
+npm_install_locked examples/keycloak-js
+npm_install_locked tests/interop/openid-client
 
 cargo build --locked --bin portcullis
 cargo test --locked --workspace --all-targets "$@"

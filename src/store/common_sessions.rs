@@ -133,6 +133,20 @@ macro_rules! impl_session_store {
                 Ok(row.map(Into::into))
             }
 
+            /// Locks and ends the user's offline sessions that the client (internal id) joined.
+            async fn end_offline_sessions_of_client(tx: &mut Tx<'_>, user_id: &str, client_id: &str) -> Result<Vec<SessionWithClients>, StoreError> {
+                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.user_id = $1 AND s.offline = TRUE AND EXISTS \
+                     (SELECT 1 FROM client_sessions cs WHERE cs.user_session_id = s.id AND cs.client_id = $2) \
+                     ORDER BY s.id {}", $lock
+                ))
+                .bind(user_id)
+                .bind(client_id)
+                .fetch_all(&mut **tx)
+                .await?;
+                Self::end_locked(tx, rows).await
+            }
+
             /// Deletes these locked sessions (by cascade their client sessions and families) and
             /// returns each with the clients that had joined it, for the logout notifications.
             async fn end_locked(tx: &mut Tx<'_>, rows: Vec<SessionRow>) -> Result<Vec<SessionWithClients>, StoreError> {
@@ -262,16 +276,7 @@ macro_rules! impl_session_store {
 
             async fn revoke_consent(&self, user_id: &str, client_id: &str) -> Result<Option<Vec<SessionWithClients>>, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
-                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.user_id = $1 AND s.offline = TRUE AND EXISTS \
-                     (SELECT 1 FROM client_sessions cs WHERE cs.user_session_id = s.id AND cs.client_id = $2) \
-                     ORDER BY s.id {}", $lock
-                ))
-                .bind(user_id)
-                .bind(client_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                let ended = Self::end_locked(&mut tx, rows).await?;
+                let ended = Self::end_offline_sessions_of_client(&mut tx, user_id, client_id).await?;
                 let consent_gone = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
                     .bind(user_id)
                     .bind(client_id)
@@ -285,16 +290,7 @@ macro_rules! impl_session_store {
 
             async fn delete_offline_sessions_of_client(&self, user_id: &str, client_id: &str) -> Result<Vec<SessionWithClients>, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
-                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.user_id = $1 AND s.offline = TRUE AND EXISTS \
-                     (SELECT 1 FROM client_sessions cs WHERE cs.user_session_id = s.id AND cs.client_id = $2) \
-                     ORDER BY s.id {}", $lock
-                ))
-                .bind(user_id)
-                .bind(client_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                let ended = Self::end_locked(&mut tx, rows).await?;
+                let ended = Self::end_offline_sessions_of_client(&mut tx, user_id, client_id).await?;
                 tx.commit().await?;
                 Ok(ended)
             }

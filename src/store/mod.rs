@@ -8,6 +8,7 @@ pub mod admin;
 mod common;
 mod common_admin;
 mod common_sessions;
+mod session_rows;
 pub mod families;
 pub mod groups;
 pub mod otp;

@@ -249,9 +249,10 @@ backend_tests! {
         assert_eq!(changed["rootUrl"], "https://full.example", "absent fields keep their value");
 
         let jwt = admin.put(&path, json!({"clientAuthenticatorType": "client-jwt"})).await;
-        assert_eq!(jwt.status, 400, "a client authenticator Portcullis does not run is refused, not stored: {jwt:?}");
-        let jwt = admin.post("/admin/realms/vault/clients", json!({"clientId": "jwt", "clientAuthenticatorType": "client-x509"})).await;
-        assert_eq!(jwt.status, 400);
+        assert_eq!(jwt.status, 204, "private_key_jwt is run: {jwt:?}");
+        assert_eq!(admin.ok(&path).await["clientAuthenticatorType"], "client-jwt");
+        let x509 = admin.post("/admin/realms/vault/clients", json!({"clientId": "x509", "clientAuthenticatorType": "client-x509"})).await;
+        assert_eq!(x509.status, 400, "a client authenticator Portcullis does not run is refused, not stored: {x509:?}");
         app.stop().await;
     }
 }

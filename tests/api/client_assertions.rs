@@ -20,7 +20,7 @@ use crate::browser_flows::web;
 use crate::helpers::TestApp;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const SECRET: &str = "a-client-secret-for-hs256-0123456789";
+pub(crate) const SECRET: &str = "a-client-secret-for-hs256-0123456789";
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
@@ -30,7 +30,7 @@ fn claims(app: &TestApp, client_id: &str, jti: &str) -> Value {
     json!({"iss": client_id, "sub": client_id, "aud": app.url("/realms/web"), "exp": now() + 60, "iat": now(), "jti": jti})
 }
 
-fn hs256(claims: &Value, secret: &str) -> String {
+pub(crate) fn hs256(claims: &Value, secret: &str) -> String {
     encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
@@ -42,11 +42,16 @@ async fn token_with(app: &TestApp, assertion: &str, extra: &[(&str, &str)]) -> (
 }
 
 async fn jwt_client(admin: &Admin<'_>, client_id: &str, authenticator: &str, attributes: Value) {
+    jwt_client_in(admin, "web", client_id, authenticator, attributes).await;
+}
+
+/// A confidential service-account client of `realm` with this authenticator, attributes and `SECRET`.
+pub(crate) async fn jwt_client_in(admin: &Admin<'_>, realm: &str, client_id: &str, authenticator: &str, attributes: Value) {
     let rep = json!({
         "clientId": client_id, "protocol": "openid-connect", "publicClient": false, "serviceAccountsEnabled": true,
         "clientAuthenticatorType": authenticator, "attributes": attributes, "secret": SECRET,
     });
-    let reply = admin.post("/admin/realms/web/clients", rep).await;
+    let reply = admin.post(&format!("/admin/realms/{realm}/clients"), rep).await;
     assert_eq!(reply.status, 201, "{reply:?}");
 }
 
@@ -57,7 +62,7 @@ fn refused(got: (u16, Value), description: &str) {
 }
 
 /// An ES256 key: the jsonwebtoken signing key and its public JWK.
-fn es256_key(kid: &str) -> (EncodingKey, Value) {
+pub(crate) fn es256_key(kid: &str) -> (EncodingKey, Value) {
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new()).unwrap();
     let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
     let point = pair.public_key().as_ref();
@@ -66,7 +71,7 @@ fn es256_key(kid: &str) -> (EncodingKey, Value) {
     (EncodingKey::from_ec_der(pkcs8.as_ref()), jwk)
 }
 
-fn es256(claims: &Value, key: &EncodingKey, kid: &str) -> String {
+pub(crate) fn es256(claims: &Value, key: &EncodingKey, kid: &str) -> String {
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(kid.into());
     encode(&header, claims, key).unwrap()

@@ -299,28 +299,40 @@ async fn authorization_server_metadata_answers_at_both_rfc_8414_paths_with_the_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_advertises_only_client_authentication_that_works() {
+    use crate::client_assertions::{es256, es256_key, hs256, jwt_client_in, SECRET};
     let (app, _dir) = edge(&[]).await;
     let (_, doc) = app.get_json("/realms/edge/.well-known/openid-configuration").await;
-    let fields = doc.as_object().unwrap();
-    let signing: Vec<&String> = fields.keys().filter(|k| k.ends_with("_auth_signing_alg_values_supported")).collect();
-    assert!(signing.is_empty(), "no JWT client authentication exists, yet {signing:?} advertise algorithms");
+    let admin = crate::admin_support::Admin::login(&app).await;
+    // a client per JWT method, as an admin would register them
+    let (key, jwk) = es256_key("edge-key");
+    let jwks = serde_json::json!({"keys": [jwk]}).to_string();
+    jwt_client_in(&admin, "edge", "app-pk", "client-jwt", serde_json::json!({"use.jwks.string": "true", "jwks.string": jwks})).await;
+    jwt_client_in(&admin, "edge", "app-hs", "client-secret-jwt", serde_json::json!({})).await;
     let basic = reqwest::header::HeaderValue::from_str(&format!(
         "Basic {}",
         base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("app:{APP_SECRET}"))
     ))
     .unwrap();
-    for (methods, endpoint) in [
-        ("token_endpoint_auth_methods_supported", "token_endpoint"),
-        ("introspection_endpoint_auth_methods_supported", "introspection_endpoint"),
-        ("revocation_endpoint_auth_methods_supported", "revocation_endpoint"),
+    for (methods, algs, endpoint) in [
+        ("token_endpoint_auth_methods_supported", "token_endpoint_auth_signing_alg_values_supported", "token_endpoint"),
+        ("introspection_endpoint_auth_methods_supported", "introspection_endpoint_auth_signing_alg_values_supported", "introspection_endpoint"),
+        ("revocation_endpoint_auth_methods_supported", "revocation_endpoint_auth_signing_alg_values_supported", "revocation_endpoint"),
     ] {
         let url = doc[endpoint].as_str().unwrap();
+        let advertised: Vec<&str> = doc[algs].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        assert!(advertised.contains(&"ES256") && advertised.contains(&"HS256"), "{algs}: {advertised:?}");
         for method in doc[methods].as_array().unwrap().iter().map(|m| m.as_str().unwrap()) {
-            let mut form = vec![("grant_type", "client_credentials"), ("token", "not-a-token")];
+            let claims = |client: &str| serde_json::json!({"iss": client, "sub": client, "aud": url,
+                "exp": portcullis::clock::Clock::now(&app.clock) + 60, "jti": format!("{endpoint}-{method}")});
+            let mut form: Vec<(&str, String)> = vec![("grant_type", "client_credentials".into()), ("token", "not-a-token".into())];
             let mut request = app.http.post(url);
             match method {
                 "client_secret_basic" => request = request.header("authorization", basic.clone()),
-                "client_secret_post" => form.extend([("client_id", "app"), ("client_secret", APP_SECRET)]),
+                "client_secret_post" => form.extend([("client_id", "app".into()), ("client_secret", APP_SECRET.into())]),
+                "private_key_jwt" | "client_secret_jwt" => {
+                    let assertion = if method == "private_key_jwt" { es256(&claims("app-pk"), &key, "edge-key") } else { hs256(&claims("app-hs"), SECRET) };
+                    form.extend([("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()), ("client_assertion", assertion)]);
+                }
                 other => panic!("{methods} advertises {other}, which no endpoint implements"),
             }
             let status = request.form(&form).send().await.unwrap().status();

@@ -410,6 +410,7 @@ pub async fn start_session(b: &Browser, state: &AppState, user: &User, target: T
     set_cookies.extend([
         cookies::set(SSO_COOKIE, cookies::seal(&state.master_key, "sso", b.name(), &sso), b.name(), b.secure, max_age),
         cookies::clear(LOGIN_COOKIE, b.name(), b.secure),
+        crate::http::session_iframe::state_cookie(b.name(), &session.id, b.secure, max_age),
     ]);
     match target {
         Target::Account => with_cookies(

@@ -148,7 +148,8 @@ async fn login_form(browser: &Client, app: &TestApp) {
 /// failure shows the page's DOM, its iframes and a screenshot; this adds what the browser knows
 /// about the frames keycloak-js created.
 async fn frames(browser: &Client) -> String {
-    let script = "return [...document.querySelectorAll('iframe')].map(f => f.title + ' ' + f.src).join('\\n')";
+    let script =
+        "return [...document.querySelectorAll('iframe')].map(f => f.title + ' ' + f.src).join('\\n')";
     browser.execute(script, vec![]).await.map(|v| v.to_string()).unwrap_or_default()
 }
 
@@ -217,7 +218,10 @@ async fn journey(app: &TestApp, page: &str) {
     browser.switch_to_window(tab_a).await.unwrap();
     let ended = wait_for_step(&browser, "step-auth-logout").await;
     assert!(ended.contains("onAuthLogout"), "{ended}");
-    assert!(browser.find(Locator::Id("login")).await.unwrap().is_displayed().await.unwrap(), "sign in is offered again");
+    assert!(
+        browser.find(Locator::Id("login")).await.unwrap().is_displayed().await.unwrap(),
+        "sign in is offered again"
+    );
     screenshot(&browser, "keycloak-js-tab-a-after-logout").await;
     browser.close().await.unwrap();
 }

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::browser_flows::{
-    assert_security_headers, browser_client, claims, exchange_in, get, param, realm_auth_url, submit_login, Reply,
+    assert_security_headers, browser_client, claims, exchange_in, get, param, realm_auth_url, submit_login,
+    Reply,
 };
 use crate::helpers::{Backend, Spawn, TestApp};
 
@@ -58,7 +59,8 @@ fn header_of(reply: &Reply, name: header::HeaderName) -> Option<String> {
 
 async fn init(app: &TestApp, realm: &str, query: &[(&str, &str)]) -> u16 {
     let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
-    let url = app.url(&format!("/realms/{realm}/protocol/openid-connect/login-status-iframe.html/init?{query}"));
+    let url =
+        app.url(&format!("/realms/{realm}/protocol/openid-connect/login-status-iframe.html/init?{query}"));
     app.http.get(url).send().await.unwrap().status().as_u16()
 }
 

@@ -57,6 +57,16 @@ pub fn state_cookie(realm: &str, sid: &str, secure: bool, max_age: Option<i64>) 
     cookie.build().to_string()
 }
 
+/// For an authorization that goes on in an existing browser session (the SSO cookie is valid):
+/// the state cookie again, when the request's is missing or names another session. Sessions that
+/// began before this cookie existed (an upgrade), or whose cookie the browser dropped, would
+/// otherwise look ended to the iframe for as long as the SSO cookie lives. It is a
+/// browser-session cookie here, as the session's remember-me lifetime is not at hand.
+pub fn resumed_state_cookie(request: &HeaderMap, realm: &str, sid: &str, secure: bool) -> Option<String> {
+    let current = crate::web::cookies::read(request, SESSION_STATE_COOKIE);
+    (current.as_deref() != Some(sid)).then(|| state_cookie(realm, sid, secure, None))
+}
+
 /// Appends the `Set-Cookie` that clears the state cookie, where the SSO cookie is cleared: every
 /// iframe of that browser then answers "changed" to apps holding that session's tokens.
 pub fn clear_state_cookie(headers: &mut HeaderMap, realm: &str, secure: bool) {

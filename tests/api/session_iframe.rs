@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::backend_tests;
 use crate::browser_flows::{
     assert_security_headers, browser_client, claims, exchange_in, get, param, realm_auth_url, submit_login,
-    Reply,
+    Reply, SSO,
 };
 use crate::helpers::{Backend, Spawn, TestApp};
 
@@ -151,6 +151,30 @@ backend_tests! {
         assert_eq!(status, 200, "{tokens}");
         let sid = claims(tokens["access_token"].as_str().unwrap())["sid"].as_str().unwrap().to_string();
         assert_eq!(reply.cookie_value(STATE_COOKIE).as_deref(), Some(sid.as_str()), "what keycloak-js posts");
+
+        // an authorization in the existing session leaves a matching cookie alone, and gives it
+        // back to a browser that lacks it (a session from before the upgrade, a dropped cookie)
+        let again = get(&jar, &realm_auth_url(&app, "iframe", "spa", &[("redirect_uri", SPA_REDIRECT), ("prompt", "none")])).await;
+        assert_eq!(again.status, 302, "{}", again.html);
+        assert!(param(&again.location(), "code").len() > 10, "{}", again.location());
+        assert!(again.set_cookie(STATE_COOKIE).is_none(), "the cookie already names the session");
+        let sso = reply.cookie_value(SSO).expect("the SSO cookie");
+        let without_state = app
+            .http
+            .get(realm_auth_url(&app, "iframe", "spa", &[("redirect_uri", SPA_REDIRECT), ("prompt", "none")]))
+            .header(header::COOKIE, format!("{SSO}={sso}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(without_state.status(), 302);
+        let restored = without_state
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|v| v.starts_with(&format!("{STATE_COOKIE}=")))
+            .expect("the state cookie is set again");
+        assert!(restored.starts_with(&format!("{STATE_COOKIE}={sid};")) && !restored.contains("Max-Age"), "{restored}");
 
         // RP-initiated logout of that browser session clears it with the SSO cookie
         let id_token = tokens["id_token"].as_str().unwrap();

@@ -21,7 +21,8 @@ const SPA_REDIRECT: &str = "http://127.0.0.1:9/app/";
 const PAGES: [&str; 3] = ["login-status-iframe.html", "3p-cookies/step1.html", "3p-cookies/step2.html"];
 
 /// Realm `iframe`: a public app whose web origin is its redirect URIs' (`+`), a client with an
-/// explicit origin, a disabled client; realm `wide`: a client allowing every origin (`*`).
+/// explicit origin, a disabled client; realm `wide`: a client allowing every origin (`*`); realm
+/// `crowded`: 200 clients of distinct origins, more than a `frame-ancestors` header should list.
 async fn spawn(backend: Backend) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let user = json!({
@@ -44,8 +45,15 @@ async fn spawn(backend: Backend) -> (TestApp, tempfile::TempDir) {
         "realm": "wide", "enabled": true,
         "clients": [{ "clientId": "any", "publicClient": true, "redirectUris": ["https://any.example/cb"], "webOrigins": ["*"] }]
     });
+    let crowd: Vec<_> = (0..200)
+        .map(|n| {
+            json!({ "clientId": format!("app-{n}"), "publicClient": true,
+                    "redirectUris": [format!("https://app-{n}.example.com/cb")], "webOrigins": ["+"] })
+        })
+        .collect();
+    let crowded = json!({ "realm": "crowded", "enabled": true, "clients": crowd });
     let mut spawn = Spawn::new(backend);
-    for (name, realm) in [("iframe", iframe), ("wide", wide)] {
+    for (name, realm) in [("iframe", iframe), ("wide", wide), ("crowded", crowded)] {
         let path = dir.path().join(format!("{name}.json"));
         std::fs::write(&path, realm.to_string()).unwrap();
         spawn = spawn.import(path);
@@ -92,6 +100,11 @@ backend_tests! {
         // a client that allows every origin makes its realm's pages frameable from anywhere
         let wide = get(&app.http, &app.url("/realms/wide/protocol/openid-connect/login-status-iframe.html")).await;
         assert!(header_of(&wide, header::CONTENT_SECURITY_POLICY).unwrap().contains("frame-ancestors *;"));
+        // and so does a list too long for a header (init still checks each client's origins)
+        let crowded = get(&app.http, &app.url("/realms/crowded/protocol/openid-connect/3p-cookies/step1.html")).await;
+        assert!(header_of(&crowded, header::CONTENT_SECURITY_POLICY).unwrap().contains("frame-ancestors *;"));
+        assert_eq!(init(&app, "crowded", &[("client_id", "app-7"), ("origin", "https://app-7.example.com")]).await, 204);
+        assert_eq!(init(&app, "crowded", &[("client_id", "app-7"), ("origin", "https://app-8.example.com")]).await, 403);
         // every other page keeps its headers: the login page is still never framed
         let login = get(&app.http, &realm_auth_url(&app, "iframe", "spa", &[("redirect_uri", SPA_REDIRECT)])).await;
         assert_eq!(login.status, 200, "{}", login.html);

@@ -75,5 +75,16 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
   echo "$wanted" >"$stamp"
 fi
 
+# tests/api/interop_openid_client.rs runs openid-client (npm) from tests/interop/openid-client,
+# pinned in its package-lock.json: installed the same way.
+openid_client=tests/interop/openid-client
+stamp=$openid_client/node_modules/.portcullis-package-lock.sha256
+wanted="$( (cat "$openid_client/package-lock.json"; node --version) | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
+  echo "test.sh: installing $openid_client/package-lock.json (openid-client) into $openid_client/node_modules"
+  (cd "$openid_client" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$wanted" >"$stamp"
+fi
+
 cargo build --locked --bin portcullis
 cargo test --locked --workspace --all-targets "$@"

@@ -48,6 +48,8 @@ pub struct AppState {
     pub timeouts: Arc<RequestTimeouts>,
     /// Outgoing mail: a bounded queue and its workers (`crate::mail`).
     pub mailer: crate::mail::Mailer,
+    /// Back-channel logout tokens to clients when sessions end (`crate::oauth::backchannel_logout`).
+    pub logout: crate::oauth::backchannel_logout::LogoutNotifier,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +184,9 @@ impl App {
             metrics: crate::ops::metrics::handle(),
             timeouts: Arc::new(RequestTimeouts::new(settings_timeout)),
             mailer: crate::mail::Mailer::start(crate::mail::WORKERS, crate::mail::QUEUE_CAPACITY),
+            logout: crate::oauth::backchannel_logout::LogoutNotifier::new(crate::ops::logout_delivery::LogoutDelivery::start(
+                Default::default(),
+            )),
         };
         Ok(App { state, listener, address, tls })
     }
@@ -263,6 +268,7 @@ pub fn router(state: AppState) -> Router {
             post(http::token::token).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::token_endpoint)),
         )
         .route(&format!("{oidc}/token/introspect"), post(http::token::introspect))
+        .route(&format!("{oidc}/ext/par/request"), post(http::token::pushed_authorization_request))
         .route(&format!("{oidc}/revoke"), post(http::token::revoke))
         .route(&format!("{oidc}/logout"), get(http::logout::logout_get).post(http::logout::logout_post))
         .route(&format!("{oidc}/auth"), get(http::login::authorize).post(http::login::authorize))

@@ -43,6 +43,7 @@ pub async fn run(store: Arc<dyn Store>, master: MasterKey, command: AdminCommand
         hasher: &hasher,
         caller: &caller,
         now: clock.now(),
+        logout: None,
     };
     match command {
         AdminCommand::CreateUser { realm, username, email, password } => {

@@ -130,12 +130,15 @@ fn check_protocol(rep: &ClientRepresentation) -> Result<(), AdminError> {
 }
 
 /// Redirect and post-logout redirect URIs must be registrable (no fragment, no code-running or
-/// file scheme: issue 13 item 12).
+/// file scheme: issue 13 item 12); back- and front-channel logout URLs must be http(s).
 fn check_uris(client: &Client) -> Result<(), AdminError> {
     for uri in client.redirect_uris.iter().map(String::as_str).chain(client.post_logout_redirect_uris()) {
         if let Some(why) = unregistrable_redirect_uri(uri) {
             return Err(AdminError::bad_request(format!("Invalid redirect URI: {why}")));
         }
+    }
+    if let Some((attribute, why)) = client.invalid_logout_url() {
+        return Err(AdminError::bad_request(format!("Invalid {attribute}: {why}")));
     }
     Ok(())
 }

@@ -9,6 +9,8 @@ use crate::domain::{new_id, Client, Realm, Role};
 use crate::realm::RealmCache;
 use crate::store::admin::AdminEventRecord;
 use crate::store::Store;
+use crate::store::sessions::SessionWithClients;
+use crate::oauth::backchannel_logout::LogoutNotifier;
 
 use super::auth::REALM_MANAGEMENT;
 use super::{AdminError, Caller, Permission};
@@ -100,9 +102,28 @@ pub struct AdminContext<'a> {
     pub hasher: &'a PasswordHasher,
     pub caller: &'a Caller,
     pub now: UnixTime,
+    /// Where ended sessions are reported (back-channel logout) and the public base URL their
+    /// issuer is built from; `None` for the offline CLI, which runs no delivery queue.
+    pub logout: Option<(&'a LogoutNotifier, &'a str)>,
 }
 
 impl AdminContext<'_> {
+    /// Tells the clients of `ended` that these sessions of `realm` ended (back-channel logout).
+    pub async fn sessions_ended(&self, realm: &Realm, ended: &[SessionWithClients]) {
+        let Some((notifier, base)) = self.logout else { return };
+        if ended.is_empty() {
+            return;
+        }
+        match self.realms.get(&realm.name).await {
+            Ok(Some(context)) => {
+                let issuer = format!("{base}/realms/{}", realm.name);
+                notifier.sessions_ended(self.store, &context, &issuer, ended, self.now).await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, realm = %realm.name, "cannot load the realm to send back-channel logouts"),
+        }
+    }
+
     /// The realm, read fresh from the store, once the caller is known to hold `need` in it: a
     /// caller without rights gets 403 whether or not the realm exists.
     pub async fn realm(&self, name: &str, need: Permission) -> Result<Realm, AdminError> {

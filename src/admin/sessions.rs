@@ -16,9 +16,10 @@ pub const NO_ADAPTERS: &str = "No adapters to notify: Portcullis does not push r
 /// is minted after this returns.
 pub async fn delete(ctx: &AdminContext<'_>, realm: &str, session_id: &str) -> Result<(), AdminError> {
     let realm = ctx.realm(realm, Permission::ManageUsers).await?;
-    if !ctx.store.delete_user_session(&realm.id, session_id).await? {
+    let Some(ended) = ctx.store.delete_user_session(&realm.id, session_id).await? else {
         return Err(AdminError::not_found("Session not found"));
-    }
+    };
+    ctx.sessions_ended(&realm, std::slice::from_ref(&ended)).await;
     ctx.record(&realm.id, Operation::Delete, Resource::UserSession, &format!("sessions/{session_id}"), None)
         .await;
     Ok(())

@@ -309,7 +309,8 @@ pub async fn update(
     }
     if was_enabled && !user.enabled {
         let ended = ctx.store.delete_user_sessions(&user.id, true).await?;
-        tracing::info!(target: "portcullis::admin", user = %user.id, ended, "user disabled: sessions ended");
+        tracing::info!(target: "portcullis::admin", user = %user.id, ended = ended.len(), "user disabled: sessions ended");
+        ctx.sessions_ended(&realm, &ended).await;
     }
     if let Some(password) = password {
         change_password(ctx, &realm, &user, password).await?;
@@ -327,9 +328,12 @@ pub async fn delete(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<(),
     if user.service_account_client_id.is_some() {
         return Err(AdminError::bad_request("A service-account user is deleted with its client"));
     }
+    // the sessions go with the user (by cascade): read them first, to tell their clients
+    let sessions = ctx.store.sessions_of_user(&user.id).await?;
     if !ctx.store.delete_user(&realm.id, &user.id).await? {
         return Err(AdminError::not_found(USER_NOT_FOUND));
     }
+    ctx.sessions_ended(&realm, &sessions).await;
     ctx.record(&realm.id, Operation::Delete, Resource::User, &format!("users/{}", user.id), None).await;
     Ok(())
 }
@@ -341,7 +345,10 @@ async fn change_password(
     password: NewPassword,
 ) -> Result<u64, AdminError> {
     match set_password(ctx.store, ctx.hasher, realm, user, password, ctx.now, None).await {
-        Ok(ended) => Ok(ended),
+        Ok(ended) => {
+            ctx.sessions_ended(realm, &ended).await;
+            Ok(ended.len() as u64)
+        }
         Err(PasswordError::Empty) => {
             Err(AdminError::bad_request("A password credential needs a non-empty value"))
         }
@@ -446,9 +453,10 @@ pub async fn offline_sessions(
 pub async fn logout(ctx: &AdminContext<'_>, realm: &str, id: &str) -> Result<u64, AdminError> {
     let (realm, user) = realm_and_user(ctx, realm, id, Permission::ManageUsers).await?;
     let ended = ctx.store.delete_user_sessions(&user.id, false).await?;
+    ctx.sessions_ended(&realm, &ended).await;
     ctx.record(&realm.id, Operation::Action, Resource::User, &format!("users/{}/logout", user.id), None)
         .await;
-    Ok(ended)
+    Ok(ended.len() as u64)
 }
 
 /// `GET .../users/{id}/consents`: per client, the consent given and whether offline tokens are
@@ -510,9 +518,10 @@ pub async fn revoke_consent(
         .client_by_client_id(&realm.id, client_id)
         .await?
         .ok_or_else(|| AdminError::not_found("Client not found"))?;
-    if !ctx.store.revoke_consent(&user.id, &client.id).await? {
+    let Some(ended) = ctx.store.revoke_consent(&user.id, &client.id).await? else {
         return Err(AdminError::not_found("Consent nor offline token not found"));
-    }
+    };
+    ctx.sessions_ended(&realm, &ended).await;
     let path = format!("users/{}/consents/{}", user.id, client.client_id);
     ctx.record(&realm.id, Operation::Action, Resource::User, &path, None).await;
     Ok(())

@@ -2,6 +2,7 @@
 //! SQL. Input from the edge becomes these types; the store persists them as they are.
 
 pub mod client;
+pub mod client_logout;
 pub mod group;
 pub mod realm;
 pub mod required_actions;

@@ -229,14 +229,18 @@ pub async fn account_action(
             let target = form.get("session").unwrap_or("");
             let owned = matches!(state.store.user_session(&realm_id, target).await, Ok(Some(s)) if s.user_id == user.id);
             if owned {
-                if let Err(e) = state.store.delete_user_session(&realm_id, target).await {
-                    return failed(&e);
+                match state.store.delete_user_session(&realm_id, target).await {
+                    Ok(ended) => b.sessions_ended(&state, ended.as_slice()).await,
+                    Err(e) => return failed(&e),
                 }
             }
             see_other(b.name(), "signed-out")
         }
         "sessions/sign-out-others" => match state.store.delete_other_sessions(&user.id, &session.id, false).await {
-            Ok(_) => see_other(b.name(), "signed-out-others"),
+            Ok(ended) => {
+                b.sessions_ended(&state, &ended).await;
+                see_other(b.name(), "signed-out-others")
+            }
             Err(e) => failed(&e),
         },
         "applications/revoke" => {
@@ -244,7 +248,10 @@ pub async fn account_action(
                 return b.error_page(StatusCode::BAD_REQUEST, "Unknown application.");
             };
             match state.store.revoke_consent(&user.id, &client.id).await {
-                Ok(_) => see_other(b.name(), "revoked"),
+                Ok(ended) => {
+                    b.sessions_ended(&state, &ended.unwrap_or_default()).await;
+                    see_other(b.name(), "revoked")
+                }
                 Err(e) => failed(&e),
             }
         }
@@ -278,7 +285,10 @@ pub async fn account_action(
                 return render(&b, &state, &cookie, &session, &user.username, None, Some(problem)).await;
             }
             match crate::users::set_password(state.store.as_ref(), &state.hasher, &b.realm.realm, &user, NewPassword { value: SecretString::new(new), temporary: false }, b.now, Some(&session.id)).await {
-                Ok(_) => see_other(b.name(), "password"),
+                Ok(ended) => {
+                    b.sessions_ended(&state, &ended).await;
+                    see_other(b.name(), "password")
+                }
                 Err(crate::users::PasswordError::Policy(violation)) => {
                     render(&b, &state, &cookie, &session, &user.username, None, Some(&violation.message())).await
                 }
@@ -286,8 +296,9 @@ pub async fn account_action(
             }
         }
         "sign-out" => {
-            if let Err(e) = state.store.delete_user_session(&realm_id, &session.id).await {
-                return failed(&e);
+            match state.store.delete_user_session(&realm_id, &session.id).await {
+                Ok(ended) => b.sessions_ended(&state, ended.as_slice()).await,
+                Err(e) => return failed(&e),
             }
             let mut response = web::message(StatusCode::OK, &b.display_name(), "You are signed out", "You are signed out.");
             if let Ok(value) = cookies::clear(SSO_COOKIE, b.name(), b.secure).parse() {

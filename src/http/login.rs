@@ -22,9 +22,11 @@ use crate::domain::{Client, User};
 use crate::oauth::authorize::{self, AuthorizationRequest, Prompt, RedirectError, ResponseMode, Validated};
 use crate::oauth::events::{Event, EventKind};
 use crate::oauth::login::{authenticate, LoginAttempt, LoginFailure};
+use crate::oauth::par;
 use crate::oauth::request::FormParams;
 use crate::realm::RealmContext;
 use crate::session;
+use crate::store::sessions::SessionWithClients;
 use crate::store::{AuthCodeRecord, ConsentRecord, UserSessionRecord};
 use crate::web::cookies::{self, SsoCookie, LOGIN_COOKIE, SSO_COOKIE};
 use crate::web::pending::{Continuing, Pending, Step, Target, Then};
@@ -48,6 +50,11 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Tells the clients of `ended` that these sessions ended (back-channel logout).
+    pub async fn sessions_ended(&self, state: &AppState, ended: &[SessionWithClients]) {
+        state.logout.sessions_ended(state.store.as_ref(), &self.realm, &self.issuer, ended, self.now).await;
+    }
+
     pub async fn new(
         state: &AppState,
         realm: &str,
@@ -299,11 +306,20 @@ pub async fn authorize(
         Ok(p) => p,
         Err(e) => return b.error_page(StatusCode::BAD_REQUEST, e.description().unwrap_or("Invalid request")),
     };
+    // RFC 9126 §4: a pushed request's parameters replace the query's
+    let (params, pushed) = match par::resolve(state.store.as_ref(), &b.realm, &state.master_key, &params, b.now).await {
+        Ok(Some(pushed)) => (pushed, true),
+        Ok(None) => (params, false),
+        Err(message) => return b.error_page(StatusCode::BAD_REQUEST, &message),
+    };
     let (client, request) = match authorize::validate(&b.realm, &params) {
         Err(authorize::PageError(message)) => return b.error_page(StatusCode::BAD_REQUEST, &message),
         Ok(Validated::Redirect(_, request, error)) => return error_to_client(&request, error, &b.issuer),
         Ok(Validated::Ok(client, request)) => (client, request),
     };
+    if !pushed && par::required(&client) {
+        return error_to_client(&request, RedirectError::new("invalid_request", par::PAR_ONLY), &b.issuer);
+    }
     let sso = b.sso_session(&state, &headers).await;
     if let Some((cookie, session, _user)) = &sso {
         // OIDC Core §3.1.2.1: max_age=0 is prompt=login

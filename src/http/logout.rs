@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
@@ -22,8 +22,10 @@ use crate::app::AppState;
 use crate::domain::Client;
 use crate::oauth::authorize::{redirect_uri_allowed, uri_matches_any};
 use crate::oauth::events::EventKind;
+use crate::oauth::frontchannel_logout;
 use crate::oauth::request::FormParams;
 use crate::oauth::tokens::access::verify_id_token_hint;
+use crate::store::sessions::SessionWithClients;
 use crate::web::cookies::{self, SSO_COOKIE};
 use crate::web::{self, page};
 
@@ -129,14 +131,20 @@ async fn rp_logout(
         (None, None) => Plan::Nothing,
     };
     let ended = match &plan {
-        Plan::EndBrowserSession(sid) => state.store.delete_user_session(&b.realm.realm.id, sid).await.map(|done| done.then_some(sid)),
-        Plan::EndHintedSession(sid) => end_online_session(&state, &b, sid).await.map(|done| done.then_some(sid)),
+        Plan::EndBrowserSession(sid) => state.store.delete_user_session(&b.realm.realm.id, sid).await,
+        Plan::EndHintedSession(sid) => end_online_session(&state, &b, sid).await,
         Plan::Nothing => Ok(None),
     };
+    let mut frontchannel = Vec::new();
     match ended {
-        Ok(Some(sid)) => {
+        Ok(Some(ended)) => {
             let user = sso.as_ref().map(|(_, _, u)| u.id.as_str()).or(hint.as_ref().map(|h| h.sub.as_str()));
-            b.event(&state, EventKind::Logout, client_id.as_deref(), user, Some(sid), None);
+            b.event(&state, EventKind::Logout, client_id.as_deref(), user, Some(&ended.session.id), None);
+            b.sessions_ended(&state, std::slice::from_ref(&ended)).await;
+            // only a browser that comes with its session can load the clients' logout pages
+            if matches!(plan, Plan::EndBrowserSession(_)) {
+                frontchannel = frontchannel_logout::logout_uris(&b.realm, &b.issuer, &ended);
+            }
         }
         Ok(None) => {}
         Err(e) => {
@@ -144,16 +152,18 @@ async fn rp_logout(
             return b.error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again later.");
         }
     }
-    let mut response = match redirect {
-        Some(uri) => {
-            let mut location = uri.to_string();
-            if let Some(state_param) = params.get("state") {
-                let encoded = form_urlencoded::Serializer::new(String::new()).append_pair("state", state_param).finish();
-                location.push(if location.contains('?') { '&' } else { '?' });
-                location.push_str(&encoded);
-            }
-            web::secure_page((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+    let location = redirect.map(|uri| {
+        let mut location = uri.to_string();
+        if let Some(state_param) = params.get("state") {
+            let encoded = form_urlencoded::Serializer::new(String::new()).append_pair("state", state_param).finish();
+            location.push(if location.contains('?') { '&' } else { '?' });
+            location.push_str(&encoded);
         }
+        location
+    });
+    let mut response = match location {
+        _ if !frontchannel.is_empty() => frontchannel_page(&b, &frontchannel, location.as_deref()),
+        Some(location) => web::secure_page((StatusCode::FOUND, [(header::LOCATION, location)]).into_response()),
         None if matches!(plan, Plan::Nothing) => {
             web::message(StatusCode::OK, &b.display_name(), "You are signed out", "You are already signed out.")
         }
@@ -165,6 +175,23 @@ async fn rp_logout(
             response.headers_mut().append(header::SET_COOKIE, value);
         }
         crate::http::session_iframe::clear_state_cookie(response.headers_mut(), b.name(), b.secure);
+    }
+    response
+}
+
+/// The signed-out page that loads each client's front-channel logout URL in an iframe, then goes
+/// on to `redirect` (`static/frontchannel-logout.js`). Its CSP allows framing those origins only.
+fn frontchannel_page(b: &Browser, parsed: &[url::Url], redirect: Option<&str>) -> Response {
+    let uris: Vec<minijinja::Value> = parsed.iter().map(|u| web::attribute_url(u.as_str())).collect();
+    let mut response = page(StatusCode::OK, "frontchannel_logout.html", context! {
+        realm_name => b.display_name(),
+        uris,
+        redirect => redirect.map(web::attribute_url),
+    });
+    let origins = frontchannel_logout::frame_origins(parsed);
+    let csp = web::CSP.replace("frame-ancestors", &format!("frame-src {}; frame-ancestors", origins.join(" ")));
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
 }
@@ -181,9 +208,9 @@ enum Plan {
 
 /// Ends the online session `sid` names; an offline session of that id is left alone (a password
 /// grant's offline session is its own `sid`), since logout never ends offline sessions.
-async fn end_online_session(state: &AppState, b: &Browser, sid: &str) -> Result<bool, crate::store::StoreError> {
+async fn end_online_session(state: &AppState, b: &Browser, sid: &str) -> Result<Option<SessionWithClients>, crate::store::StoreError> {
     match state.store.user_session(&b.realm.realm.id, sid).await? {
         Some(session) if !session.offline => state.store.delete_user_session(&b.realm.realm.id, sid).await,
-        _ => Ok(false),
+        _ => Ok(None),
     }
 }

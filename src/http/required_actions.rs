@@ -208,7 +208,13 @@ pub async fn action_form(
         actions::UPDATE_PASSWORD => {
             let new = SecretString::new(form.get("password-new").unwrap_or(""));
             let confirm = SecretString::new(form.get("password-confirm").unwrap_or(""));
-            actions::update_password(store, &state.hasher, realm_model, &mut user, new, confirm, b.now).await.map(|()| EventKind::UpdatePassword)
+            match actions::update_password(store, &state.hasher, realm_model, &mut user, new, confirm, b.now).await {
+                Ok(ended) => {
+                    b.sessions_ended(&state, &ended).await;
+                    Ok(EventKind::UpdatePassword)
+                }
+                Err(e) => Err(e),
+            }
         }
         actions::UPDATE_PROFILE => {
             let field = |name: &str| form.get(name).map(str::to_string);

@@ -1,5 +1,5 @@
 //! The client-authenticated OAuth endpoints: token (RFC 6749), revoke (RFC 7009), introspect
-//! (RFC 7662) and refresh-token logout. Each parses the form, authenticates the client, calls
+//! (RFC 7662), pushed authorization requests (RFC 9126) and refresh-token logout. Each parses the form, authenticates the client, calls
 //! one function of `crate::oauth` and maps the result.
 
 use std::net::SocketAddr;
@@ -18,7 +18,7 @@ use crate::domain::Client;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::grants::{self, GrantContext};
 use crate::oauth::request::{require_form_content_type, FormParams};
-use crate::oauth::{introspect, logout, revoke, OAuthError};
+use crate::oauth::{introspect, logout, par, revoke, OAuthError};
 use crate::ops::rate_limit::client_ip;
 use crate::realm::RealmContext;
 
@@ -77,6 +77,7 @@ impl ClientRequest {
             hasher: &state.hasher,
             master_key: &state.master_key,
             events: &state.events,
+            logout: &state.logout,
             realm: &self.realm,
             client: &self.client,
             issuer: &self.issuer,
@@ -126,6 +127,21 @@ pub async fn introspect(
     let request = ClientRequest::parse(&state, &realm, &base, peer, &headers, &body).await?;
     let answer = introspect::introspect(&request.context(&state), &request.form).await?;
     Ok(no_store(Json(answer)))
+}
+
+/// `POST .../ext/par/request` (RFC 9126): 201 with the request_uri and its lifetime.
+pub async fn pushed_authorization_request(
+    State(state): State<AppState>,
+    Path(realm): Path<String>,
+    base: BaseUrl,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let request = ClientRequest::parse(&state, &realm, &base, peer, &headers, &body).await?;
+    let (request_uri, expires_in) =
+        par::push(&request.realm, &request.client, &request.form, &state.master_key, state.clock.now())?;
+    Ok(no_store((StatusCode::CREATED, Json(serde_json::json!({ "request_uri": request_uri, "expires_in": expires_in })))))
 }
 
 /// `POST .../logout` with client authentication and a refresh token: 204 as Keycloak answers.

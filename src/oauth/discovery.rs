@@ -2,7 +2,7 @@
 //! realm, listing every endpoint at Keycloak's paths (DESIGN.md §1). Like Keycloak, the same
 //! document answers at the OpenID and the RFC 8414 well-known paths. It advertises only what
 //! works: no JWT client authentication (`*_auth_signing_alg_values_supported`), no request
-//! objects, no front- or back-channel logout.
+//! objects.
 
 use serde_json::{json, Value};
 
@@ -26,10 +26,14 @@ pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
         "end_session_endpoint": format!("{oidc}/logout"),
         "check_session_iframe": format!("{oidc}/login-status-iframe.html"),
         "revocation_endpoint": format!("{oidc}/revoke"),
+        "pushed_authorization_request_endpoint": format!("{oidc}/ext/par/request"),
+        "require_pushed_authorization_requests": false,
         "jwks_uri": format!("{oidc}/certs"),
         "account_service": format!("{issuer}/account"),
-        "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],

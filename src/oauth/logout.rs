@@ -30,7 +30,9 @@ pub async fn logout(ctx: &GrantContext<'_>, form: &FormParams) -> Result<(), OAu
             ctx.event(EventKind::LogoutError, Some(&claims.sub), Some(&claims.sid), Some("session_expired"));
             OAuthError::invalid_grant("Session not active")
         })?;
-    ctx.store.delete_user_session(&ctx.realm.realm.id, &session.id).await?;
+    if let Some(ended) = ctx.store.delete_user_session(&ctx.realm.realm.id, &session.id).await? {
+        ctx.logout.sessions_ended(ctx.store.as_ref(), ctx.realm, ctx.issuer, std::slice::from_ref(&ended), ctx.now).await;
+    }
     ctx.event(EventKind::Logout, Some(&session.user_id), Some(&session.id), None);
     Ok(())
 }

@@ -2,18 +2,21 @@
 //! domain results out. The HTTP edge lives in `crate::http`.
 
 pub mod authorize;
+pub mod backchannel_logout;
 pub mod brute_force;
 pub mod client_scopes;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod events;
+pub mod frontchannel_logout;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
 pub mod login;
 pub mod logout;
 pub mod mappers;
+pub mod par;
 pub mod pkce;
 pub mod request;
 pub mod revoke;

@@ -35,6 +35,11 @@ impl FormParams {
         self.values.get(name).map(String::as_str)
     }
 
+    /// Every non-empty parameter, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The value, or Keycloak's `Missing parameter: {name}`.
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name).ok_or_else(|| OAuthError::InvalidRequest(format!("Missing parameter: {name}")))

@@ -2,6 +2,7 @@
 //! expired rows, and shutdown signals. Nothing here decides whether a token is valid.
 
 pub mod cleanup;
+pub mod logout_delivery;
 pub mod metrics;
 pub mod rate_limit;
 pub mod telemetry;

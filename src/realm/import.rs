@@ -457,6 +457,9 @@ impl Builder<'_> {
             if let Some(why) = client.post_logout_redirect_uris().find_map(unregistrable_redirect_uri) {
                 return Err(self.scope.error(&format!("{path}.attributes.post.logout.redirect.uris"), why));
             }
+            if let Some((attribute, why)) = client.invalid_logout_url() {
+                return Err(self.scope.error(&format!("{path}.attributes.{attribute}"), &why));
+            }
             let given = rep.secret.as_ref().map(|s| s.expose()).filter(|s| !s.is_empty());
             let client_id = &client.client_id;
             let secret = match given {

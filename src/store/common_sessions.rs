@@ -132,6 +132,26 @@ macro_rules! impl_session_store {
                 .await?;
                 Ok(row.map(Into::into))
             }
+
+            /// Deletes these locked sessions (by cascade their client sessions and families) and
+            /// returns each with the clients that had joined it, for the logout notifications.
+            async fn end_locked(tx: &mut Tx<'_>, rows: Vec<SessionRow>) -> Result<Vec<SessionWithClients>, StoreError> {
+                let mut ended = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let client_ids: Vec<(String,)> = sqlx::query_as(
+                        "SELECT client_id FROM client_sessions WHERE user_session_id = $1 ORDER BY started_at, client_id",
+                    )
+                    .bind(&row.id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    let done = sqlx::query("DELETE FROM user_sessions WHERE id = $1").bind(&row.id).execute(&mut **tx).await?;
+                    if done.rows_affected() > 0 {
+                        let client_ids = client_ids.into_iter().map(|(id,)| id).collect();
+                        ended.push(SessionWithClients { session: row.into(), client_ids });
+                    }
+                }
+                Ok(ended)
+            }
         }
 
         #[async_trait]
@@ -177,10 +197,10 @@ macro_rules! impl_session_store {
                     .collect())
             }
 
-            async fn delete_other_sessions(&self, user_id: &str, keep: &str, offline: bool) -> Result<u64, StoreError> {
+            async fn delete_other_sessions(&self, user_id: &str, keep: &str, offline: bool) -> Result<Vec<SessionWithClients>, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let ids: Vec<(String,)> = sqlx::query_as(&format!(
-                    "SELECT s.id FROM user_sessions s WHERE s.user_id = $1 AND s.id <> $2 AND (s.offline = FALSE OR $3) \
+                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.user_id = $1 AND s.id <> $2 AND (s.offline = FALSE OR $3) \
                      ORDER BY s.id {}", $lock
                 ))
                 .bind(user_id)
@@ -188,12 +208,9 @@ macro_rules! impl_session_store {
                 .bind(offline)
                 .fetch_all(&mut *tx)
                 .await?;
-                let mut deleted = 0;
-                for (id,) in ids {
-                    deleted += sqlx::query("DELETE FROM user_sessions WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
-                }
+                let ended = Self::end_locked(&mut tx, rows).await?;
                 tx.commit().await?;
-                Ok(deleted)
+                Ok(ended)
             }
 
             async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<ConsentRecord>, StoreError> {
@@ -243,10 +260,10 @@ macro_rules! impl_session_store {
                     .collect())
             }
 
-            async fn revoke_consent(&self, user_id: &str, client_id: &str) -> Result<bool, StoreError> {
+            async fn revoke_consent(&self, user_id: &str, client_id: &str) -> Result<Option<Vec<SessionWithClients>>, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let sessions: Vec<(String,)> = sqlx::query_as(&format!(
-                    "SELECT s.id FROM user_sessions s WHERE s.user_id = $1 AND s.offline = TRUE AND EXISTS \
+                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.user_id = $1 AND s.offline = TRUE AND EXISTS \
                      (SELECT 1 FROM client_sessions cs WHERE cs.user_session_id = s.id AND cs.client_id = $2) \
                      ORDER BY s.id {}", $lock
                 ))
@@ -254,11 +271,8 @@ macro_rules! impl_session_store {
                 .bind(client_id)
                 .fetch_all(&mut *tx)
                 .await?;
-                let mut changed = !sessions.is_empty();
-                for (id,) in sessions {
-                    sqlx::query("DELETE FROM user_sessions WHERE id = $1").bind(id).execute(&mut *tx).await?;
-                }
-                changed |= sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+                let ended = Self::end_locked(&mut tx, rows).await?;
+                let consent_gone = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
                     .bind(user_id)
                     .bind(client_id)
                     .execute(&mut *tx)
@@ -266,7 +280,23 @@ macro_rules! impl_session_store {
                     .rows_affected()
                     > 0;
                 tx.commit().await?;
-                Ok(changed)
+                Ok((consent_gone || !ended.is_empty()).then_some(ended))
+            }
+
+            async fn delete_offline_sessions_of_client(&self, user_id: &str, client_id: &str) -> Result<Vec<SessionWithClients>, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.user_id = $1 AND s.offline = TRUE AND EXISTS \
+                     (SELECT 1 FROM client_sessions cs WHERE cs.user_session_id = s.id AND cs.client_id = $2) \
+                     ORDER BY s.id {}", $lock
+                ))
+                .bind(user_id)
+                .bind(client_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let ended = Self::end_locked(&mut tx, rows).await?;
+                tx.commit().await?;
+                Ok(ended)
             }
 
             async fn login_failures(&self, user_id: &str) -> Result<LoginFailureRecord, StoreError> {
@@ -406,40 +436,33 @@ macro_rules! impl_session_store {
                 Ok(row.map(Into::into))
             }
 
-            async fn delete_user_session(&self, realm_id: &str, session_id: &str) -> Result<bool, StoreError> {
+            async fn delete_user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<SessionWithClients>, StoreError> {
                 let mut tx = self.begin_write().await?;
-                if Self::lock_session(&mut tx, session_id).await?.is_none() {
-                    return Ok(false);
-                }
-                let done = sqlx::query("DELETE FROM user_sessions WHERE id = $1 AND realm_id = $2")
-                    .bind(session_id)
-                    .bind(realm_id)
-                    .execute(&mut *tx)
-                    .await?;
+                let row: Option<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.id = $1 AND s.realm_id = $2 {}", $lock
+                ))
+                .bind(session_id)
+                .bind(realm_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let ended = Self::end_locked(&mut tx, row.into_iter().collect()).await?;
                 tx.commit().await?;
-                Ok(done.rows_affected() > 0)
+                Ok(ended.into_iter().next())
             }
 
-            async fn delete_user_sessions(&self, user_id: &str, offline: bool) -> Result<u64, StoreError> {
+            async fn delete_user_sessions(&self, user_id: &str, offline: bool) -> Result<Vec<SessionWithClients>, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let ids: Vec<(String,)> = sqlx::query_as(&format!(
-                    "SELECT s.id FROM user_sessions s WHERE s.user_id = $1 AND (s.offline = FALSE OR $2) \
+                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM user_sessions s WHERE s.user_id = $1 AND (s.offline = FALSE OR $2) \
                      ORDER BY s.id {}", $lock
                 ))
                 .bind(user_id)
                 .bind(offline)
                 .fetch_all(&mut *tx)
                 .await?;
-                let mut deleted = 0;
-                for (id,) in ids {
-                    deleted += sqlx::query("DELETE FROM user_sessions WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                }
+                let ended = Self::end_locked(&mut tx, rows).await?;
                 tx.commit().await?;
-                Ok(deleted)
+                Ok(ended)
             }
 
             async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError> {

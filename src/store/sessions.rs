@@ -162,8 +162,8 @@ pub trait SessionStore {
     async fn sessions_of_user(&self, user_id: &str) -> Result<Vec<SessionWithClients>, StoreError>;
 
     /// Ends every online session of the user except `keep` (offline ones too when `offline`);
-    /// returns how many.
-    async fn delete_other_sessions(&self, user_id: &str, keep: &str, offline: bool) -> Result<u64, StoreError>;
+    /// returns those it ended, each with the clients that had joined it.
+    async fn delete_other_sessions(&self, user_id: &str, keep: &str, offline: bool) -> Result<Vec<SessionWithClients>, StoreError>;
 
     /// The consent the user gave the client (internal id), if any.
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<ConsentRecord>, StoreError>;
@@ -174,8 +174,12 @@ pub trait SessionStore {
     async fn consents_of_user(&self, user_id: &str) -> Result<Vec<ConsentRecord>, StoreError>;
 
     /// Deletes the consent and ends the client's offline sessions for the user, in one
-    /// transaction. Returns whether anything was there.
-    async fn revoke_consent(&self, user_id: &str, client_id: &str) -> Result<bool, StoreError>;
+    /// transaction. `None` when there was neither; else the offline sessions it ended.
+    async fn revoke_consent(&self, user_id: &str, client_id: &str) -> Result<Option<Vec<SessionWithClients>>, StoreError>;
+
+    /// Ends the user's offline sessions that the client (internal id) joined, consent kept
+    /// (Keycloak's `backchannel.logout.revoke.offline.tokens`); returns them.
+    async fn delete_offline_sessions_of_client(&self, user_id: &str, client_id: &str) -> Result<Vec<SessionWithClients>, StoreError>;
 
     async fn login_failures(&self, user_id: &str) -> Result<LoginFailureRecord, StoreError>;
 
@@ -189,11 +193,12 @@ pub trait SessionStore {
 
     async fn user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<UserSessionRecord>, StoreError>;
 
-    /// Ends a session and, by cascade, its client sessions, families and tokens. False when gone.
-    async fn delete_user_session(&self, realm_id: &str, session_id: &str) -> Result<bool, StoreError>;
+    /// Ends a session of the realm and, by cascade, its client sessions, families and tokens;
+    /// returns it with the clients that had joined it, `None` when it was gone.
+    async fn delete_user_session(&self, realm_id: &str, session_id: &str) -> Result<Option<SessionWithClients>, StoreError>;
 
-    /// Ends every session of the user (offline ones too when `offline`); returns how many.
-    async fn delete_user_sessions(&self, user_id: &str, offline: bool) -> Result<u64, StoreError>;
+    /// Ends every session of the user (offline ones too when `offline`); returns those it ended.
+    async fn delete_user_sessions(&self, user_id: &str, offline: bool) -> Result<Vec<SessionWithClients>, StoreError>;
 
     async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError>;
 

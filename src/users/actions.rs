@@ -10,6 +10,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::crypto::SecretString;
 use crate::domain::required_actions::RequiredActionProvider;
 use crate::domain::{Realm, User};
+use crate::store::sessions::SessionWithClients;
 use crate::store::{Store, StoreError};
 
 use super::{set_password, NewPassword, PasswordError};
@@ -76,7 +77,8 @@ pub async fn complete(store: &dyn Store, user: &mut User, alias: &str) -> Result
 
 /// UPDATE_PASSWORD: `password-new` and `password-confirm` must match and meet the realm's policy
 /// (Keycloak's texts). The new password is permanent, so the action goes with it; the user's
-/// sessions end as on any password change (`revokeSessionsOnPasswordChange`).
+/// sessions end as on any password change (`revokeSessionsOnPasswordChange`): those are returned,
+/// for their clients to be told.
 pub async fn update_password(
     store: &dyn Store,
     hasher: &PasswordHasher,
@@ -85,15 +87,15 @@ pub async fn update_password(
     new: SecretString,
     confirm: SecretString,
     now: UnixTime,
-) -> Result<(), ActionError> {
+) -> Result<Vec<SessionWithClients>, ActionError> {
     if new.expose().is_empty() {
         return Err(ActionError::Form(vec![FormError::new(Some("password-new"), "Please specify password.")]));
     }
     if new.expose() != confirm.expose() {
         return Err(ActionError::Form(vec![FormError::new(Some("password-confirm"), "Passwords don't match.")]));
     }
-    match set_password(store, hasher, realm, user, NewPassword { value: new, temporary: false }, now, None).await {
-        Ok(_) => {}
+    let ended = match set_password(store, hasher, realm, user, NewPassword { value: new, temporary: false }, now, None).await {
+        Ok(ended) => ended,
         Err(PasswordError::Policy(violation)) => {
             return Err(ActionError::Form(vec![FormError::new(Some("password-new"), violation.message())]))
         }
@@ -102,9 +104,9 @@ pub async fn update_password(
         }
         Err(PasswordError::Hash) => return Err(ActionError::Hash),
         Err(PasswordError::Store(e)) => return Err(ActionError::Store(e)),
-    }
+    };
     user.required_actions.retain(|a| a != UPDATE_PASSWORD);
-    Ok(())
+    Ok(ended)
 }
 
 /// The fields of the profile form (and of registration): absent ones keep the user's value.

@@ -12,6 +12,7 @@ use crate::crypto::password::{PasswordHasher, StoredPassword};
 use crate::crypto::SecretString;
 use crate::domain::{new_id, Credential, Realm, User};
 use crate::realm::import::ARGON2_PHC_CREDENTIAL_DATA;
+use crate::store::sessions::SessionWithClients;
 use crate::store::{Store, StoreError};
 
 pub mod actions;
@@ -75,7 +76,8 @@ pub struct NewPassword {
     pub temporary: bool,
 }
 
-/// Sets the user's password (and its required action) and returns how many sessions were ended.
+/// Sets the user's password (and its required action) and returns the sessions it ended (with
+/// `revokeSessionsOnPasswordChange`), for the caller to tell their clients (back-channel logout).
 /// `keep` names the session the change was made from (the account page), which stays.
 pub async fn set_password(
     store: &dyn Store,
@@ -85,7 +87,7 @@ pub async fn set_password(
     password: NewPassword,
     now: UnixTime,
     keep: Option<&str>,
-) -> Result<u64, PasswordError> {
+) -> Result<Vec<SessionWithClients>, PasswordError> {
     let NewPassword { value: password, temporary } = password;
     let user_id = user.id.as_str();
     if password.expose().is_empty() {
@@ -113,7 +115,7 @@ pub async fn set_password(
     let kept_history = history.saturating_sub(1).min(MAX_HISTORY_CHECKED);
     store.set_password(&credential, &updated.required_actions, kept_history).await?;
     if !realm.settings.revoke_sessions_on_password_change {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     Ok(match keep {
         Some(session) => store.delete_other_sessions(user_id, session, true).await?,

@@ -34,6 +34,7 @@ fn environment() -> &'static Environment<'static> {
             ("registration.html", include_str!("../../templates/registration.html")),
             ("login_otp.html", include_str!("../../templates/login_otp.html")),
             ("configure_totp.html", include_str!("../../templates/configure_totp.html")),
+            ("frontchannel_logout.html", include_str!("../../templates/frontchannel_logout.html")),
         ] {
             env.add_template(name, source).expect("templates compiled into the binary are valid");
         }
@@ -113,6 +114,7 @@ pub async fn resource(axum::extract::Path(name): axum::extract::Path<String>) ->
     let (body, mime) = match name.as_str() {
         "portcullis.css" => (include_str!("../../static/portcullis.css"), "text/css; charset=utf-8"),
         "form-post.js" => (include_str!("../../static/form-post.js"), "text/javascript; charset=utf-8"),
+        "frontchannel-logout.js" => (include_str!("../../static/frontchannel-logout.js"), "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

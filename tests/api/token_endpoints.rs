@@ -242,7 +242,7 @@ backend_tests! {
             portcullis::users::NewPassword { value: portcullis::crypto::SecretString::new("a-new-password"), temporary: false },
             0, None,
         ).await.unwrap();
-        assert_eq!(ended, 2);
+        assert_eq!(ended.len(), 2);
         for tokens in [&online, &offline] {
             assert_eq!(refresh(&app, "backend", field(tokens, "refresh_token")).await.0, 400);
         }

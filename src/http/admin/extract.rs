@@ -32,6 +32,7 @@ impl Admin {
             hasher: &state.hasher,
             caller: &self.caller,
             now: state.clock.now(),
+            logout: Some((&state.logout, &self.base)),
         }
     }
 

@@ -28,6 +28,8 @@ pub struct GrantContext<'a> {
     pub hasher: &'a PasswordHasher,
     pub master_key: &'a MasterKey,
     pub events: &'a EventSink,
+    /// Back-channel logout of the clients of sessions a request ends.
+    pub logout: &'a crate::oauth::backchannel_logout::LogoutNotifier,
     pub realm: &'a RealmContext,
     pub client: &'a Client,
     pub issuer: &'a str,

@@ -50,6 +50,8 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     /// Back-channel logout tokens to clients when sessions end (`crate::oauth::backchannel_logout`).
     pub logout: crate::oauth::backchannel_logout::LogoutNotifier,
+    /// `client-jwt` clients' public keys (`jwks.url` fetched with bounds, cached).
+    pub client_keys: crate::oauth::client_keys::ClientKeys,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +189,7 @@ impl App {
             logout: crate::oauth::backchannel_logout::LogoutNotifier::new(crate::ops::logout_delivery::LogoutDelivery::start(
                 Default::default(),
             )),
+            client_keys: Default::default(),
         };
         Ok(App { state, listener, address, tls })
     }

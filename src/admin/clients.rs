@@ -13,6 +13,7 @@ use crate::bootstrap::{ADMIN_CLI, MASTER_REALM};
 use crate::crypto::random::random_token;
 use super::client_defaults::with_keycloak_defaults;
 use crate::domain::client::{unsupported_signature_message, CLIENT_SECRET_AUTHENTICATOR};
+use crate::oauth::client_assertion::{CLIENT_JWT, CLIENT_SECRET_JWT};
 use crate::domain::{new_id, Client, ClientSettings, Realm, User};
 use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::realm::defaults::default_roles_name;
@@ -122,9 +123,9 @@ fn check_protocol(rep: &ClientRepresentation) -> Result<(), AdminError> {
         }
     }
     match rep.client_authenticator_type.as_deref() {
-        None | Some(CLIENT_SECRET_AUTHENTICATOR) => Ok(()),
+        None | Some(CLIENT_SECRET_AUTHENTICATOR | CLIENT_JWT | CLIENT_SECRET_JWT) => Ok(()),
         Some(other) => Err(AdminError::bad_request(format!(
-            "Unsupported clientAuthenticatorType {other:?}: only client-secret"
+            "Unsupported clientAuthenticatorType {other:?}: only client-secret, client-jwt and client-secret-jwt"
         ))),
     }
 }

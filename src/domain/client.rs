@@ -50,7 +50,8 @@ pub struct Client {
 
 /// The ClientRepresentation fields Portcullis keeps as Keycloak does, in Keycloak's JSON names
 /// (stored as one JSON object). None of them changes how a token is issued yet, except
-/// `clientAuthenticatorType`, which only `client-secret` may hold (README lists them).
+/// `clientAuthenticatorType` (`client-secret`, `client-jwt` or `client-secret-jwt`: how the
+/// client authenticates) and `frontchannelLogout` (README lists them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ClientSettings {

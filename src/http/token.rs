@@ -15,7 +15,7 @@ use super::base_url::BaseUrl;
 use super::enabled_realm;
 use crate::app::AppState;
 use crate::domain::Client;
-use crate::oauth::client_auth::authenticate;
+use crate::oauth::client_auth::{self, authenticate};
 use crate::oauth::grants::{self, GrantContext};
 use crate::oauth::request::{require_form_content_type, FormParams};
 use crate::oauth::{introspect, logout, par, revoke, OAuthError};
@@ -59,9 +59,19 @@ impl ClientRequest {
         let realm = enabled_realm(state, realm).await?;
         require_form_content_type(header_str(headers, header::CONTENT_TYPE))?;
         let form = FormParams::parse(body)?;
-        let client = authenticate(&realm, header_str(headers, header::AUTHORIZATION), &form, &state.master_key)?;
+        let issuer = base.issuer(&realm.realm.name);
+        let client = if client_auth::has_assertion(&form) {
+            let oidc = format!("{issuer}/protocol/openid-connect");
+            let audiences = [issuer.clone(), format!("{oidc}/token"), format!("{oidc}/token/introspect"),
+                format!("{oidc}/revoke"), format!("{oidc}/ext/par/request")];
+            client_auth::authenticate_assertion(&realm, &form, &state.master_key, &state.client_keys, state.store.as_ref(), &audiences, state.clock.now())
+                .await
+                .inspect_err(|e| tracing::info!(realm = %realm.realm.name, error = e.code(), description = e.description().unwrap_or(""), "client assertion refused"))?
+        } else {
+            authenticate(&realm, header_str(headers, header::AUTHORIZATION), &form, &state.master_key)?
+        };
         Ok(Self {
-            issuer: base.issuer(&realm.realm.name),
+            issuer,
             realm,
             client,
             form,

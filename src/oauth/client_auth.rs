@@ -1,17 +1,23 @@
-//! Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
-//! `client_secret_basic`, `client_secret_post`, or a public client naming itself. Secrets are
-//! opened from their sealed form and compared in constant time.
+//! Client authentication at the token, revocation, introspection and PAR endpoints (RFC 6749
+//! §2.3): `client_secret_basic`, `client_secret_post`, a public client naming itself, or a JWT
+//! assertion (RFC 7523: `private_key_jwt`, `client_secret_jwt`; see `client_assertion`). A
+//! confidential client authenticates only by its `clientAuthenticatorType`'s method, as in
+//! Keycloak. Secrets are opened from their sealed form and compared in constant time.
 
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use super::client_assertion::{self, Keys, ASSERTION_TYPE, CLIENT_JWT, CLIENT_SECRET_JWT};
+use super::client_keys::ClientKeys;
 use super::request::FormParams;
 use super::OAuthError;
+use crate::clock::UnixTime;
 use crate::crypto::{constant_time_eq, MasterKey};
 use crate::domain::Client;
 use crate::realm::RealmContext;
+use crate::store::Store;
 
 const INVALID_CLIENT: &str = "Invalid client or Invalid client credentials";
 
@@ -96,20 +102,77 @@ pub fn authenticate(
     if client.public_client {
         return Ok(client);
     }
-    if presented.is_empty() {
+    if presented.is_empty() || uses_assertions(&client) {
         return Err(invalid_client(INVALID_CLIENT));
     }
-    let expected = client
-        .secret_sealed
-        .as_ref()
-        .and_then(|sealed| master.open(sealed, &client.secret_aad()).ok())
-        .ok_or_else(|| invalid_client(INVALID_CLIENT))?;
+    let expected = secret_of(&client, master)?;
     // every candidate is compared, so the time does not tell which form matched
     let matched = presented.iter().fold(false, |any, candidate| any | constant_time_eq(candidate.as_bytes(), &expected));
     if matched {
         Ok(client)
     } else {
         Err(invalid_client(INVALID_CLIENT))
+    }
+}
+
+fn secret_of(client: &Client, master: &MasterKey) -> Result<Vec<u8>, OAuthError> {
+    client
+        .secret_sealed
+        .as_ref()
+        .and_then(|sealed| master.open(sealed, &client.secret_aad()).ok())
+        .ok_or_else(|| invalid_client(INVALID_CLIENT))
+}
+
+/// Whether the client authenticates with a JWT assertion only (Keycloak's `client-jwt` and
+/// `client-secret-jwt` authenticators).
+pub fn uses_assertions(client: &Client) -> bool {
+    matches!(client.settings.client_authenticator_type.as_str(), CLIENT_JWT | CLIENT_SECRET_JWT)
+}
+
+/// Whether the request authenticates with `client_assertion` (RFC 7523 §2.2).
+pub fn has_assertion(form: &FormParams) -> bool {
+    form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some()
+}
+
+/// RFC 7523 §3 client authentication: the assertion names its client, whose authenticator
+/// decides the keys; `audiences` are the URLs the assertion may be meant for (the issuer and
+/// the endpoints); its jti is spent in the store, so a replay fails on every node.
+pub async fn authenticate_assertion(
+    realm: &RealmContext,
+    form: &FormParams,
+    master: &MasterKey,
+    keys: &ClientKeys,
+    store: &dyn Store,
+    audiences: &[String],
+    now: UnixTime,
+) -> Result<Arc<Client>, OAuthError> {
+    if form.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+        return Err(invalid_client("Parameter client_assertion_type is missing or has wrong value"));
+    }
+    if form.get("client_secret").is_some() {
+        return Err(OAuthError::InvalidRequest("more than one client authentication method used".into()));
+    }
+    let assertion = form.get("client_assertion").ok_or_else(|| invalid_client("client_assertion parameter missing"))?;
+    let named = client_assertion::named_client(assertion).ok_or_else(|| invalid_client("Invalid client assertion"))?;
+    if form.get("client_id").is_some_and(|id| id != named) {
+        return Err(invalid_client("client_id does not match the client assertion"));
+    }
+    let client = realm.client(&named).filter(|c| c.enabled).ok_or_else(|| invalid_client(INVALID_CLIENT))?;
+    let verified = match client.settings.client_authenticator_type.as_str() {
+        CLIENT_SECRET_JWT => {
+            let secret = secret_of(&client, master)?;
+            client_assertion::verify(assertion, &client.client_id, &Keys::Secret(&secret), audiences, now)?
+        }
+        CLIENT_JWT => {
+            let set = keys.keys(&client, client_assertion::key_id(assertion).as_deref()).await?;
+            client_assertion::verify(assertion, &client.client_id, &Keys::Public(&set), audiences, now)?
+        }
+        _ => return Err(invalid_client("The client does not authenticate with signed JWTs")),
+    };
+    match store.use_action_token(&realm.realm.id, &verified.jti_hash, verified.exp).await {
+        Ok(true) => Ok(client),
+        Ok(false) => Err(invalid_client("Token reuse detected")),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -1,8 +1,7 @@
 //! The OpenID Provider metadata document (OpenID Connect Discovery 1.0 §3, RFC 8414 §2) for a
 //! realm, listing every endpoint at Keycloak's paths (DESIGN.md §1). Like Keycloak, the same
 //! document answers at the OpenID and the RFC 8414 well-known paths. It advertises only what
-//! works: no JWT client authentication (`*_auth_signing_alg_values_supported`), no request
-//! objects.
+//! works: no request objects, no mTLS.
 
 use serde_json::{json, Value};
 
@@ -16,7 +15,8 @@ pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
     let signing: Vec<&str> = SignatureAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
     // "none": an unsigned JSON answer, the default (Keycloak lists it too)
     let userinfo_signing: Vec<&str> = signing.iter().copied().chain(["none"]).collect();
-    let auth_methods = ["client_secret_basic", "client_secret_post"];
+    let auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"];
+    let assertion_algs: Vec<&str> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512"].to_vec();
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{oidc}/auth"),
@@ -43,6 +43,9 @@ pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["plain", "S256"],
         "scopes_supported": scopes_supported,
         "acr_values_supported": ["0", "1"],

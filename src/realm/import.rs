@@ -434,10 +434,14 @@ impl Builder<'_> {
             if let Some(kind) = rep
                 .client_authenticator_type
                 .as_deref()
-                .filter(|k| *k != crate::domain::client::CLIENT_SECRET_AUTHENTICATOR)
+                .filter(|k| {
+                    ![crate::domain::client::CLIENT_SECRET_AUTHENTICATOR, crate::oauth::client_assertion::CLIENT_JWT, crate::oauth::client_assertion::CLIENT_SECRET_JWT]
+                        .contains(k)
+                })
             {
                 self.warn(format!(
-                    "client {:?} uses clientAuthenticatorType {kind:?}; Portcullis authenticates clients by secret only",
+                    "client {:?} uses clientAuthenticatorType {kind:?}; Portcullis authenticates clients by secret \
+                     (client-secret) or signed JWT (client-jwt, client-secret-jwt) only, so this client cannot authenticate",
                     client.client_id
                 ));
             }

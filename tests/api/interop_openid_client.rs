@@ -1,5 +1,7 @@
 //! openid-client 6 (npm; pinned in tests/interop/openid-client/package-lock.json, which
-//! scripts/test.sh installs) as the relying party, on both backends: discovery, a pushed
+//! scripts/test.sh installs) as the relying party, on both backends. JWT client authentication
+//! (RFC 7523): `private_key_jwt` with keys from `jwks.string` and from a served `jwks.url`, and
+//! `client_secret_jwt`, each through a client_credentials grant. Then discovery, a pushed
 //! authorization request (RFC 9126) with PKCE and state, our login page (driven here), then its
 //! code exchange with the checks the library makes (state, RFC 9207 `iss`, PKCE, the ID token's
 //! claims). Node or the package missing fails the test.
@@ -9,6 +11,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use axum::routing::get as route_get;
+use serde_json::json;
+
+use crate::admin_support::Admin;
 use crate::backend_tests;
 use crate::browser_flows::{browser_client, get, submit_login, web, REDIRECT};
 use crate::helpers::TestApp;
@@ -17,24 +23,24 @@ fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/openid-client")
 }
 
-/// Runs `node par.mjs <args>`; its one line of JSON output.
-async fn node(args: &[&str]) -> Value {
+/// Runs `node <script> <args>`; its one line of JSON output.
+async fn node(script: &str, args: &[&str]) -> Value {
     let dir = interop_dir();
     assert!(
         dir.join("node_modules/openid-client").exists(),
         "OPENID-CLIENT IS REQUIRED: run ./scripts/test.sh, which runs npm ci in {}", dir.display()
     );
-    let run = tokio::process::Command::new("node").arg("par.mjs").args(args).current_dir(&dir).kill_on_drop(true).output();
+    let run = tokio::process::Command::new("node").arg(script).args(args).current_dir(&dir).kill_on_drop(true).output();
     let output = tokio::time::timeout(Duration::from_secs(60), run).await.expect("node finishes within 60 s").expect("node runs");
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "node par.mjs {args:?} failed:\n{stdout}\n{stderr}");
+    assert!(output.status.success(), "node {script} {args:?} failed:\n{stdout}\n{stderr}");
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
 async fn par_login(app: &TestApp) -> Value {
     let issuer = app.url("/realms/web");
     let secret = "app-b-secret-0123456789";
-    let started = node(&["start", &issuer, "app-b", secret, REDIRECT]).await;
+    let started = node("par.mjs", &["start", &issuer, "app-b", secret, REDIRECT]).await;
     let url = started["url"].as_str().unwrap();
     assert!(url.contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A"), "{url}");
     assert!(!url.contains("code_challenge"), "the parameters travel in the push, not the URL: {url}");
@@ -44,10 +50,53 @@ async fn par_login(app: &TestApp) -> Value {
     let callback = submit_login(app, &jar, &page, "dora", "dora-password-1", &[]).await.location();
     let verifier = started["verifier"].as_str().unwrap();
     let state = started["state"].as_str().unwrap();
-    node(&["finish", &issuer, "app-b", secret, &callback, verifier, state]).await
+    node("par.mjs", &["finish", &issuer, "app-b", secret, &callback, verifier, state]).await
+}
+
+/// Creates a confidential service-account client with this authenticator and attributes.
+async fn jwt_client(admin: &Admin<'_>, client_id: &str, authenticator: &str, attributes: Value, secret: Option<&str>) {
+    let mut rep = json!({
+        "clientId": client_id, "protocol": "openid-connect", "publicClient": false,
+        "serviceAccountsEnabled": true, "standardFlowEnabled": false,
+        "clientAuthenticatorType": authenticator, "attributes": attributes,
+    });
+    if let Some(secret) = secret {
+        rep["secret"] = json!(secret);
+    }
+    let reply = admin.post("/admin/realms/web/clients", rep).await;
+    assert_eq!(reply.status, 201, "{reply:?}");
 }
 
 backend_tests! {
+    async fn openid_client_authenticates_with_private_key_jwt_and_client_secret_jwt(backend: Backend) {
+        let app = web(backend).await;
+        let admin = Admin::login(&app).await;
+        let issuer = app.url("/realms/web");
+        let keys = node("jwt.mjs", &["keygen"]).await;
+        let jwks = json!({"keys": [keys["public"]]}).to_string();
+        jwt_client(&admin, "jwt-string", "client-jwt", json!({"use.jwks.string": "true", "jwks.string": jwks}), None).await;
+        let private = keys["private"].to_string();
+        let got = node("jwt.mjs", &["private-key", &issuer, "jwt-string", &private]).await;
+        assert_eq!((got["azp"].as_str(), got["iss"].as_str()), (Some("jwt-string"), Some(issuer.as_str())), "{got}");
+
+        // the same key published at a jwks.url the test serves
+        let served = jwks.clone();
+        let router = axum::Router::new().route("/jwks", route_get(move || async move { served }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let jwks_url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        jwt_client(&admin, "jwt-url", "client-jwt", json!({"use.jwks.url": "true", "jwks.url": jwks_url}), None).await;
+        let got = node("jwt.mjs", &["private-key", &issuer, "jwt-url", &private]).await;
+        assert_eq!(got["azp"], "jwt-url", "{got}");
+        server.abort();
+
+        let secret = "a-client-secret-for-hs256-0123456789";
+        jwt_client(&admin, "jwt-secret", "client-secret-jwt", json!({}), Some(secret)).await;
+        let got = node("jwt.mjs", &["secret", &issuer, "jwt-secret", secret]).await;
+        assert_eq!(got["azp"], "jwt-secret", "{got}");
+        app.stop().await;
+    }
+
     async fn openid_client_pushes_an_authorization_request_and_exchanges_its_code(backend: Backend) {
         let app = web(backend).await;
         let finished = par_login(&app).await;

@@ -31,6 +31,7 @@ mod admin_user_search;
 mod admin_users;
 mod backchannel_logout;
 mod browser_account;
+mod client_assertions;
 mod browser_chromium;
 mod browser_chromium_actions;
 mod browser_flows;

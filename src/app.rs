@@ -311,6 +311,7 @@ pub fn router(state: AppState) -> Router {
         .route("/resources/{name}", get(crate::web::resource))
         .route(&format!("{oidc}/userinfo"), get(http::userinfo::userinfo).post(http::userinfo::userinfo))
         .merge(http::admin::router())
+        .merge(http::session_iframe::router())
         // routes added above this line are limited; health answers within its own bound
         .layer(middleware::from_fn_with_state(state.timeouts.clone(), http::timeout::enforce))
         .route("/health/live", get(http::health::live))

@@ -1,7 +1,11 @@
-// keycloak-js, unchanged, against Portcullis. Sign in (login-required: the page redirects to the
-// login page until there is a session), force a refresh through rotation, read userinfo (a CORS
-// request with a preflight), then wait for the user to log out. Each step is written into the
-// page, which is what tests/api/example_keycloak_js.rs reads.
+// keycloak-js, unchanged and with its default options, against Portcullis. check-sso asks
+// Portcullis' session iframe whether the browser has a session (and, if it has, signs in silently
+// through silent-check-sso.html in a hidden iframe); without one the page offers a "Sign in"
+// button. Once signed in: force a refresh through rotation, read userinfo (a CORS request with a
+// preflight), then wait for the user to log out. keycloak-js keeps polling the session iframe
+// (every 5 seconds by default) and calls onAuthLogout when the session ends elsewhere, e.g. in
+// another tab. Each step is written into the page, which is what tests/api/example_keycloak_js.rs
+// reads.
 import Keycloak from './node_modules/keycloak-js/lib/keycloak.js'
 
 const $ = (id) => document.getElementById(id)
@@ -28,19 +32,36 @@ async function refresh (keycloak) {
   return keycloak.refreshTokenParsed.exp
 }
 
+function offerSignIn () {
+  $('session').hidden = true
+  $('refresh').hidden = true
+  $('logout').hidden = true
+  $('login').hidden = false
+}
+
 async function main () {
   // config.json names the server, realm and client, so the page works against any Portcullis
   const config = await (await fetch('./config.json')).json()
   const keycloak = new Keycloak(config)
 
+  // the session iframe saw the browser session end (logout in another tab, or elsewhere)
+  keycloak.onAuthLogout = () => {
+    step('auth-logout', 'keycloak-js: the session ended (onAuthLogout)')
+    offerSignIn()
+  }
+  $('login').addEventListener('click', () => keycloak.login().catch(fail))
+
+  // keycloak-js' defaults otherwise: checkLoginIframe true (every 5 s), pkceMethod S256,
+  // responseMode fragment, and the third-party-cookie probe before anything else
   const authenticated = await keycloak.init({
-    onLoad: 'login-required',
-    pkceMethod: 'S256',
-    // the session-status iframe and its third-party-cookie probe are not served by Portcullis
-    // (and third-party cookies are blocked by current browsers anyway)
-    checkLoginIframe: false
+    onLoad: 'check-sso',
+    silentCheckSsoRedirectUri: new URL('silent-check-sso.html', window.location.href).href
   })
-  if (!authenticated) throw new Error('init resolved without a session')
+  if (!authenticated) {
+    step('anonymous', 'not signed in: sign in with the button')
+    offerSignIn()
+    return
+  }
   step('login', `signed in as ${keycloak.tokenParsed.preferred_username} with client ${keycloak.tokenParsed.azp}`)
   $('username').textContent = keycloak.tokenParsed.preferred_username
   $('sid').textContent = keycloak.tokenParsed.sid
@@ -58,7 +79,7 @@ async function main () {
   })
   $('logout').hidden = false
   $('logout').addEventListener('click', () => {
-    // back to this page afterwards, which (login-required) shows the login page again
+    // back to this page afterwards, which (check-sso) then finds no session and offers to sign in
     keycloak.logout().catch(fail)
   })
   step('ready', 'ready: log out with the button')

@@ -325,7 +325,8 @@ pub async fn authorize(
         // OIDC Core §3.1.2.1: max_age=0 is prompt=login
         let too_old = request.max_age.is_some_and(|max| max == 0 || b.now - session.auth_time > max);
         if request.prompt != Some(Prompt::Login) && !too_old {
-            return after_login(&b, &state, &client, request, session, &cookie.csrf, &[]).await;
+            let refresh = crate::http::session_iframe::resumed_state_cookie(&headers, b.name(), &session.id, b.secure);
+            return after_login(&b, &state, &client, request, session, &cookie.csrf, refresh.as_slice()).await;
         }
     }
     if request.prompt == Some(Prompt::None) {
@@ -426,6 +427,7 @@ pub async fn start_session(b: &Browser, state: &AppState, user: &User, target: T
     set_cookies.extend([
         cookies::set(SSO_COOKIE, cookies::seal(&state.master_key, "sso", b.name(), &sso), b.name(), b.secure, max_age),
         cookies::clear(LOGIN_COOKIE, b.name(), b.secure),
+        crate::http::session_iframe::state_cookie(b.name(), &session.id, b.secure, max_age),
     ]);
     match target {
         Target::Account => with_cookies(

@@ -174,6 +174,7 @@ async fn rp_logout(
         if let Ok(value) = cookies::clear(SSO_COOKIE, b.name(), b.secure).parse() {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
+        crate::http::session_iframe::clear_state_cookie(response.headers_mut(), b.name(), b.secure);
     }
     response
 }

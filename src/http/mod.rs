@@ -20,6 +20,7 @@ pub mod registration;
 pub mod required_actions;
 pub mod reset_credentials;
 pub mod serve;
+pub mod session_iframe;
 pub mod timeout;
 pub mod token;
 pub mod userinfo;

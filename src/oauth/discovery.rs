@@ -24,6 +24,7 @@ pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
         "introspection_endpoint": format!("{oidc}/token/introspect"),
         "userinfo_endpoint": format!("{oidc}/userinfo"),
         "end_session_endpoint": format!("{oidc}/logout"),
+        "check_session_iframe": format!("{oidc}/login-status-iframe.html"),
         "revocation_endpoint": format!("{oidc}/revoke"),
         "pushed_authorization_request_endpoint": format!("{oidc}/ext/par/request"),
         "require_pushed_authorization_requests": false,

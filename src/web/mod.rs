@@ -57,6 +57,18 @@ pub fn secure_page(mut response: Response) -> Response {
     response
 }
 
+/// The headers of a page meant to be framed by apps (the session iframes of
+/// `crate::http::session_iframe`): those of [`secure_page`], except that the caller's CSP (with
+/// its own `frame-ancestors`) replaces ours and there is no `X-Frame-Options`, whose `DENY` would
+/// win over any `frame-ancestors` in older browsers.
+pub fn framable_page(response: Response, csp: HeaderValue) -> Response {
+    let mut response = secure_page(response);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers.remove(header::X_FRAME_OPTIONS);
+    response
+}
+
 /// Renders a template as a secured HTML page.
 pub fn page(status: StatusCode, template: &str, context: impl Serialize) -> Response {
     let html = environment()

@@ -1,9 +1,11 @@
 //! examples/keycloak-js in real headless Chromium: the npm package keycloak-js, unchanged (pinned
-//! in the example's package-lock.json; scripts/test.sh installs it), on a static page served from
-//! another origin than Portcullis. login-required sends the browser to our login page and back with
-//! a code; keycloak-js fetches tokens cross-origin (CORS, PKCE S256), forces a refresh through
-//! rotation, reads userinfo (a preflighted CORS request) and logs out, after which the login page
-//! is back and the session is gone. A second test checks the CORS answers themselves.
+//! in the example's package-lock.json; scripts/test.sh installs it) and with its default init
+//! options (session iframe on), on a static page served from another origin than Portcullis.
+//! check-sso finds no session and the page offers to sign in; the login page sends the browser
+//! back with a code; keycloak-js fetches tokens cross-origin (CORS, PKCE S256), forces a refresh
+//! through rotation and reads userinfo (a preflighted CORS request). A second tab signs in silently
+//! (check-sso in a hidden iframe) and logs out, after which the session is gone and the first
+//! tab's session iframe reports the change (onAuthLogout). A second test checks the CORS answers.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -55,8 +57,10 @@ async fn static_file(uri: Uri) -> Response {
     }
 }
 
-/// Serves the page on `listener` under a strict CSP (no inline script, connections only to
-/// itself and Portcullis), with a config.json pointing at the test's server. Aborted on drop.
+/// Serves the page on `listener` under a strict CSP (no inline script, connections and frames
+/// only to itself and Portcullis: keycloak-js frames our session iframe and 3p-cookies probe, and
+/// the example's own silent-check-sso.html, which only the example may frame), with a config.json
+/// pointing at the test's server. Aborted on drop.
 struct PageServer(tokio::task::JoinHandle<()>);
 
 impl Drop for PageServer {
@@ -68,7 +72,8 @@ impl Drop for PageServer {
 fn serve_page(listener: std::net::TcpListener, portcullis: &str) -> PageServer {
     let config = serde_json::json!({ "url": portcullis, "realm": "spa", "clientId": "spa-app" }).to_string();
     let csp = format!(
-        "default-src 'none'; script-src 'self'; connect-src 'self' {portcullis}; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self' {portcullis}; frame-src 'self' {portcullis}; \
+         base-uri 'none'; frame-ancestors 'self'"
     );
     let router = axum::Router::new()
         .route(
@@ -122,7 +127,7 @@ async fn wait_for_step(browser: &Client, id: &str) -> String {
             screenshot(browser, "keycloak-js-timeout").await;
             let url = browser.current_url().await.unwrap();
             let source = browser.source().await.unwrap_or_default();
-            panic!("#{id} never appeared; at {url}:\n{source}");
+            panic!("#{id} never appeared; at {url}; frames: {}:\n{source}", frames(browser).await);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -139,48 +144,85 @@ async fn login_form(browser: &Client, app: &TestApp) {
     assert!(url.as_str().starts_with(&format!("{}/realms/spa/", app.base)), "the login page is ours: {url}");
 }
 
-async fn journey(app: &TestApp, page: &str) {
-    let (_driver, browser) = browser().await;
-    browser.goto(page).await.unwrap();
+/// The page's own log of uncaught errors and console errors is not reachable over WebDriver, so a
+/// failure shows the page's DOM, its iframes and a screenshot; this adds what the browser knows
+/// about the frames keycloak-js created.
+async fn frames(browser: &Client) -> String {
+    let script =
+        "return [...document.querySelectorAll('iframe')].map(f => f.title + ' ' + f.src).join('\\n')";
+    browser.execute(script, vec![]).await.map(|v| v.to_string()).unwrap_or_default()
+}
 
-    // login-required: to our login page, then back to the page with a code
-    login_form(&browser, app).await;
+async fn sign_in(browser: &Client, app: &TestApp) {
+    // check-sso without a browser session: no redirect, the page offers to sign in
+    let anonymous = wait_for_step(browser, "step-anonymous").await;
+    assert!(anonymous.contains("not signed in"), "{anonymous}; frames: {}", frames(browser).await);
+    browser.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    login_form(browser, app).await;
     browser.find(Locator::Id("username")).await.unwrap().send_keys("dora").await.unwrap();
     browser.find(Locator::Id("password")).await.unwrap().send_keys("dora-password-1").await.unwrap();
     browser.find(Locator::Id("kc-login")).await.unwrap().click().await.unwrap();
+}
 
-    let login = wait_for_step(&browser, "step-login").await;
+/// Login, rotation, userinfo: the steps every signed-in page goes through. Returns the `sid`.
+async fn signed_in(browser: &Client, page: &str) -> String {
+    let login = wait_for_step(browser, "step-login").await;
     assert!(login.contains("signed in as dora with client spa-app"), "{login}");
-    let refresh = wait_for_step(&browser, "step-refresh").await;
+    let refresh = wait_for_step(browser, "step-refresh").await;
     assert!(refresh.contains("rotated refresh token"), "{refresh}");
-    let userinfo = wait_for_step(&browser, "step-userinfo").await;
+    let userinfo = wait_for_step(browser, "step-userinfo").await;
     assert!(userinfo.contains("dora <dora@example.com>"), "{userinfo}");
-    wait_for_step(&browser, "step-ready").await;
-    screenshot(&browser, "keycloak-js-ready").await;
+    wait_for_step(browser, "step-ready").await;
     let url = browser.current_url().await.unwrap();
     assert!(
         url.as_str().starts_with(page) && url.fragment().is_none(),
         "keycloak-js cleaned the callback: {url}"
     );
+    browser.find(Locator::Id("sid")).await.unwrap().text().await.unwrap()
+}
 
-    let sid = browser.find(Locator::Id("sid")).await.unwrap().text().await.unwrap();
+async fn journey(app: &TestApp, page: &str) {
+    let (_driver, browser) = browser().await;
+    browser.goto(page).await.unwrap();
+
+    // tab A: anonymous, then the login page and back with a code
+    sign_in(&browser, app).await;
+    let sid = signed_in(&browser, page).await;
+    screenshot(&browser, "keycloak-js-ready").await;
     let realm = app.store.realm_by_name("spa").await.unwrap().unwrap();
     assert!(app.store.user_session(&realm.id, &sid).await.unwrap().is_some(), "the SSO session {sid} exists");
 
     // a second forced refresh presents the rotated token: still the live one
     browser.find(Locator::Id("refresh")).await.unwrap().click().await.unwrap();
     wait_for_step(&browser, "step-refresh-again").await;
+    let tab_a = browser.window().await.unwrap();
 
-    // logout: through our logout endpoint back to the page, which is sent to the login page again
+    // tab B: check-sso finds the browser session and signs in silently, with no login form
+    let tab_b = browser.new_window(true).await.unwrap().handle;
+    browser.switch_to_window(tab_b).await.unwrap();
+    browser.goto(page).await.unwrap();
+    let sid_b = signed_in(&browser, page).await;
+    assert_eq!(sid_b, sid, "the second tab joined the same SSO session");
+
+    // logout in tab B: through our logout endpoint back to the page, which finds no session
     browser.find(Locator::Id("logout")).await.unwrap().click().await.unwrap();
     let started = Instant::now();
-    while browser.current_url().await.unwrap().as_str().starts_with(page) {
-        assert!(started.elapsed() < Duration::from_secs(20), "logout never left the page");
+    while browser.find(Locator::Id("step-anonymous")).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "logout never came back to an anonymous page");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    login_form(&browser, app).await;
     screenshot(&browser, "keycloak-js-after-logout").await;
     assert!(app.store.user_session(&realm.id, &sid).await.unwrap().is_none(), "logout ended the session");
+
+    // tab A learns it from its session iframe (keycloak-js polls every 5 s)
+    browser.switch_to_window(tab_a).await.unwrap();
+    let ended = wait_for_step(&browser, "step-auth-logout").await;
+    assert!(ended.contains("onAuthLogout"), "{ended}");
+    assert!(
+        browser.find(Locator::Id("login")).await.unwrap().is_displayed().await.unwrap(),
+        "sign in is offered again"
+    );
+    screenshot(&browser, "keycloak-js-tab-a-after-logout").await;
     browser.close().await.unwrap();
 }
 
@@ -201,7 +243,7 @@ fn cors_headers(response: &reqwest::Response) -> (Option<String>, Option<String>
 }
 
 backend_tests! {
-    async fn keycloak_js_logs_in_refreshes_through_rotation_and_logs_out_in_chromium(backend: Backend) {
+    async fn keycloak_js_with_default_options_signs_in_refreshes_and_sees_a_logout_in_another_tab_in_chromium(backend: Backend) {
         keycloak_js_installed();
         let (app, listener, origin, _dir) = spawn_with_page(backend).await;
         let _page = serve_page(listener, &app.base);

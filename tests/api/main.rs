@@ -73,6 +73,7 @@ mod security_inputs;
 mod security_logout;
 mod security_migration;
 mod security_tokens;
+mod session_iframe;
 mod shaping_keycloak_export;
 mod store_suite;
 mod store_suite_families;

@@ -304,6 +304,8 @@ pub async fn account_action(
             if let Ok(value) = cookies::clear(SSO_COOKIE, b.name(), b.secure).parse() {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
+            // other tabs' session iframes see the session end at their next check
+            crate::http::session_iframe::clear_state_cookie(response.headers_mut(), b.name(), b.secure);
             response
         }
         _ => b.error_page(StatusCode::NOT_FOUND, "Unknown action."),

@@ -229,6 +229,8 @@ backend_tests! {
         let csrf = account.hidden("csrf");
         let reply = browser_flows::post(&jar, &app.url("/realms/web/account/sign-out"), &[("csrf".into(), csrf)], None).await;
         assert_eq!(reply.status, 200, "{}", reply.html);
+        assert!(reply.set_cookie("PORTCULLIS_SESSION_STATE").is_some_and(|c| c.contains("Max-Age=0")),
+            "the session iframes' cookie goes with the session");
         verified(&app, &rx.next().await, "app-a", &dora, Some(&sid)).await;
 
         // 7. revoking the consent ends the offline session, whose token names the browser session

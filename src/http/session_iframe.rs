@@ -2,7 +2,8 @@
 //! `check_session_iframe` in discovery) and keycloak-js' third-party-cookie probe, at Keycloak's
 //! paths, so keycloak-js runs with its default `checkLoginIframe: true`. The pages are static; the
 //! state they compare is the `PORTCULLIS_SESSION_STATE` cookie (the session's `sid`, readable by
-//! script), set by `login::start_session` and cleared by RP-initiated logout. Not here: the RP
+//! script), set by `login::start_session` and cleared by RP-initiated logout and the account
+//! page's sign-out. Not here: the RP
 //! side (keycloak-js), and any server-side session lookup (the iframe reads only its cookie).
 
 use std::collections::BTreeSet;

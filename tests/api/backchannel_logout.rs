@@ -376,48 +376,49 @@ backend_tests! {
     }
 }
 
-/// Chromium loads the front-channel URL in its iframe, with iss and sid, then lands on the
-/// post-logout redirect.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_loads_the_front_channel_logout_url_then_follows_the_redirect() {
-    use crate::browser_chromium::{browser, fill_login, wait_for_url};
-    let app = web(crate::helpers::Backend::Sqlite).await;
-    let mut rx = receivers().await;
-    let admin = Admin::login(&app).await;
-    let url = format!("{}/fcl/a", rx.base);
-    set_client(&admin, "app-a", |rep| {
-        rep["frontchannelLogout"] = json!(true);
-        rep["attributes"]["frontchannel.logout.url"] = json!(url);
-    })
-    .await;
-    let (_driver, chromium) = browser().await;
-    let callback = format!("{}/fcl/cb", rx.base);
-    chromium.goto(&browser_flows::auth_url(&app, "app-a", &[("redirect_uri", &callback)])).await.unwrap();
-    fill_login(&chromium, "dora", "dora-password-1").await;
-    let landed = wait_for_url(&chromium, &callback).await;
-    assert_eq!(rx.next().await.name, "cb");
-    let code = crate::browser_chromium::param(&landed, "code");
-    let (status, tokens) = exchange(&app, "app-a", &code, &[("redirect_uri", &callback)]).await;
-    assert_eq!(status, 200, "{tokens}");
-    let sid = tokens["session_state"].as_str().unwrap().to_string();
-    let bye = format!("{}/fcl/bye", rx.base);
-    set_client(&admin, "app-a", |rep| {
-        rep["attributes"]["post.logout.redirect.uris"] = json!(format!("+##{bye}"));
-    })
-    .await;
-    chromium
-        .goto(&logout_url(&app, &[("id_token_hint", tokens["id_token"].as_str().unwrap()), ("post_logout_redirect_uri", &bye)]))
-        .await
-        .unwrap();
-    let frame = rx.next().await;
-    assert_eq!(frame.name, "a");
-    let query: Vec<(String, String)> = form_urlencoded::parse(frame.body.as_bytes()).into_owned().collect();
-    assert!(query.contains(&("iss".into(), app.url("/realms/web"))), "{query:?}");
-    assert!(query.contains(&("sid".into(), sid)), "{query:?}");
-    wait_for_url(&chromium, &bye).await;
-    assert_eq!(rx.next().await.name, "bye");
-    chromium.close().await.unwrap();
-    app.stop().await;
+backend_tests! {
+    /// Chromium loads the front-channel URL in its iframe, with iss and sid, then lands on the
+    /// post-logout redirect.
+    async fn chromium_loads_the_front_channel_logout_url_then_follows_the_redirect(backend: Backend) {
+        use crate::browser_chromium::{browser, fill_login, wait_for_url};
+        let app = web(backend).await;
+        let mut rx = receivers().await;
+        let admin = Admin::login(&app).await;
+        let url = format!("{}/fcl/a", rx.base);
+        set_client(&admin, "app-a", |rep| {
+            rep["frontchannelLogout"] = json!(true);
+            rep["attributes"]["frontchannel.logout.url"] = json!(url);
+        })
+        .await;
+        let (_driver, chromium) = browser().await;
+        let callback = format!("{}/fcl/cb", rx.base);
+        chromium.goto(&browser_flows::auth_url(&app, "app-a", &[("redirect_uri", &callback)])).await.unwrap();
+        fill_login(&chromium, "dora", "dora-password-1").await;
+        let landed = wait_for_url(&chromium, &callback).await;
+        assert_eq!(rx.next().await.name, "cb");
+        let code = crate::browser_chromium::param(&landed, "code");
+        let (status, tokens) = exchange(&app, "app-a", &code, &[("redirect_uri", &callback)]).await;
+        assert_eq!(status, 200, "{tokens}");
+        let sid = tokens["session_state"].as_str().unwrap().to_string();
+        let bye = format!("{}/fcl/bye", rx.base);
+        set_client(&admin, "app-a", |rep| {
+            rep["attributes"]["post.logout.redirect.uris"] = json!(format!("+##{bye}"));
+        })
+        .await;
+        chromium
+            .goto(&logout_url(&app, &[("id_token_hint", tokens["id_token"].as_str().unwrap()), ("post_logout_redirect_uri", &bye)]))
+            .await
+            .unwrap();
+        let frame = rx.next().await;
+        assert_eq!(frame.name, "a");
+        let query: Vec<(String, String)> = form_urlencoded::parse(frame.body.as_bytes()).into_owned().collect();
+        assert!(query.contains(&("iss".into(), app.url("/realms/web"))), "{query:?}");
+        assert!(query.contains(&("sid".into(), sid)), "{query:?}");
+        wait_for_url(&chromium, &bye).await;
+        assert_eq!(rx.next().await.name, "bye");
+        chromium.close().await.unwrap();
+        app.stop().await;
+    }
 }
 
 trait ClockNow {

@@ -502,7 +502,7 @@ macro_rules! impl_common_store {
         #[async_trait]
         impl RealmStore for $store {
             async fn create_realms(&self, bundles: &[RealmBundle], replace: bool) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for bundle in bundles {
                     Self::insert_bundle(&mut tx, bundle, replace).await?;
                 }
@@ -654,7 +654,7 @@ macro_rules! impl_common_store {
                 new_keys: &[SigningKeyRecord],
                 publish_until: UnixTime,
             ) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for key in new_keys {
                     sqlx::query(
                         "UPDATE signing_keys SET status = $1, publish_until = $2 \
@@ -816,7 +816,7 @@ macro_rules! impl_common_store {
                 credentials: &[Credential],
                 role_ids: &[String],
             ) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 Self::insert_user(&mut tx, user).await?;
                 for credential in credentials {
                     Self::insert_credential(&mut tx, credential).await?;
@@ -838,14 +838,14 @@ macro_rules! impl_common_store {
             }
 
             async fn replace_password(&self, credential: &Credential) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 Self::swap_password(&mut tx, credential, 0).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn set_password(&self, credential: &Credential, required_actions: &[String], keep_history: usize) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 Self::swap_password(&mut tx, credential, keep_history).await?;
                 sqlx::query("UPDATE users SET required_actions = $1 WHERE id = $2")
                     .bind(to_json(&required_actions))

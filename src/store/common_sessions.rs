@@ -501,7 +501,7 @@ macro_rules! impl_session_store {
             }
 
             async fn insert_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for e in events {
                     sqlx::query(
                         "INSERT INTO events (id, realm_id, time, type, client_id, user_id, session_id, ip, error, details) \

@@ -376,9 +376,9 @@ backend_tests! {
     }
 }
 
+// Chromium loads the front-channel URL in its iframe, with iss and sid, then lands on the
+// post-logout redirect.
 backend_tests! {
-    /// Chromium loads the front-channel URL in its iframe, with iss and sid, then lands on the
-    /// post-logout redirect.
     async fn chromium_loads_the_front_channel_logout_url_then_follows_the_redirect(backend: Backend) {
         use crate::browser_chromium::{browser, fill_login, wait_for_url};
         let app = web(backend).await;

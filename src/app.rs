@@ -270,6 +270,14 @@ pub fn router(state: AppState) -> Router {
             &format!("{oidc}/token"),
             post(http::token::token).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::token_endpoint)),
         )
+        .route(
+            &format!("{oidc}/auth/device"),
+            post(http::device::device_authorization).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::token_endpoint)),
+        )
+        .route(
+            "/realms/{realm}/device",
+            get(http::device::page).post(http::device::submit).layer(middleware::from_fn_with_state(limits.clone(), rate_limit::device_page)),
+        )
         .route(&format!("{oidc}/token/introspect"), post(http::token::introspect))
         .route(&format!("{oidc}/ext/par/request"), post(http::token::pushed_authorization_request))
         .route(&format!("{oidc}/revoke"), post(http::token::revoke))

@@ -172,6 +172,8 @@ pub struct SettingFlags {
     pub rate_limit_token_per_ip: Option<String>,
     #[arg(long, help = help("rate-limit-login-per-ip"))]
     pub rate_limit_login_per_ip: Option<String>,
+    #[arg(long, help = help("rate-limit-device-code-per-ip"))]
+    pub rate_limit_device_code_per_ip: Option<String>,
     #[arg(long, help = help("rate-limit-password-failures-per-ip"))]
     pub rate_limit_password_failures_per_ip: Option<String>,
     #[arg(long, help = help("password-hash-queue"))]
@@ -207,6 +209,7 @@ impl SettingFlags {
             ("rate-limit-token-per-client", &self.rate_limit_token_per_client),
             ("rate-limit-token-per-ip", &self.rate_limit_token_per_ip),
             ("rate-limit-login-per-ip", &self.rate_limit_login_per_ip),
+            ("rate-limit-device-code-per-ip", &self.rate_limit_device_code_per_ip),
             ("rate-limit-password-failures-per-ip", &self.rate_limit_password_failures_per_ip),
             ("password-hash-queue", &self.password_hash_queue),
         ];

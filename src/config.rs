@@ -48,6 +48,7 @@ pub const KEYS: &[Key] = &[
     Key { name: "rate-limit-token-per-client", default: "50,500", help: "failed token endpoint requests (4xx) per second[,burst] per client_id and node before its requests get 429; successes never count; 0 disables" },
     Key { name: "rate-limit-token-per-ip", default: "20,200", help: "failed token endpoint requests (4xx) per second[,burst] per client IP and node before its requests get 429; successes never count; 0 disables" },
     Key { name: "rate-limit-login-per-ip", default: "10,30", help: "login form posts per second[,burst] per client IP and node; 0 disables" },
+    Key { name: "rate-limit-device-code-per-ip", default: "0.1,10", help: "wrong user codes on the device page per second[,burst] per client IP and node before it answers 429; 0 disables" },
     Key { name: "rate-limit-password-failures-per-ip", default: "2,30", help: "failed password checks (login form and password grant) per second[,burst] per client IP and node before further attempts from it get 429 without hashing; successful logins do not count; 0 disables" },
     Key { name: "password-hash-queue", default: "32", help: "password checks that may wait for a free core beyond those running; further logins get 503 with Retry-After at once" },
 ];
@@ -141,6 +142,8 @@ pub struct Settings {
     pub rate_limit_token_per_client: Option<Rate>,
     pub rate_limit_token_per_ip: Option<Rate>,
     pub rate_limit_login_per_ip: Option<Rate>,
+    /// Wrong user codes on the device page (RFC 8628 §5.1: bounds guessing a user code).
+    pub rate_limit_device_code_per_ip: Option<Rate>,
     /// Failed password verifications per client address (`crypto::password`); `None` when disabled.
     pub rate_limit_password_failures_per_ip: Option<Rate>,
     /// Login verifications that may queue beyond the running ones.
@@ -343,6 +346,7 @@ impl Settings {
             rate_limit_token_per_client: parse_rate(get("rate-limit-token-per-client"), "rate-limit-token-per-client", "50,500")?,
             rate_limit_token_per_ip: parse_rate(get("rate-limit-token-per-ip"), "rate-limit-token-per-ip", "20,200")?,
             rate_limit_login_per_ip: parse_rate(get("rate-limit-login-per-ip"), "rate-limit-login-per-ip", "10,30")?,
+            rate_limit_device_code_per_ip: parse_rate(get("rate-limit-device-code-per-ip"), "rate-limit-device-code-per-ip", "0.1,10")?,
             rate_limit_password_failures_per_ip: parse_rate(
                 get("rate-limit-password-failures-per-ip"),
                 "rate-limit-password-failures-per-ip",

@@ -51,7 +51,7 @@ fn policy(route: &str) -> Option<(Policy, &'static str)> {
             _,
         )
         | (_, Some("certs")) => Some((Policy::Public, "GET, OPTIONS")),
-        (_, Some("token" | "token/introspect" | "revoke")) => Some((Policy::Client, "POST, OPTIONS")),
+        (_, Some("token" | "token/introspect" | "revoke" | "auth/device")) => Some((Policy::Client, "POST, OPTIONS")),
         (_, Some("logout")) => Some((Policy::Client, "GET, POST, OPTIONS")),
         (_, Some("userinfo")) => Some((Policy::Bearer, "GET, POST, OPTIONS")),
         _ => None,

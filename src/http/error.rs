@@ -49,6 +49,9 @@ impl IntoResponse for OAuthError {
         if let Some(seconds) = self.retry_after() {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if self.is_expected() {
+            response.extensions_mut().insert(crate::ops::rate_limit::NotAFailure);
+        }
         response
     }
 }

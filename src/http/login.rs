@@ -182,6 +182,10 @@ fn to_client(request: &AuthorizationRequest, params: Vec<(&'static str, String)>
 
 pub(crate) fn error_to_client(request: &AuthorizationRequest, error: RedirectError, issuer: &str) -> Response {
     tracing::info!(error = error.error, description = %error.description, "authorization refused");
+    if request.device.is_some() {
+        // a device has no redirect URI: the user reads the outcome here
+        return super::device::failed_page(StatusCode::BAD_REQUEST, "Portcullis", &error.description);
+    }
     let mut params = vec![("error", error.error.to_string()), ("error_description", error.description)];
     params.extend(request.state.clone().map(|state| ("state", state)));
     params.push(("iss", issuer.to_string()));
@@ -232,8 +236,12 @@ fn consent_form(b: &Browser, state: &AppState, client: &Client, request: Authori
     )
 }
 
-/// Issues a code for a logged-in user and sends it to the client.
+/// Issues a code for a logged-in user and sends it to the client (or, for a device's login,
+/// approves the device).
 async fn issue_code(b: &Browser, state: &AppState, client: &Client, request: &AuthorizationRequest, session: &UserSessionRecord) -> Response {
+    if let Some(user_code) = &request.device {
+        return super::device::approve(b, state, client, user_code, session).await;
+    }
     let code = random_token::<32>();
     let record = AuthCodeRecord {
         code_hash: sha256(code.as_bytes()),
@@ -264,8 +272,9 @@ async fn issue_code(b: &Browser, state: &AppState, client: &Client, request: &Au
     to_client(request, params)
 }
 
-/// The user is authenticated: ask for consent when needed, else issue the code.
-async fn after_login(b: &Browser, state: &AppState, client: &Client, request: AuthorizationRequest, session: &UserSessionRecord, csrf: &str, set_cookies: &[String]) -> Response {
+/// The user is authenticated: ask for consent when needed (always for a device's login: RFC
+/// 8628 §5.4, the user confirms what they approve), else issue the code.
+pub(crate) async fn after_login(b: &Browser, state: &AppState, client: &Client, request: AuthorizationRequest, session: &UserSessionRecord, csrf: &str, set_cookies: &[String]) -> Response {
     let granted = match state.store.consent(&session.user_id, &client.id).await {
         Ok(consent) => consent.map(|c| c.scope),
         Err(e) => {
@@ -274,7 +283,7 @@ async fn after_login(b: &Browser, state: &AppState, client: &Client, request: Au
         }
     };
     let to_approve = authorize::scopes_to_approve(&b.realm, client, &request, granted.as_deref());
-    let response = if !to_approve.is_empty() {
+    let response = if !to_approve.is_empty() || request.device.is_some() {
         if request.prompt == Some(Prompt::None) {
             error_to_client(&request, RedirectError::new("consent_required", "Consent required"), &b.issuer)
         } else {
@@ -510,6 +519,9 @@ pub async fn consent_form_action(
     };
     if form.get("decision") != Some("accept") {
         b.event(&state, EventKind::LoginError, Some(&client.client_id), Some(&user.id), Some(&session.id), Some("rejected_by_user"));
+        if let Some(user_code) = &request.device {
+            return super::device::deny(&b, &state, user_code).await;
+        }
         return error_to_client(&request, RedirectError::new("access_denied", "User denied consent"), &b.issuer);
     }
     let consent = ConsentRecord {

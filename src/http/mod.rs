@@ -8,6 +8,7 @@ pub mod admin;
 pub mod base_url;
 pub mod connection;
 pub mod cors;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod health;

@@ -279,7 +279,7 @@ pub async fn action_form(
 /// `actionTokenGeneratedByUserLifespan`); false when it could not be queued.
 fn send_verification(b: &Browser, state: &AppState, user: &User, flow: &Continuing) -> bool {
     let (client_id, redirect_uri) = match &flow.then {
-        Then::Login { target: Target::Authorize(request), .. } => (Some(request.client_id.as_str()), Some(request.redirect_uri.as_str())),
+        Then::Login { target: Target::Authorize(request), .. } => (Some(request.client_id.as_str()), Some(request.redirect_uri.as_str()).filter(|uri| !uri.is_empty())),
         Then::Done { client_id, redirect_uri } => (client_id.as_deref(), redirect_uri.as_deref()),
         Then::Login { .. } => (None, None),
     };

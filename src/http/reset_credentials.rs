@@ -138,7 +138,7 @@ fn queue_reset_mail(b: &Browser, state: &AppState, user: &User, pending: Option<
         return;
     }
     let (client_id, redirect_uri) = match pending.map(|p| &p.target) {
-        Some(Target::Authorize(request)) => (Some(request.client_id.as_str()), Some(request.redirect_uri.as_str())),
+        Some(Target::Authorize(request)) => (Some(request.client_id.as_str()), Some(request.redirect_uri.as_str()).filter(|uri| !uri.is_empty())),
         _ => (None, None),
     };
     let outbox = Outbox { mailer: &state.mailer, master: &state.master_key, base: &b.base, realm: &b.realm, now: b.now };

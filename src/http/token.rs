@@ -63,7 +63,7 @@ impl ClientRequest {
         let client = if client_auth::has_assertion(&form) {
             let oidc = format!("{issuer}/protocol/openid-connect");
             let audiences = [issuer.clone(), format!("{oidc}/token"), format!("{oidc}/token/introspect"),
-                format!("{oidc}/revoke"), format!("{oidc}/ext/par/request")];
+                format!("{oidc}/revoke"), format!("{oidc}/ext/par/request"), format!("{oidc}/auth/device")];
             client_auth::authenticate_assertion(&realm, &form, &state.master_key, &state.client_keys, state.store.as_ref(), &audiences, state.clock.now())
                 .await
                 .inspect_err(|e| tracing::info!(realm = %realm.realm.name, error = e.code(), description = e.description().unwrap_or(""), "client assertion refused"))?

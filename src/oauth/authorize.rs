@@ -39,6 +39,10 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     pub response_mode: ResponseMode,
+    /// The user code of the device authorization (RFC 8628) this login approves, typed on the
+    /// device page; such a request has no redirect URI, and its outcome is a page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// An error shown as a page: the request cannot be trusted to redirect anywhere.
@@ -191,6 +195,7 @@ pub fn validate(realm: &RealmContext, params: &FormParams) -> Result<Validated, 
         max_age: None,
         login_hint: params.get("login_hint").map(|h| h.chars().take(255).collect()),
         response_mode: *response_mode.as_ref().unwrap_or(&ResponseMode::Query),
+        device: None,
     };
     if let Err(error) = response_mode {
         return Ok(Validated::Redirect(client, request, error));
@@ -258,8 +263,9 @@ fn check(realm: &RealmContext, client: &Client, params: &FormParams, request: &m
 /// The client scopes the consent page asks for (Keycloak's `getClientScopesToApproveOnConsentScreen`):
 /// the selected scopes shown on the consent screen that the user has not granted the client yet
 /// (`granted`: the stored consent's scope names), all of them under `prompt=consent`. Empty when
-/// no consent is needed: the client does not require it and no offline token is asked for
-/// (OIDC Core §11: offline access always asks).
+/// no consent is needed: the client does not require it, no offline token is asked for (OIDC
+/// Core §11: offline access always asks) and it is no device's login (Keycloak asks for consent
+/// on every device authorization).
 pub fn scopes_to_approve(
     realm: &RealmContext,
     client: &Client,
@@ -267,7 +273,8 @@ pub fn scopes_to_approve(
     granted: Option<&str>,
 ) -> Vec<Arc<crate::domain::scopes::ClientScope>> {
     let scope = Scope::regrant(realm.scopes.of_client(&client.id), &request.scope);
-    if !client.consent_required && !scope.is_offline() {
+    let consent_required = client.consent_required || request.device.is_some();
+    if !consent_required && !scope.is_offline() {
         return Vec::new();
     }
     let granted: Vec<&str> = match granted {
@@ -278,7 +285,7 @@ pub fn scopes_to_approve(
         .selected()
         .iter()
         // without consentRequired, only offline access is asked for
-        .filter(|s| if client.consent_required { s.display_on_consent_screen() } else { s.name == OFFLINE_ACCESS })
+        .filter(|s| if consent_required { s.display_on_consent_screen() } else { s.name == OFFLINE_ACCESS })
         .filter(|s| !granted.contains(&s.name.as_str()))
         .cloned()
         .collect()

@@ -37,6 +37,9 @@ pub enum OAuthError {
     /// Too many failed attempts from the client's address: 429 with `Retry-After` (RFC 6585 §4;
     /// the code is RFC 8628's `slow_down`, as the token endpoint's rate limit answers).
     SlowDown { retry_after: u64 },
+    /// RFC 8628 §3.5's answers to a device polling the token endpoint (400): `code` is
+    /// `authorization_pending`, `slow_down`, `expired_token` or `access_denied`.
+    DeviceFlow { code: &'static str, description: &'static str },
     /// The server refuses new work for now (its password-check queue is full): 503 with `Retry-After`.
     Overloaded { retry_after: u64 },
 }
@@ -69,6 +72,7 @@ impl OAuthError {
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable | Self::Overloaded { .. } => "temporarily_unavailable",
             Self::SlowDown { .. } => "slow_down",
+            Self::DeviceFlow { code, .. } => code,
         }
     }
 
@@ -90,6 +94,7 @@ impl OAuthError {
             Self::TemporarilyUnavailable => Some("The service is temporarily unavailable, try again later"),
             Self::SlowDown { .. } => Some("Too many failed attempts from your address, try again later"),
             Self::Overloaded { .. } => Some("Too many logins in progress, try again later"),
+            Self::DeviceFlow { description, .. } => Some(description),
         }
     }
 
@@ -112,6 +117,12 @@ impl OAuthError {
             Self::SlowDown { retry_after } | Self::Overloaded { retry_after } => Some(*retry_after),
             _ => None,
         }
+    }
+
+    /// Whether the answer is part of a protocol working as it should (a device told to keep
+    /// polling), which the token endpoint's failure limits do not count.
+    pub fn is_expected(&self) -> bool {
+        matches!(self, Self::DeviceFlow { code: "authorization_pending", .. })
     }
 
     pub fn body(&self) -> ErrorBody<'_> {

@@ -34,6 +34,12 @@ pub enum EventKind {
     CustomRequiredActionError,
     Register,
     RegisterError,
+    DeviceAuth,
+    DeviceAuthError,
+    DeviceVerifyUserCode,
+    DeviceVerifyUserCodeError,
+    DeviceCodeToToken,
+    DeviceCodeToTokenError,
 }
 
 impl EventKind {
@@ -62,6 +68,12 @@ impl EventKind {
             Self::CustomRequiredActionError => "CUSTOM_REQUIRED_ACTION_ERROR",
             Self::Register => "REGISTER",
             Self::RegisterError => "REGISTER_ERROR",
+            Self::DeviceAuth => "OAUTH2_DEVICE_AUTH",
+            Self::DeviceAuthError => "OAUTH2_DEVICE_AUTH_ERROR",
+            Self::DeviceVerifyUserCode => "OAUTH2_DEVICE_VERIFY_USER_CODE",
+            Self::DeviceVerifyUserCodeError => "OAUTH2_DEVICE_VERIFY_USER_CODE_ERROR",
+            Self::DeviceCodeToToken => "OAUTH2_DEVICE_CODE_TO_TOKEN",
+            Self::DeviceCodeToTokenError => "OAUTH2_DEVICE_CODE_TO_TOKEN_ERROR",
         }
     }
 }

@@ -187,6 +187,8 @@ pub struct RateLimits {
     pub token_per_client: Option<Limiter>,
     pub token_per_ip: Option<Limiter>,
     pub login_per_ip: Option<Limiter>,
+    /// Wrong user codes on the device page, per IP (charged on failure only).
+    pub device_code_per_ip: Option<Limiter>,
 }
 
 impl RateLimits {
@@ -198,6 +200,7 @@ impl RateLimits {
             token_per_client: limiter(settings.rate_limit_token_per_client),
             token_per_ip: limiter(settings.rate_limit_token_per_ip),
             login_per_ip: limiter(settings.rate_limit_login_per_ip),
+            device_code_per_ip: limiter(settings.rate_limit_device_code_per_ip),
         }
     }
 }
@@ -297,6 +300,11 @@ fn is_failure(status: StatusCode) -> bool {
     status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
 }
 
+/// Marks a 4xx answer that is the protocol working, not a failed attempt (RFC 8628's
+/// `authorization_pending` to a device polling at its interval): no failure limit counts it.
+#[derive(Debug, Clone, Copy)]
+pub struct NotAFailure;
+
 /// Middleware for `POST .../protocol/openid-connect/token`: a request is refused while the
 /// address's or the named client's bucket is empty (the IP first, with no body read); its answer
 /// charges both buckets only when it is a failure.
@@ -342,7 +350,7 @@ pub async fn token_endpoint(
         request = Request::from_parts(parts, Body::from(bytes));
     }
     let response = next.run(request).await;
-    if is_failure(response.status()) {
+    if is_failure(response.status()) && response.extensions().get::<NotAFailure>().is_none() {
         let now = limits.clock.now();
         if let Some((limiter, ip)) = &ip {
             limiter.charge(ip, now);
@@ -372,6 +380,37 @@ pub async fn login_form(
         }
     }
     next.run(request).await
+}
+
+/// Marks a page answer the device page's limit counts: a user code that is not a live one.
+#[derive(Debug, Clone, Copy)]
+pub struct WrongUserCode;
+
+/// Middleware for the device page (`/realms/{realm}/device`, RFC 8628 §5.1): while the
+/// address's bucket of wrong user codes is empty it answers 429 with a page; an answer marked
+/// `WrongUserCode` takes from the bucket. Right codes never count.
+pub async fn device_page(
+    State(limits): State<Arc<RateLimits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(limiter) = &limits.device_code_per_ip else {
+        return next.run(request).await;
+    };
+    let ip = client_ip(request.headers(), peer, limits.proxy_headers);
+    if let Err(wait) = limiter.peek(&ip, limits.clock.now()) {
+        count("device", "ip");
+        tracing::info!(ip, "device page refused: too many wrong user codes from this address");
+        let message = format!("Too many wrong codes from your network. Wait {wait} seconds and try again.");
+        let page = crate::web::message(StatusCode::TOO_MANY_REQUESTS, "Portcullis", "Slow down", &message);
+        return retry_after(page, wait);
+    }
+    let response = next.run(request).await;
+    if response.extensions().get::<WrongUserCode>().is_some() {
+        limiter.charge(&ip, limits.clock.now());
+    }
+    response
 }
 
 #[cfg(test)]

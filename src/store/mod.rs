@@ -5,6 +5,7 @@
 pub mod access_tokens;
 pub mod action_tokens;
 pub mod admin;
+pub mod device_grants;
 mod common;
 mod common_admin;
 mod common_sessions;
@@ -30,6 +31,7 @@ use crate::domain::{Client, Credential, Realm, Role, User};
 
 pub use access_tokens::{AccessTokenLookup, AccessTokenState};
 pub use action_tokens::ActionTokenStore;
+pub use device_grants::{DeviceGrantRecord, DeviceGrantStore, DevicePoll};
 pub use postgres::PostgresStore;
 pub use sessions::*;
 pub use families::*;
@@ -282,12 +284,12 @@ pub trait StoreOps {
 }
 
 pub trait Store:
-    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + ActionTokenStore + StoreOps + Send + Sync
+    RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + ActionTokenStore + DeviceGrantStore + StoreOps + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + ActionTokenStore + StoreOps + Send + Sync
+    T: RealmStore + KeyStore + ClientStore + UserStore + SessionStore + FamilyStore + AdminStore + UserAdminStore + GroupStore + RoleStore + RealmAdminStore + ScopeStore + PartialImportStore + OtpStore + ActionTokenStore + DeviceGrantStore + StoreOps + Send + Sync
 {
 }
 

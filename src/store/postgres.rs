@@ -15,6 +15,7 @@ use super::realm_admin::impl_realm_admin_store;
 use super::groups_sql::impl_group_store;
 use super::partial_import::impl_partial_import_store;
 use super::action_tokens::impl_action_token_store;
+use super::device_grants::impl_device_grant_store;
 use super::rotation::{OneStatement, PostgresRotation};
 use super::families::{ReuseInterval, RotateRequest};
 use super::{RealmChange, StoreOps};
@@ -60,6 +61,7 @@ impl_role_store!(PostgresStore);
 impl_realm_admin_store!(PostgresStore, "SELECT pg_notify('portcullis_realm_changed', $1)");
 impl_partial_import_store!(PostgresStore, sqlx::Postgres);
 impl_action_token_store!(PostgresStore, pool);
+impl_device_grant_store!(PostgresStore, pool, pool);
 
 /// `FamilyStore` (issue 16): the shared SQL of `families_sql.rs` over this backend.
 mod families_impl {

@@ -18,6 +18,7 @@ use super::realm_admin::impl_realm_admin_store;
 use super::groups_sql::impl_group_store;
 use super::partial_import::impl_partial_import_store;
 use super::action_tokens::impl_action_token_store;
+use super::device_grants::impl_device_grant_store;
 use super::rotation::OneStatement;
 use super::families::{ReuseInterval, RotateRequest};
 use super::StoreOps;
@@ -66,6 +67,7 @@ impl_realm_admin_store!(SqliteStore, "");
 impl_partial_import_store!(SqliteStore, sqlx::Sqlite);
 // writes go through the one writer connection
 impl_action_token_store!(SqliteStore, writer);
+impl_device_grant_store!(SqliteStore, pool, writer);
 
 /// `FamilyStore` (issue 16): the shared SQL of `families_sql.rs` over this backend.
 mod families_impl {

@@ -35,6 +35,7 @@ fn environment() -> &'static Environment<'static> {
             ("login_otp.html", include_str!("../../templates/login_otp.html")),
             ("configure_totp.html", include_str!("../../templates/configure_totp.html")),
             ("frontchannel_logout.html", include_str!("../../templates/frontchannel_logout.html")),
+            ("device.html", include_str!("../../templates/device.html")),
         ] {
             env.add_template(name, source).expect("templates compiled into the binary are valid");
         }

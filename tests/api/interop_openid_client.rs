@@ -4,7 +4,8 @@
 //! `client_secret_jwt`, each through a client_credentials grant. Then discovery, a pushed
 //! authorization request (RFC 9126) with PKCE and state, our login page (driven here), then its
 //! code exchange with the checks the library makes (state, RFC 9207 `iss`, PKCE, the ID token's
-//! claims). Node or the package missing fails the test.
+//! claims). The device authorization grant (RFC 8628) as a public client: its request, our device
+//! page (driven here), its polling. Node or the package missing fails the test.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -104,6 +105,26 @@ backend_tests! {
         let claims = &finished["claims"];
         assert_eq!(claims["iss"], app.url("/realms/web"));
         assert_eq!(claims["aud"], "app-b");
+        assert_eq!(claims["preferred_username"], "dora", "{claims}");
+        app.stop().await;
+    }
+
+    async fn openid_client_runs_the_device_grant_as_a_public_client(backend: Backend) {
+        let app = web(backend).await;
+        crate::device_grant::enable_device(&app, "app-a", json!({ "oauth2.device.polling.interval": "1" })).await;
+        let issuer = app.url("/realms/web");
+        let started = node("device.mjs", &["start", &issuer, "app-a"]).await;
+        let complete = started["verification_uri_complete"].as_str().unwrap_or_else(|| panic!("{started}"));
+        let jar = browser_client();
+        let login = get(&jar, complete).await;
+        let confirm = submit_login(&app, &jar, &login, "dora", "dora-password-1", &[]).await;
+        let done = crate::browser_flows::submit_form(&app, &jar, &confirm, &[("decision", "accept")]).await;
+        assert!(done.html.contains("Device Login Successful"), "{}", done.html);
+        let polled = node("device.mjs", &["poll", &issuer, "app-a", &started.to_string()]).await;
+        assert_eq!(polled["token_type"], "bearer", "{polled}");
+        assert_eq!(polled["refresh"], true, "{polled}");
+        let claims = &polled["claims"];
+        assert_eq!((claims["iss"].as_str(), claims["aud"].as_str()), (Some(issuer.as_str()), Some("app-a")), "{claims}");
         assert_eq!(claims["preferred_username"], "dora", "{claims}");
         app.stop().await;
     }

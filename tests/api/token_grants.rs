@@ -291,7 +291,7 @@ backend_tests! {
         let bearer_only = token(&app, "api", &password).await;
         let public_service_account = token(&app, "spa", &[("grant_type", "client_credentials")]).await;
         let no_service_account = token(&app, "other", &[("grant_type", "client_credentials")]).await;
-        let unsupported = token(&app, "backend", &[("grant_type", "urn:ietf:params:oauth:grant-type:device_code")]).await;
+        let unsupported = token(&app, "backend", &[("grant_type", "urn:ietf:params:oauth:grant-type:saml2-bearer")]).await;
         let public_password = token(&app, "spa", &password).await;
 
         assert_error(&no_direct, 400, "unauthorized_client", None);

@@ -1,8 +1,10 @@
 //! The token endpoint's grants, one module each (as fosite's `flow_*`): each takes the parsed
 //! request and the authenticated client and returns a token response or an RFC 6749 error.
 
+mod approved_session;
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod password;
 pub mod refresh_token;
 
@@ -100,6 +102,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<super::
         "client_credentials" => client_credentials::handle(ctx, form).await,
         "refresh_token" => refresh_token::handle(ctx, form).await,
         "authorization_code" => authorization_code::handle(ctx, form).await,
+        crate::oauth::device::GRANT_TYPE => device_code::handle(ctx, form).await,
         other => Err(OAuthError::UnsupportedGrantType(format!("Unsupported grant_type: {}", other.chars().take(64).collect::<String>()))),
     };
     if result.is_ok() {

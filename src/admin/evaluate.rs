@@ -105,6 +105,7 @@ pub async fn example(
         ip: None,
         access_jti: new_access_jti(),
         refresh: None,
+        dpop: None,
     };
     let json = |value: Result<Value, serde_json::Error>| value.map_err(|e| AdminError::Internal(e.to_string()));
     match example {

@@ -39,6 +39,14 @@ impl IntoResponse for OAuthError {
                 ))
                 .unwrap_or(HeaderValue::from_static("Bearer error=\"insufficient_scope\"")),
             ),
+            OAuthError::InvalidDpopProof { description, at_resource: true } => Some(
+                HeaderValue::from_str(&format!(
+                    "DPoP error=\"invalid_dpop_proof\", error_description=\"{}\", algs=\"{}\"",
+                    description.replace('"', "'"),
+                    crate::oauth::dpop::ALGORITHMS.join(" ")
+                ))
+                .unwrap_or(HeaderValue::from_static("DPoP error=\"invalid_dpop_proof\"")),
+            ),
             // invalid_client however the client authenticated (or did not)
             OAuthError::InvalidClient(_) => Some(HeaderValue::from_static("Basic realm=\"portcullis\"")),
             _ => None,

@@ -18,12 +18,24 @@ use crate::domain::Client;
 use crate::oauth::client_auth::{self, authenticate};
 use crate::oauth::grants::{self, GrantContext};
 use crate::oauth::request::{require_form_content_type, FormParams};
-use crate::oauth::{introspect, logout, par, revoke, OAuthError};
+use crate::oauth::{dpop, introspect, logout, par, revoke, OAuthError};
 use crate::ops::rate_limit::client_ip;
 use crate::realm::RealmContext;
 
 pub fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The request's DPoP proof (RFC 9449 §4.3: at most one `DPoP` header).
+pub fn dpop_proof(headers: &HeaderMap, at_resource: bool) -> Result<Option<&str>, OAuthError> {
+    let mut values = headers.get_all(dpop::HEADER).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(OAuthError::InvalidDpopProof { description: "Only one DPoP header is allowed".into(), at_resource });
+    }
+    first
+        .map(|v| v.to_str().map_err(|_| OAuthError::InvalidDpopProof { description: "DPoP header verification failure".into(), at_resource }))
+        .transpose()
 }
 
 /// Adds RFC 6749 §5.1's cache headers to a success body.
@@ -95,6 +107,7 @@ impl ClientRequest {
             ip: Some(self.ip.clone()),
             user_agent: self.user_agent.clone(),
             address: self.address.clone(),
+            dpop: None,
         }
     }
 }
@@ -109,7 +122,11 @@ pub async fn token(
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let request = ClientRequest::parse(&state, &realm, &base, peer, &headers, &body).await?;
-    let response = grants::handle(&request.context(&state), &request.form).await?;
+    let mut ctx = request.context(&state);
+    let url = format!("{}/protocol/openid-connect/token", request.issuer);
+    let proof = dpop_proof(&headers, false)?;
+    ctx.dpop = dpop::at_token_endpoint(state.store.as_ref(), &request.realm, &request.client, proof, &url, ctx.now).await?;
+    let response = grants::handle(&ctx, &request.form).await?;
     Ok(no_store(Json(response)))
 }
 

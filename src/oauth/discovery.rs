@@ -48,6 +48,7 @@ pub fn openid_configuration(issuer: &str, scopes: &[String]) -> Value {
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["plain", "S256"],
+        "dpop_signing_alg_values_supported": crate::oauth::dpop::ALGORITHMS,
         "scopes_supported": scopes_supported,
         "acr_values_supported": ["0", "1"],
         "claims_supported": [

@@ -40,6 +40,9 @@ pub enum OAuthError {
     /// RFC 8628 §3.5's answers to a device polling the token endpoint (400): `code` is
     /// `authorization_pending`, `slow_down`, `expired_token` or `access_denied`.
     DeviceFlow { code: &'static str, description: &'static str },
+    /// RFC 9449 §5 and §7.1: the DPoP proof is missing or invalid (400 at the token endpoint;
+    /// at a resource, 401 with a `DPoP` challenge).
+    InvalidDpopProof { description: String, at_resource: bool },
     /// The server refuses new work for now (its password-check queue is full): 503 with `Retry-After`.
     Overloaded { retry_after: u64 },
 }
@@ -73,6 +76,7 @@ impl OAuthError {
             Self::TemporarilyUnavailable | Self::Overloaded { .. } => "temporarily_unavailable",
             Self::SlowDown { .. } => "slow_down",
             Self::DeviceFlow { code, .. } => code,
+            Self::InvalidDpopProof { .. } => "invalid_dpop_proof",
         }
     }
 
@@ -95,12 +99,14 @@ impl OAuthError {
             Self::SlowDown { .. } => Some("Too many failed attempts from your address, try again later"),
             Self::Overloaded { .. } => Some("Too many logins in progress, try again later"),
             Self::DeviceFlow { description, .. } => Some(description),
+            Self::InvalidDpopProof { description, .. } => Some(description),
         }
     }
 
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidClient(_) | Self::InvalidToken(_) | Self::MissingToken => 401,
+            Self::InvalidDpopProof { at_resource, .. } => if *at_resource { 401 } else { 400 },
             Self::InvalidGrant { status, .. } => *status,
             Self::RealmNotFound => 404,
             Self::InsufficientScope(_) => 403,

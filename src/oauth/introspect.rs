@@ -56,7 +56,8 @@ pub async fn introspect(ctx: &GrantContext<'_>, form: &FormParams) -> Result<Val
                 };
                 body["username"] = username.unwrap_or(Value::Null);
             }
-            body["token_type"] = json!("Bearer");
+            // "Bearer", or "DPoP" for a token bound to a key (its `cnf` is among the claims)
+            body["token_type"] = json!(claims.typ);
             ctx.event(EventKind::IntrospectToken, Some(&claims.sub), claims.sid.as_deref(), None);
             body
         }

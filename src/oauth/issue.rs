@@ -8,7 +8,7 @@ use sha2::Digest;
 
 use super::mappers::{Subject, TokenKind, TokenRoles};
 use super::shaping::{session_notes, Shaper};
-use super::tokens::claims::{AccessClaims, IdClaims, RefreshClaims, TYP_BEARER, TYP_ID, TYP_OFFLINE, TYP_REFRESH};
+use super::tokens::claims::{AccessClaims, Confirmation, IdClaims, RefreshClaims, TYP_BEARER, TYP_DPOP, TYP_ID, TYP_OFFLINE, TYP_REFRESH};
 use super::tokens::refresh;
 use super::OAuthError;
 use crate::clock::UnixTime;
@@ -88,6 +88,9 @@ pub struct Issue<'a> {
     pub access_jti: String,
     /// The refresh shell and when it expires (the session's deadline).
     pub refresh: Option<(PlannedRefresh, UnixTime)>,
+    /// The thumbprint of the request's DPoP key (RFC 9449): the access token is bound to it,
+    /// and a public client's refresh token too.
+    pub dpop: Option<&'a str>,
 }
 
 fn algorithm(realm: &RealmContext, client: &Client, attribute: &str) -> SignatureAlgorithm {
@@ -140,13 +143,14 @@ pub fn access_claims(issue: &Issue<'_>) -> AccessClaims {
         iss: issue.issuer.to_string(),
         aud: shaped.audience,
         sub: issue.user.id.clone(),
-        typ: TYP_BEARER.into(),
+        typ: if issue.dpop.is_some() { TYP_DPOP } else { TYP_BEARER }.into(),
         azp: client.client_id.clone(),
         sid: sid.clone(),
         session_state: sid.clone(),
         fam: issue.family_id.map(str::to_string),
         acr: shaped.acr,
         scope: shaper.scope.as_string(),
+        cnf: issue.dpop.map(|jkt| Confirmation { jkt: jkt.to_string() }),
         mapped: shaped.claims,
     }
 }
@@ -217,6 +221,8 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
                 scope: scope.clone(),
                 fam: planned.generation.and(issue.family_id).map(str::to_string),
                 generation: issue.family_id.and(planned.generation),
+                // RFC 9449 §5: a confidential client's refresh token is bound by its credentials
+                cnf: issue.dpop.filter(|_| client.public_client).map(|jkt| Confirmation { jkt: jkt.to_string() }),
             };
             let key = keys.hmac_active().map_err(key_error)?;
             let expires_in = if offline_without_max { 0 } else { (*deadline - issue.now).max(0) };
@@ -229,7 +235,7 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
         expires_in: (exp - issue.now).max(0),
         refresh_expires_in,
         refresh_token,
-        token_type: TYP_BEARER,
+        token_type: if issue.dpop.is_some() { TYP_DPOP } else { TYP_BEARER },
         id_token,
         not_before_policy: realm.realm.not_before,
         session_state: sid,

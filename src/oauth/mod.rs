@@ -9,6 +9,7 @@ pub mod client_assertion;
 pub mod client_auth;
 pub mod client_keys;
 pub mod device;
+pub mod dpop;
 pub mod discovery;
 pub mod error;
 pub mod events;

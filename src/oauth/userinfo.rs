@@ -1,7 +1,8 @@
 //! The UserInfo endpoint (OIDC Core §5.3): `sub` and the claims the userinfo mappers of the
 //! token's client and of its scopes (read again from the token's `scope`) give for the user a
 //! live access token was issued to. A dead token is RFC 6750's `invalid_token`; one without the `openid` scope is
-//! `insufficient_scope` (403), as Keycloak answers. A client may ask for the answer signed.
+//! `insufficient_scope` (403), as Keycloak answers. A client may ask for the answer signed. A
+//! DPoP-bound token (RFC 9449 §7) is accepted only with a proof of its key.
 
 use serde_json::Value;
 
@@ -31,6 +32,7 @@ pub async fn userinfo(
     realm: &RealmContext,
     issuer: &str,
     token: &str,
+    proof_jkt: Option<&str>,
     now: UnixTime,
 ) -> Result<UserInfo, OAuthError> {
     let claims = match live_access_token(store, realm, issuer, token, now).await? {
@@ -41,6 +43,11 @@ pub async fn userinfo(
             return Err(OAuthError::InvalidToken("Token verification failed".into()));
         }
     };
+    if let Err(why) = super::dpop::check_binding(&claims, proof_jkt, realm.client(&claims.azp).as_deref()) {
+        let event = Event { client_id: Some(claims.azp.clone()), error: Some("invalid_token".into()), ..Event::default() };
+        events.emit(realm, EventKind::UserInfoRequestError, now, event);
+        return Err(OAuthError::InvalidToken(why.into()));
+    }
     // OIDC Core §5.3: userinfo is an OpenID Connect resource (Keycloak: 403 "Missing openid scope")
     if !claims.scope.split_whitespace().any(|s| s == "openid") {
         let event = Event { client_id: Some(claims.azp.clone()), error: Some("access_denied".into()), ..Event::default() };

@@ -5,7 +5,8 @@
 //! authorization request (RFC 9126) with PKCE and state, our login page (driven here), then its
 //! code exchange with the checks the library makes (state, RFC 9207 `iss`, PKCE, the ID token's
 //! claims). The device authorization grant (RFC 8628) as a public client: its request, our device
-//! page (driven here), its polling. Node or the package missing fails the test.
+//! page (driven here), its polling. DPoP (RFC 9449): its proofs at the token endpoint and at
+//! userinfo. Node or the package missing fails the test.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -126,6 +127,15 @@ backend_tests! {
         let claims = &polled["claims"];
         assert_eq!((claims["iss"].as_str(), claims["aud"].as_str()), (Some(issuer.as_str()), Some("app-a")), "{claims}");
         assert_eq!(claims["preferred_username"], "dora", "{claims}");
+        app.stop().await;
+    }
+
+    async fn openid_client_binds_tokens_with_dpop_and_calls_userinfo_with_proofs(backend: Backend) {
+        let app = crate::helpers::Spawn::new(backend).import(crate::helpers::fixture("dpop-realm.json")).start().await;
+        let got = node("dpop.mjs", &[&app.url("/realms/dpop"), "spa", "dora", "dora-password-1"]).await;
+        assert_eq!((got["first_type"].as_str(), got["refreshed_type"].as_str()), (Some("dpop"), Some("dpop")), "{got}");
+        assert_eq!(got["jkt"], got["thumbprint"], "the access token is bound to the library's key: {got}");
+        assert_eq!(got["userinfo"]["preferred_username"], "dora", "{got}");
         app.stop().await;
     }
 }

@@ -42,6 +42,7 @@ mod browser_registration;
 mod browser_required_actions;
 mod cli;
 mod discovery;
+mod dpop;
 mod example_fastapi;
 mod example_keycloak_export;
 mod example_keycloak_js;

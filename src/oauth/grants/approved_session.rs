@@ -102,6 +102,7 @@ pub async fn issue_tokens(ctx: &GrantContext<'_>, approved: Approved<'_>) -> Res
         ip: ctx.ip.as_deref(),
         access_jti,
         refresh: Some((refresh, deadline)),
+        dpop: ctx.dpop.as_deref(),
     })
     .await
 }

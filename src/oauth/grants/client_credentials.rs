@@ -73,6 +73,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         ip: ctx.ip.as_deref(),
         access_jti: new_access_jti(),
         refresh,
+        dpop: ctx.dpop.as_deref(),
     })
     .await
 }

@@ -41,6 +41,9 @@ pub struct GrantContext<'a> {
     /// The client address as rate limits and the password budget count it (proxy-aware, IPv6
     /// per /64; see `crate::ops::rate_limit::client_ip`).
     pub address: String,
+    /// The thumbprint of the key of the request's valid DPoP proof (RFC 9449): the tokens
+    /// issued are bound to it.
+    pub dpop: Option<String>,
 }
 
 impl GrantContext<'_> {

@@ -87,6 +87,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         ip: ctx.ip.as_deref(),
         access_jti: new_access_jti(),
         refresh: Some((refresh, deadline)),
+        dpop: ctx.dpop.as_deref(),
     })
     .await
 }

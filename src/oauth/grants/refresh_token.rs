@@ -45,6 +45,10 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     if claims.iat < ctx.realm.realm.not_before {
         return Err(fail("invalid_token", "Stale token"));
     }
+    // RFC 9449 §5: a bound refresh token comes with a proof of its key
+    if claims.cnf.as_ref().is_some_and(|cnf| ctx.dpop.as_deref() != Some(cnf.jkt.as_str())) {
+        return Err(fail("invalid_token", "DPoP proof and token binding verification failed"));
+    }
     let offline = claims.typ == TYP_OFFLINE;
     let granted = Scope::regrant(ctx.offered(), &claims.scope);
     let scope = granted.narrow(ctx.offered(), form.get("scope"))?;
@@ -128,6 +132,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         ip: ctx.ip.as_deref(),
         access_jti: new_access_jti(),
         refresh: Some((successor, deadline)),
+        dpop: ctx.dpop.as_deref(),
     })
     .await
 }

@@ -5,7 +5,7 @@
 
 use jsonwebtoken::{decode, decode_header, Validation};
 
-use super::claims::{AccessClaims, TYP_BEARER};
+use super::claims::{AccessClaims, TYP_BEARER, TYP_DPOP};
 use super::keys::KeyRing;
 use crate::clock::UnixTime;
 
@@ -36,7 +36,7 @@ pub fn verify(keys: &KeyRing, issuer: &str, token: &str, now: UnixTime) -> Resul
     let claims = decode::<AccessClaims>(token, &key.decoding, &validation)
         .map_err(|_| AccessTokenError::Invalid)?
         .claims;
-    if claims.typ != TYP_BEARER {
+    if claims.typ != TYP_BEARER && claims.typ != TYP_DPOP {
         return Err(AccessTokenError::Invalid);
     }
     if claims.exp <= now {

@@ -10,6 +10,14 @@ pub const TYP_BEARER: &str = "Bearer";
 pub const TYP_ID: &str = "ID";
 pub const TYP_REFRESH: &str = "Refresh";
 pub const TYP_OFFLINE: &str = "Offline";
+/// The `typ` of an access token bound to a DPoP key (Keycloak's).
+pub const TYP_DPOP: &str = "DPoP";
+
+/// RFC 7800's `cnf` claim as RFC 9449 §6.1 uses it: the SHA-256 thumbprint of the DPoP key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Confirmation {
+    pub jkt: String,
+}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RoleList {
@@ -41,6 +49,9 @@ pub struct AccessClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
     pub scope: String,
+    /// The DPoP key the token is bound to (RFC 9449 §6.1); `typ` is then `DPoP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
     /// What the protocol mappers put in (`realm_access`, `preferred_username`, `groups`...).
     #[serde(flatten)]
     pub mapped: Map<String, Value>,
@@ -97,6 +108,10 @@ pub struct RefreshClaims {
     pub fam: Option<String>,
     #[serde(default, rename = "gen", skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
+    /// A public client's refresh token bound to its DPoP key (RFC 9449 §5): each refresh must
+    /// come with a proof of that key. After `gen`, so older shells stay byte-identical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
 }
 
 /// `aud` is a string when there is one audience and an array otherwise (RFC 7519 §4.1.3).

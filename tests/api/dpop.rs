@@ -1,0 +1,202 @@
+//! DPoP (RFC 9449, issue 19 item 5) over HTTP on both backends: a proof at the token endpoint
+//! binds the access token (`cnf.jkt`, `token_type: DPoP`) and a public client's refresh token to
+//! the key, which every refresh must then prove; userinfo takes a bound token only under the
+//! `DPoP` scheme with a proof for that token; introspection shows the binding; proofs are
+//! checked for form, signature, method, URL, time and replay; `dpop.bound.access.tokens`
+//! requires them. The thumbprints are checked against jsonwebtoken's own RFC 7638 code.
+
+use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use portcullis::clock::Clock;
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::browser_flows::claims;
+use crate::client_assertions::es256_key;
+use crate::helpers::{fixture, Spawn, TestApp};
+
+const TOKEN: &str = "/realms/dpop/protocol/openid-connect/token";
+const USERINFO: &str = "/realms/dpop/protocol/openid-connect/userinfo";
+const API_SECRET: &str = "api-secret-0123456789";
+
+struct Key {
+    signing: EncodingKey,
+    jwk: Value,
+}
+
+impl Key {
+    fn new() -> Self {
+        let (signing, mut jwk) = es256_key("k");
+        for private_or_extra in ["kid", "use", "alg"] {
+            jwk.as_object_mut().unwrap().remove(private_or_extra);
+        }
+        Self { signing, jwk }
+    }
+
+    /// RFC 7638, as jsonwebtoken computes it (not the server's code).
+    fn thumbprint(&self) -> String {
+        serde_json::from_value::<Jwk>(self.jwk.clone()).unwrap().thumbprint(ThumbprintHash::SHA256)
+    }
+
+    fn proof_with(&self, claims: Value, jwk: &Value) -> String {
+        let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some("dpop+jwt".into());
+        header.jwk = Some(serde_json::from_value(jwk.clone()).unwrap());
+        encode(&header, &claims, &self.signing).unwrap()
+    }
+
+    /// A fresh proof for `method` on `url` at the server's now (with `ath` for `access_token`).
+    fn proof(&self, app: &TestApp, method: &str, url: &str, access_token: Option<&str>) -> String {
+        let mut claims = json!({ "jti": portcullis::domain::new_id(), "htm": method, "htu": url, "iat": app.clock.now() });
+        if let Some(token) = access_token {
+            claims["ath"] = json!(portcullis::oauth::dpop::access_token_hash(token));
+        }
+        self.proof_with(claims, &self.jwk)
+    }
+}
+
+async fn dpop_app(backend: crate::helpers::Backend) -> TestApp {
+    Spawn::new(backend).import(fixture("dpop-realm.json")).start().await
+}
+
+async fn token_with(app: &TestApp, form: &[(&str, &str)], proofs: &[&str]) -> (u16, Value) {
+    let mut request = app.http.post(app.url(TOKEN)).form(form);
+    for proof in proofs {
+        request = request.header("DPoP", *proof);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn password(client: &str) -> Vec<(&str, &str)> {
+    let mut form = vec![("grant_type", "password"), ("client_id", client), ("username", "dora"), ("password", "dora-password-1"), ("scope", "openid")];
+    if client == "api" {
+        form.push(("client_secret", API_SECRET));
+    }
+    form
+}
+
+async fn userinfo(app: &TestApp, scheme: &str, token: &str, proof: Option<&str>) -> (u16, Value, String) {
+    let mut request = app.http.get(app.url(USERINFO)).header("Authorization", format!("{scheme} {token}"));
+    if let Some(proof) = proof {
+        request = request.header("DPoP", proof);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, response.json().await.unwrap_or(Value::Null), challenge)
+}
+
+fn refused(got: &(u16, Value), status: u16, error: &str, description: &str) {
+    assert_eq!(got.0, status, "{}", got.1);
+    assert_eq!(got.1["error"], error, "{}", got.1);
+    assert_eq!(got.1["error_description"], description, "{}", got.1);
+}
+
+backend_tests! {
+    async fn a_public_clients_tokens_are_bound_to_its_key_and_every_use_proves_it(backend: Backend) {
+        let app = dpop_app(backend).await;
+        let key = Key::new();
+        let token_url = app.url(TOKEN);
+        let (status, tokens) = token_with(&app, &password("spa"), &[&key.proof(&app, "POST", &token_url, None)]).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(tokens["token_type"], "DPoP");
+        let access = tokens["access_token"].as_str().unwrap();
+        let access_claims = claims(access);
+        assert_eq!(access_claims["cnf"]["jkt"], key.thumbprint(), "{access_claims}");
+        assert_eq!(access_claims["typ"], "DPoP");
+        let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+        assert_eq!(claims(&refresh)["cnf"]["jkt"], key.thumbprint(), "a public client's refresh token is bound too");
+
+        // refresh: only with a proof of the same key
+        let form = [("grant_type", "refresh_token"), ("client_id", "spa"), ("refresh_token", refresh.as_str())];
+        let unproven = token_with(&app, &form, &[]).await;
+        refused(&unproven, 400, "invalid_grant", "DPoP proof and token binding verification failed");
+        let other = Key::new();
+        let wrong_key = token_with(&app, &form, &[&other.proof(&app, "POST", &token_url, None)]).await;
+        refused(&wrong_key, 400, "invalid_grant", "DPoP proof and token binding verification failed");
+        let proof = key.proof(&app, "POST", &token_url, None);
+        let (status, refreshed) = token_with(&app, &form, &[&proof]).await;
+        assert_eq!(status, 200, "{refreshed}");
+        assert_eq!(refreshed["token_type"], "DPoP");
+        assert_eq!(claims(refreshed["refresh_token"].as_str().unwrap())["cnf"]["jkt"], key.thumbprint());
+        // the same proof again, on any grant
+        let replay = token_with(&app, &password("spa"), &[&proof]).await;
+        refused(&replay, 400, "invalid_dpop_proof", "DPoP proof has already been used");
+
+        // userinfo: the DPoP scheme with a proof for this token, nothing else
+        let access = refreshed["access_token"].as_str().unwrap();
+        let userinfo_url = app.url(USERINFO);
+        let (status, body, _) = userinfo(&app, "DPoP", access, Some(&key.proof(&app, "GET", &userinfo_url, Some(access)))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["preferred_username"], "dora");
+        let (status, body, _) = userinfo(&app, "Bearer", access, None).await;
+        assert_eq!((status, body["error_description"].as_str()), (401, Some("The access token type is DPoP but Authorization Header is not DPoP")), "{body}");
+        let (status, body, challenge) = userinfo(&app, "DPoP", access, Some(&key.proof(&app, "GET", &userinfo_url, None))).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_dpop_proof")), "{body}");
+        assert_eq!(body["error_description"], "No access token hash in DPoP proof");
+        assert!(challenge.starts_with("DPoP error=\"invalid_dpop_proof\""), "{challenge}");
+        let (status, body, _) = userinfo(&app, "DPoP", access, Some(&other.proof(&app, "GET", &userinfo_url, Some(access)))).await;
+        assert_eq!((status, body["error_description"].as_str()), (401, Some("DPoP confirmation doesn't match DPoP proof")), "{body}");
+        let (status, body, _) = userinfo(&app, "DPoP", access, None).await;
+        assert_eq!((status, body["error_description"].as_str()), (401, Some("DPoP proof is missing")), "{body}");
+
+        // introspection shows the binding
+        let response = app.http.post(app.url("/realms/dpop/protocol/openid-connect/token/introspect"))
+            .form(&[("client_id", "api"), ("client_secret", API_SECRET), ("token", access)]).send().await.unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!((body["active"].as_bool(), body["token_type"].as_str()), (Some(true), Some("DPoP")), "{body}");
+        assert_eq!(body["cnf"]["jkt"], key.thumbprint());
+        app.stop().await;
+    }
+
+    async fn proofs_are_checked_and_bound_clients_must_send_one(backend: Backend) {
+        let app = dpop_app(backend).await;
+        let key = Key::new();
+        let url = app.url(TOKEN);
+        let now = app.clock.now();
+        let at = |htm: &str, htu: &str, iat: i64| json!({ "jti": portcullis::domain::new_id(), "htm": htm, "htu": htu, "iat": iat });
+        let cases = [
+            (key.proof_with(at("GET", &url, now), &key.jwk), "DPoP HTTP method mismatch"),
+            (key.proof_with(at("POST", &app.url("/realms/dpop/protocol/openid-connect/userinfo"), now), &key.jwk), "DPoP HTTP URL mismatch"),
+            (key.proof_with(at("POST", &url, now - 26), &key.jwk), "DPoP proof is not active"),
+            (key.proof_with(at("POST", &url, now + 16), &key.jwk), "DPoP proof is not active"),
+            (key.proof_with(json!({ "htm": "POST", "htu": url, "iat": now }), &key.jwk), "DPoP mandatory claims are missing"),
+            (key.proof_with(at("POST", &url, now), &Key::new().jwk), "DPoP verification failure: Invalid token signature"),
+            (encode(&Header::new(Algorithm::ES256), &at("POST", &url, now), &key.signing).unwrap(), "Invalid or missing type in DPoP header: JWT"),
+        ];
+        for (proof, why) in cases {
+            refused(&token_with(&app, &password("spa"), &[&proof]).await, 400, "invalid_dpop_proof", why);
+        }
+        let two = [key.proof(&app, "POST", &url, None), key.proof(&app, "POST", &url, None)];
+        refused(&token_with(&app, &password("spa"), &[&two[0], &two[1]]).await, 400, "invalid_dpop_proof", "Only one DPoP header is allowed");
+        // within the window, and htu compared without its query
+        let (status, body) = token_with(&app, &password("spa"), &[&key.proof_with(at("POST", &format!("{url}?x=1"), now - 24), &key.jwk)]).await;
+        assert_eq!(status, 200, "{body}");
+
+        // dpop.bound.access.tokens: a proof is required
+        refused(&token_with(&app, &password("strict"), &[]).await, 400, "invalid_dpop_proof", "DPoP proof is missing");
+        let (status, body) = token_with(&app, &password("strict"), &[&key.proof(&app, "POST", &url, None)]).await;
+        assert_eq!((status, body["token_type"].as_str()), (200, Some("DPoP")), "{body}");
+
+        // a confidential client: the access token is bound, the refresh token is not (its credentials bind it)
+        let (status, tokens) = token_with(&app, &password("api"), &[&key.proof(&app, "POST", &url, None)]).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(claims(tokens["access_token"].as_str().unwrap())["cnf"]["jkt"], key.thumbprint());
+        let refresh = tokens["refresh_token"].as_str().unwrap();
+        assert!(claims(refresh).get("cnf").is_none(), "{}", claims(refresh));
+        let (status, body) = token_with(&app, &[("grant_type", "refresh_token"), ("client_id", "api"), ("client_secret", API_SECRET), ("refresh_token", refresh)], &[]).await;
+        assert_eq!((status, body["token_type"].as_str()), (200, Some("Bearer")), "{body}");
+        // without a proof nothing changes: bearer tokens as before, refused under the DPoP scheme
+        let (status, plain) = token_with(&app, &password("spa"), &[]).await;
+        assert_eq!((status, plain["token_type"].as_str()), (200, Some("Bearer")), "{plain}");
+        let bearer = plain["access_token"].as_str().unwrap();
+        let (status, body, _) = userinfo(&app, "DPoP", bearer, Some(&key.proof(&app, "GET", &app.url(USERINFO), Some(bearer)))).await;
+        assert_eq!((status, body["error_description"].as_str()), (401, Some("The access token type is not DPoP but Authorization Header is DPoP")), "{body}");
+
+        let discovery = app.get_json("/realms/dpop/.well-known/openid-configuration").await.1;
+        assert!(discovery["dpop_signing_alg_values_supported"].as_array().unwrap().contains(&json!("ES256")), "{discovery}");
+        app.stop().await;
+    }
+}

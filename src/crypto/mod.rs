@@ -24,3 +24,9 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(data).into()
 }
+
+/// SHA-256 in lower-case hex: the key of the single-use records (`ActionTokenStore`) that
+/// action tokens, PAR request_uris, client assertions and DPoP proofs spend.
+pub fn sha256_hex(data: &[u8]) -> String {
+    sha256(data).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -93,6 +93,34 @@ impl Default for ClientSettings {
     }
 }
 
+#[cfg(test)]
+impl Client {
+    /// A public, enabled client of realm `r` with the standard flow and Keycloak's other
+    /// defaults, for unit tests to adjust with struct update syntax.
+    pub fn for_tests(client_id: &str) -> Client {
+        Client {
+            id: "id".into(),
+            realm_id: "r".into(),
+            client_id: client_id.into(),
+            name: None,
+            enabled: true,
+            public_client: true,
+            bearer_only: false,
+            secret_sealed: None,
+            redirect_uris: vec![],
+            web_origins: vec![],
+            standard_flow_enabled: true,
+            direct_access_grants_enabled: false,
+            service_accounts_enabled: false,
+            consent_required: false,
+            full_scope_allowed: true,
+            attributes: Default::default(),
+            settings: ClientSettings::default(),
+            created_at: 0,
+        }
+    }
+}
+
 impl Client {
     /// Associated data that binds a sealed secret to this client's row.
     pub fn secret_aad(&self) -> Vec<u8> {

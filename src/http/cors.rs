@@ -254,24 +254,10 @@ mod tests {
 
     fn client(web_origins: &[&str], redirect_uris: &[&str]) -> Client {
         Client {
-            id: "id".into(),
             realm_id: "realm".into(),
-            client_id: "spa".into(),
-            name: None,
-            enabled: true,
-            public_client: true,
-            bearer_only: false,
-            secret_sealed: None,
             redirect_uris: redirect_uris.iter().map(|s| s.to_string()).collect(),
             web_origins: web_origins.iter().map(|s| s.to_string()).collect(),
-            standard_flow_enabled: true,
-            direct_access_grants_enabled: false,
-            service_accounts_enabled: false,
-            consent_required: false,
-            full_scope_allowed: true,
-            attributes: Default::default(),
-            settings: crate::domain::ClientSettings::default(),
-            created_at: 0,
+            ..Client::for_tests("spa")
         }
     }
 

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixTime;
 use crate::crypto::random::random_token;
-use crate::crypto::sha256;
 use crate::oauth::tokens::jwt;
 use crate::oauth::tokens::keys::KeyRing;
 
@@ -71,7 +70,7 @@ impl ActionToken {
 
     /// The hex SHA-256 of the jti, under which its use is recorded.
     pub fn jti_hash(&self) -> String {
-        sha256(self.jti.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        crate::crypto::sha256_hex(self.jti.as_bytes())
     }
 
     /// Signs under the realm's active HMAC key; `None` when the realm has none.

@@ -296,26 +296,7 @@ mod tests {
     use super::*;
 
     fn client(uris: &[&str]) -> Client {
-        Client {
-            id: "id".into(),
-            realm_id: "r".into(),
-            client_id: "app".into(),
-            name: None,
-            enabled: true,
-            public_client: true,
-            bearer_only: false,
-            secret_sealed: None,
-            redirect_uris: uris.iter().map(|u| u.to_string()).collect(),
-            web_origins: vec![],
-            standard_flow_enabled: true,
-            direct_access_grants_enabled: false,
-            service_accounts_enabled: false,
-            consent_required: false,
-            full_scope_allowed: true,
-            attributes: Default::default(),
-            settings: crate::domain::ClientSettings::default(),
-            created_at: 0,
-        }
+        Client { redirect_uris: uris.iter().map(|u| u.to_string()).collect(), ..Client::for_tests("app") }
     }
 
     #[test]

@@ -13,7 +13,6 @@ use serde::Deserialize;
 
 use super::OAuthError;
 use crate::clock::UnixTime;
-use crate::crypto::sha256;
 
 /// RFC 7523 §2.2.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -125,8 +124,7 @@ pub fn verify(assertion: &str, client_id: &str, keys: &Keys<'_>, audiences: &[St
         return Err(invalid("Token is not active"));
     }
     let jti = claims.jti.filter(|j| !j.is_empty()).ok_or_else(|| invalid("Missing ID on the token"))?;
-    let digest = sha256(format!("{client_id}\u{0}{jti}").as_bytes());
-    Ok(Verified { jti_hash: digest.iter().map(|b| format!("{b:02x}")).collect(), exp })
+    Ok(Verified { jti_hash: crate::crypto::sha256_hex(format!("{client_id}\u{0}{jti}").as_bytes()), exp })
 }
 
 #[cfg(test)]

@@ -74,12 +74,14 @@ impl ClientKeys {
             ));
         };
         let cached = self.cached(url);
-        let holds = |set: &JwkSet| kid.is_none_or(|kid| set.find(kid).is_some());
-        match cached {
-            Some((set, fresh)) if fresh && holds(&set) => return Ok(set),
-            Some((set, _)) if !self.may_fetch(url) => return Ok(set),
-            None if !self.may_fetch(url) => return Err(refused("The client's keys could not be fetched")),
-            _ => {}
+        if let Some((set, true)) = &cached {
+            if kid.is_none_or(|kid| set.find(kid).is_some()) {
+                return Ok(set.clone());
+            }
+        }
+        // stale, or without the kid: fetch again, unless that was tried within MIN_REFETCH
+        if !self.may_fetch(url) {
+            return cached.map(|(set, _)| set).ok_or_else(|| refused("The client's keys could not be fetched"));
         }
         match self.fetch(url).await {
             Ok(set) => {

@@ -170,8 +170,7 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, ProofError>
 /// Records the proof's `jti` (with its `htu`, as Keycloak keys it) as used until it could no
 /// longer be active: `Err` when it was used before, on any node.
 pub async fn spend(store: &dyn Store, realm_id: &str, proof: &Proof) -> Result<(), SpendError> {
-    let digest = sha256(format!("dpop\u{0}{}\n{}", proof.jti, proof.htu).as_bytes());
-    let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hash = crate::crypto::sha256_hex(format!("dpop\u{0}{}\n{}", proof.jti, proof.htu).as_bytes());
     let until = proof.iat + PROOF_LIFETIME + CLOCK_SKEW;
     match store.use_action_token(realm_id, &hash, until).await {
         Ok(true) => Ok(()),

@@ -116,7 +116,7 @@ pub async fn resolve(
     if params.get("client_id") != Some(pushed.client_id.as_str()) {
         return Err("Invalid parameter: client_id".into());
     }
-    let jti_hash = hex(&crate::crypto::sha256(pushed.jti.as_bytes()));
+    let jti_hash = crate::crypto::sha256_hex(pushed.jti.as_bytes());
     match store.use_action_token(&realm.realm.id, &jti_hash, pushed.exp).await {
         Ok(true) => {}
         Ok(false) => return Err(NOT_FOUND.into()),
@@ -135,8 +135,4 @@ fn as_oauth(error: RedirectError) -> OAuthError {
         "unauthorized_client" => OAuthError::UnauthorizedClient(error.description),
         _ => OAuthError::InvalidRequest(error.description),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -362,6 +362,12 @@ pub async fn token_endpoint(
     response
 }
 
+/// The 429 page of a refused browser request, with `Retry-After`.
+fn slow_down_page(why: &str, wait: u64) -> Response {
+    let message = format!("{why} Wait {wait} seconds and try again.");
+    retry_after(crate::web::message(StatusCode::TOO_MANY_REQUESTS, "Portcullis", "Slow down", &message), wait)
+}
+
 /// Middleware for `POST .../login-actions/authenticate`: per IP, a readable page when refused.
 pub async fn login_form(
     State(limits): State<Arc<RateLimits>>,
@@ -374,9 +380,7 @@ pub async fn login_form(
         if let Err(wait) = limiter.check(&ip, limits.clock.now()) {
             count("login", "ip");
             tracing::info!(ip, "login form rate limited (per IP)");
-            let message = format!("Too many login attempts from your network. Wait {wait} seconds and try again.");
-            let page = crate::web::message(StatusCode::TOO_MANY_REQUESTS, "Portcullis", "Slow down", &message);
-            return retry_after(page, wait);
+            return slow_down_page("Too many login attempts from your network.", wait);
         }
     }
     next.run(request).await
@@ -402,9 +406,7 @@ pub async fn device_page(
     if let Err(wait) = limiter.peek(&ip, limits.clock.now()) {
         count("device", "ip");
         tracing::info!(ip, "device page refused: too many wrong user codes from this address");
-        let message = format!("Too many wrong codes from your network. Wait {wait} seconds and try again.");
-        let page = crate::web::message(StatusCode::TOO_MANY_REQUESTS, "Portcullis", "Slow down", &message);
-        return retry_after(page, wait);
+        return slow_down_page("Too many wrong codes from your network.", wait);
     }
     let response = next.run(request).await;
     if response.extensions().get::<WrongUserCode>().is_some() {

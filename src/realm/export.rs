@@ -385,26 +385,7 @@ mod tests {
     #[test]
     fn a_secret_sealed_under_another_key_fails_the_export() {
         let realm = crate::realm::defaults::new_realm("r", Default::default(), 0);
-        let mut client = Client {
-            id: "c1".into(),
-            realm_id: realm.id.clone(),
-            client_id: "app".into(),
-            name: None,
-            enabled: true,
-            public_client: false,
-            bearer_only: false,
-            secret_sealed: None,
-            redirect_uris: vec![],
-            web_origins: vec![],
-            standard_flow_enabled: true,
-            direct_access_grants_enabled: false,
-            service_accounts_enabled: false,
-            consent_required: false,
-            full_scope_allowed: true,
-            attributes: BTreeMap::new(),
-            settings: crate::domain::ClientSettings::default(),
-            created_at: 0,
-        };
+        let mut client = Client { id: "c1".into(), realm_id: realm.id.clone(), public_client: false, ..Client::for_tests("app") };
         client.secret_sealed = Some(MasterKey::generate().seal(b"s", &client.secret_aad()));
         let bundle = RealmBundle { realm: Some(realm), clients: vec![client], ..RealmBundle::default() };
         let error = export_realm(&bundle, &MasterKey::generate()).err().unwrap();

@@ -17,6 +17,7 @@ use axum::routing::get as route_get;
 use serde_json::json;
 
 use crate::admin_support::Admin;
+use crate::client_assertions::{jwt_client_in, SECRET};
 use crate::backend_tests;
 use crate::browser_flows::{browser_client, get, submit_login, web, REDIRECT};
 use crate::helpers::TestApp;
@@ -55,20 +56,6 @@ async fn par_login(app: &TestApp) -> Value {
     node("par.mjs", &["finish", &issuer, "app-b", secret, &callback, verifier, state]).await
 }
 
-/// Creates a confidential service-account client with this authenticator and attributes.
-async fn jwt_client(admin: &Admin<'_>, client_id: &str, authenticator: &str, attributes: Value, secret: Option<&str>) {
-    let mut rep = json!({
-        "clientId": client_id, "protocol": "openid-connect", "publicClient": false,
-        "serviceAccountsEnabled": true, "standardFlowEnabled": false,
-        "clientAuthenticatorType": authenticator, "attributes": attributes,
-    });
-    if let Some(secret) = secret {
-        rep["secret"] = json!(secret);
-    }
-    let reply = admin.post("/admin/realms/web/clients", rep).await;
-    assert_eq!(reply.status, 201, "{reply:?}");
-}
-
 backend_tests! {
     async fn openid_client_authenticates_with_private_key_jwt_and_client_secret_jwt(backend: Backend) {
         let app = web(backend).await;
@@ -76,7 +63,7 @@ backend_tests! {
         let issuer = app.url("/realms/web");
         let keys = node("jwt.mjs", &["keygen"]).await;
         let jwks = json!({"keys": [keys["public"]]}).to_string();
-        jwt_client(&admin, "jwt-string", "client-jwt", json!({"use.jwks.string": "true", "jwks.string": jwks}), None).await;
+        jwt_client_in(&admin, "web", "jwt-string", "client-jwt", json!({"use.jwks.string": "true", "jwks.string": jwks})).await;
         let private = keys["private"].to_string();
         let got = node("jwt.mjs", &["private-key", &issuer, "jwt-string", &private]).await;
         assert_eq!((got["azp"].as_str(), got["iss"].as_str()), (Some("jwt-string"), Some(issuer.as_str())), "{got}");
@@ -87,14 +74,13 @@ backend_tests! {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let jwks_url = format!("http://{}/jwks", listener.local_addr().unwrap());
         let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        jwt_client(&admin, "jwt-url", "client-jwt", json!({"use.jwks.url": "true", "jwks.url": jwks_url}), None).await;
+        jwt_client_in(&admin, "web", "jwt-url", "client-jwt", json!({"use.jwks.url": "true", "jwks.url": jwks_url})).await;
         let got = node("jwt.mjs", &["private-key", &issuer, "jwt-url", &private]).await;
         assert_eq!(got["azp"], "jwt-url", "{got}");
         server.abort();
 
-        let secret = "a-client-secret-for-hs256-0123456789";
-        jwt_client(&admin, "jwt-secret", "client-secret-jwt", json!({}), Some(secret)).await;
-        let got = node("jwt.mjs", &["secret", &issuer, "jwt-secret", secret]).await;
+        jwt_client_in(&admin, "web", "jwt-secret", "client-secret-jwt", json!({})).await;
+        let got = node("jwt.mjs", &["secret", &issuer, "jwt-secret", SECRET]).await;
         assert_eq!(got["azp"], "jwt-secret", "{got}");
         app.stop().await;
     }

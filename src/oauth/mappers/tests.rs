@@ -24,23 +24,9 @@ fn with(base: &[(&'static str, &'static str)], extra: &[(&'static str, &'static 
 fn client() -> Client {
     Client {
         id: "cid".into(),
-        realm_id: "r".into(),
-        client_id: "app".into(),
-        name: None,
-        enabled: true,
-        public_client: true,
-        bearer_only: false,
-        secret_sealed: None,
         redirect_uris: vec!["https://app.example/cb/*".into()],
         web_origins: vec!["+".into(), "https://other.example".into()],
-        standard_flow_enabled: true,
-        direct_access_grants_enabled: false,
-        service_accounts_enabled: false,
-        consent_required: false,
-        full_scope_allowed: true,
-        attributes: Default::default(),
-        settings: crate::domain::ClientSettings::default(),
-        created_at: 0,
+        ..Client::for_tests("app")
     }
 }
 

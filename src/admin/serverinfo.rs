@@ -80,7 +80,8 @@ pub async fn serverinfo(ctx: &AdminContext<'_>) -> Result<Value, AdminError> {
         "profileInfo": { "name": "community", "disabledFeatures": [], "previewFeatures": [], "experimentalFeatures": [] },
         "features": [
             { "name": "ADMIN_API", "label": "Admin API", "type": "DEFAULT", "enabled": true, "dependencies": [] },
-            { "name": "DEVICE_FLOW", "label": "OAuth 2.0 Device Authorization Grant", "type": "DEFAULT", "enabled": false, "dependencies": [] },
+            { "name": "DEVICE_FLOW", "label": "OAuth 2.0 Device Authorization Grant", "type": "DEFAULT", "enabled": true, "dependencies": [] },
+            { "name": "DPOP", "label": "OAuth 2.0 Demonstrating Proof-of-Possession at the Application Layer", "type": "DEFAULT", "enabled": true, "dependencies": [] },
             { "name": "TOKEN_EXCHANGE", "label": "Token Exchange", "type": "PREVIEW", "enabled": false, "dependencies": [] },
             { "name": "AUTHORIZATION", "label": "Authorization Services", "type": "DEFAULT", "enabled": false, "dependencies": [] },
             { "name": "ORGANIZATION", "label": "Organizations", "type": "DEFAULT", "enabled": false, "dependencies": [] },

@@ -185,6 +185,11 @@ backend_tests! {
         let discovery = app.get_json("/realms/web/.well-known/openid-configuration").await.1;
         assert_eq!(discovery["device_authorization_endpoint"], app.url(DEVICE));
         assert!(discovery["grant_types_supported"].as_array().unwrap().contains(&json!(GRANT)), "{discovery}");
+        let info = Admin::login(&app).await.ok("/admin/serverinfo").await;
+        for name in ["DEVICE_FLOW", "DPOP"] {
+            let feature = info["features"].as_array().unwrap().iter().find(|f| f["name"] == name).cloned();
+            assert_eq!(feature.map(|f| f["enabled"].clone()), Some(json!(true)), "serverinfo names {name} enabled");
+        }
         app.stop().await;
     }
 

@@ -60,6 +60,7 @@ mod hardening_transport;
 mod import;
 mod import_groups;
 mod keycloak_passwords;
+mod interop_authlib;
 mod interop_openid_client;
 mod keys;
 mod mail_flows;

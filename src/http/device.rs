@@ -155,6 +155,7 @@ async fn verify(b: &Browser, state: &AppState, headers: &HeaderMap, typed: &str)
         login_hint: None,
         response_mode: ResponseMode::Query,
         device: Some(code),
+        dpop_jkt: None,
     };
     if let Some((cookie, session, _user)) = b.sso_session(state, headers).await {
         let refresh = crate::http::session_iframe::resumed_state_cookie(headers, b.name(), &session.id, b.secure);

@@ -255,6 +255,7 @@ async fn issue_code(b: &Browser, state: &AppState, client: &Client, request: &Au
         code_challenge_method: request.code_challenge_method.clone(),
         created_at: b.now,
         expires_at: b.now + b.realm.realm.settings.access_code_lifespan,
+        dpop_jkt: request.dpop_jkt.clone(),
     };
     let settings = &b.realm.realm.settings;
     let stored = async {

@@ -43,6 +43,9 @@ pub struct AuthorizationRequest {
     /// device page; such a request has no redirect URI, and its outcome is a page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code must be redeemed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// An error shown as a page: the request cannot be trusted to redirect anywhere.
@@ -196,6 +199,7 @@ pub fn validate(realm: &RealmContext, params: &FormParams) -> Result<Validated, 
         login_hint: params.get("login_hint").map(|h| h.chars().take(255).collect()),
         response_mode: *response_mode.as_ref().unwrap_or(&ResponseMode::Query),
         device: None,
+        dpop_jkt: params.get("dpop_jkt").map(str::to_string),
     };
     if let Err(error) = response_mode {
         return Ok(Validated::Redirect(client, request, error));
@@ -225,6 +229,9 @@ fn check(realm: &RealmContext, client: &Client, params: &FormParams, request: &m
     })?;
     // every selected scope, so an optional one left out of the token string survives the code
     request.scope = scope.granted_string();
+    if request.dpop_jkt.as_deref().is_some_and(|jkt| jkt.len() != 43 || !jkt.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) {
+        return Err(RedirectError::new("invalid_request", "Invalid parameter: dpop_jkt"));
+    }
     request.prompt = match params.get("prompt") {
         None => None,
         Some("none") => Some(Prompt::None),

@@ -376,12 +376,12 @@ macro_rules! impl_session_store {
             async fn insert_auth_code(&self, code: &AuthCodeRecord) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO auth_codes (code_hash, realm_id, client_id, user_session_id, redirect_uri, scope, \
-                     nonce, code_challenge, code_challenge_method, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     nonce, code_challenge, code_challenge_method, created_at, expires_at, dpop_jkt) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&code.code_hash[..]).bind(&code.realm_id).bind(&code.client_id).bind(&code.user_session_id)
                 .bind(&code.redirect_uri).bind(&code.scope).bind(&code.nonce).bind(&code.code_challenge)
-                .bind(&code.code_challenge_method).bind(code.created_at).bind(code.expires_at)
+                .bind(&code.code_challenge_method).bind(code.created_at).bind(code.expires_at).bind(&code.dpop_jkt)
                 .execute(&self.pool)
                 .await
                 .map_err(map_unique)?;
@@ -399,12 +399,12 @@ macro_rules! impl_session_store {
                 // The database decides the one winner: a conditional update, never a read-then-write.
                 // Only the realm and client the code was issued to can find it (RFC 6749 §4.1.3).
                 #[allow(clippy::type_complexity)]
-                let fresh: Option<(String, String, String, String, String, Option<String>, Option<String>, Option<String>, i64, i64)> =
+                let fresh: Option<(String, String, String, String, String, Option<String>, Option<String>, Option<String>, i64, i64, Option<String>)> =
                     sqlx::query_as(
                         "UPDATE auth_codes SET consumed_at = $1 WHERE code_hash = $2 AND realm_id = $3 AND client_id = $4 \
                          AND consumed_at IS NULL \
                          RETURNING realm_id, client_id, user_session_id, redirect_uri, scope, nonce, code_challenge, \
-                         code_challenge_method, created_at, expires_at",
+                         code_challenge_method, created_at, expires_at, dpop_jkt",
                     )
                     .bind(now)
                     .bind(&code_hash[..])
@@ -426,6 +426,7 @@ macro_rules! impl_session_store {
                         code_challenge_method: r.7,
                         created_at: r.8,
                         expires_at: r.9,
+                        dpop_jkt: r.10,
                     }));
                 }
                 // Used before: mark the replay (so a first exchange still in flight fails) and

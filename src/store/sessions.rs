@@ -89,6 +89,8 @@ pub struct AuthCodeRecord {
     pub code_challenge_method: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+    /// The DPoP key thumbprint the authorization request named (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

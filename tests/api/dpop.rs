@@ -3,7 +3,8 @@
 //! the key, which every refresh must then prove; userinfo takes a bound token only under the
 //! `DPoP` scheme with a proof for that token; introspection shows the binding; proofs are
 //! checked for form, signature, method, URL, time and replay; `dpop.bound.access.tokens`
-//! requires them. The thumbprints are checked against jsonwebtoken's own RFC 7638 code.
+//! requires them; a code asked for with `dpop_jkt` (§10) needs a proof of that key. The
+//! thumbprints are checked against jsonwebtoken's own RFC 7638 code.
 
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -11,13 +12,32 @@ use portcullis::clock::Clock;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::browser_flows::claims;
+use crate::browser_flows::{browser_client, claims, get, param, submit_login, REDIRECT};
 use crate::client_assertions::es256_key;
 use crate::helpers::{fixture, Spawn, TestApp};
 
 const TOKEN: &str = "/realms/dpop/protocol/openid-connect/token";
 const USERINFO: &str = "/realms/dpop/protocol/openid-connect/userinfo";
 const API_SECRET: &str = "api-secret-0123456789";
+
+fn auth_url(app: &TestApp, dpop_jkt: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("response_type", "code"), ("client_id", "web-spa"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("dpop_jkt", dpop_jkt)])
+        .finish();
+    app.url(&format!("/realms/dpop/protocol/openid-connect/auth?{query}"))
+}
+
+/// dora's code for web-spa, asked for with `dpop_jkt`.
+async fn code_for(app: &TestApp, dpop_jkt: &str) -> String {
+    let jar = browser_client();
+    let page = get(&jar, &auth_url(app, dpop_jkt)).await;
+    param(&submit_login(app, &jar, &page, "dora", "dora-password-1", &[]).await.location(), "code")
+}
+
+async fn redeem(app: &TestApp, code: &str, proofs: &[&str]) -> (u16, Value) {
+    let form = [("grant_type", "authorization_code"), ("client_id", "web-spa"), ("redirect_uri", REDIRECT), ("code", code)];
+    token_with(app, &form, proofs).await
+}
 
 struct Key {
     signing: EncodingKey,
@@ -197,6 +217,26 @@ backend_tests! {
 
         let discovery = app.get_json("/realms/dpop/.well-known/openid-configuration").await.1;
         assert!(discovery["dpop_signing_alg_values_supported"].as_array().unwrap().contains(&json!("ES256")), "{discovery}");
+        app.stop().await;
+    }
+
+    async fn a_code_requested_with_dpop_jkt_is_redeemed_only_with_that_key(backend: Backend) {
+        let app = dpop_app(backend).await;
+        let key = Key::new();
+        let url = app.url(TOKEN);
+        let code = code_for(&app, &key.thumbprint()).await;
+        let (status, tokens) = redeem(&app, &code, &[&key.proof(&app, "POST", &url, None)]).await;
+        assert_eq!((status, tokens["token_type"].as_str()), (200, Some("DPoP")), "{tokens}");
+
+        let code = code_for(&app, &key.thumbprint()).await;
+        let wrong = redeem(&app, &code, &[&Key::new().proof(&app, "POST", &url, None)]).await;
+        refused(&wrong, 400, "invalid_dpop_proof", "DPoP Proof public key thumbprint does not match dpop_jkt");
+        let code = code_for(&app, &key.thumbprint()).await;
+        refused(&redeem(&app, &code, &[]).await, 400, "invalid_dpop_proof", "DPoP Proof missing");
+
+        // a malformed dpop_jkt goes back to the client
+        let bad = get(&browser_client(), &auth_url(&app, "short")).await;
+        assert_eq!(param(&bad.location(), "error"), "invalid_request");
         app.stop().await;
     }
 }

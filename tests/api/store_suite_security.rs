@@ -21,6 +21,7 @@ fn code(realm_id: &str, client_id: &str, session_id: &str) -> AuthCodeRecord {
         nonce: None,
         code_challenge: None,
         code_challenge_method: None,
+        dpop_jkt: None,
         created_at: 100,
         expires_at: 160,
     }

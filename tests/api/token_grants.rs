@@ -122,6 +122,7 @@ pub(crate) async fn insert_code(app: &TestApp, client: &str, session: &str, scop
             code_challenge_method,
             created_at: now,
             expires_at: now + 60,
+            dpop_jkt: None,
         })
         .await
         .unwrap();

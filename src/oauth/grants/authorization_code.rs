@@ -56,6 +56,17 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         }
         (None, None) => {}
     }
+    // RFC 9449 §10: a code bound to a key at the authorization request needs a proof of it
+    match (&record.dpop_jkt, &ctx.dpop) {
+        (Some(_), None) => return Err(OAuthError::InvalidDpopProof { description: "DPoP Proof missing".into(), at_resource: false }),
+        (Some(bound), Some(proven)) if bound != proven => {
+            return Err(OAuthError::InvalidDpopProof {
+                description: "DPoP Proof public key thumbprint does not match dpop_jkt".into(),
+                at_resource: false,
+            })
+        }
+        _ => {}
+    }
     issue_tokens(
         ctx,
         Approved {

@@ -5,6 +5,7 @@ pub mod authorization_code;
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
+pub mod token_exchange;
 
 use std::sync::Arc;
 
@@ -100,6 +101,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<super::
         "client_credentials" => client_credentials::handle(ctx, form).await,
         "refresh_token" => refresh_token::handle(ctx, form).await,
         "authorization_code" => authorization_code::handle(ctx, form).await,
+        token_exchange::GRANT_TYPE => token_exchange::handle(ctx, form).await,
         other => Err(OAuthError::UnsupportedGrantType(format!("Unsupported grant_type: {}", other.chars().take(64).collect::<String>()))),
     };
     if result.is_ok() {

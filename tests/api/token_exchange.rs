@@ -32,7 +32,7 @@ async fn internal_id(admin: &Admin<'_>, client_id: &str) -> String {
 }
 
 /// Realm `vault` with events on and: `exchanger` (confidential, standard token exchange with
-/// refresh tokens, an audience mapper for `target`, a service account), `target`, `plain`
+/// refresh tokens, audience mappers for `target` and `plain`, a service account), `target`, `plain`
 /// (confidential, no exchange) and `public-ex` (public, the attribute set); `backend`'s tokens
 /// name `exchanger`, `plain` and `public-ex` in their audience.
 async fn exchange_app(backend: crate::helpers::Backend) -> TestApp {
@@ -44,7 +44,7 @@ async fn exchange_app(backend: crate::helpers::Backend) -> TestApp {
             "serviceAccountsEnabled": true,
             "attributes": {"standard.token.exchange.enabled": "true",
                 "standard.token.exchange.enableRefreshRequestedTokenType": "SAME_SESSION"},
-            "protocolMappers": [audience_mapper("target")]}),
+            "protocolMappers": [audience_mapper("target"), audience_mapper("plain")]}),
         json!({"clientId": "target", "secret": "target-secret-0123456789", "publicClient": false}),
         json!({"clientId": "plain", "secret": EX_SECRET, "publicClient": false}),
         json!({"clientId": "public-ex", "publicClient": true, "attributes": {"standard.token.exchange.enabled": "true"}}),
@@ -145,11 +145,13 @@ backend_tests! {
         assert_eq!(exchanged["scope"], "email profile", "the requester's default scopes, not the subject token's");
         assert_eq!(introspect(&app, body["access_token"].as_str().unwrap()).await["active"], true);
 
-        // no audience: the requester's own token shape (its audience mapper names target)
+        // no audience: the requester's own token shape (its audience mappers name target and plain)
         let (status, body) = by_exchanger(&app, subject_token, &[("scope", "openid phone")]).await;
         assert_eq!(status, 200, "{body}");
         let own = claims(body["access_token"].as_str().unwrap());
-        assert_eq!(audiences(&own), ["target"], "{own}");
+        let mut own_audiences = audiences(&own);
+        own_audiences.sort();
+        assert_eq!(own_audiences, ["plain", "target"], "{own}");
         assert_eq!(own["scope"], "openid email phone profile", "an optional scope of the requester, asked for");
         assert!(body["id_token"].is_string(), "openid asked for: an id token too");
 
@@ -161,7 +163,9 @@ backend_tests! {
         refused(&by_exchanger(&app, subject_token, &[]).await, 400, "invalid_request", "Invalid token");
 
         let done = events(&app, "TOKEN_EXCHANGE", 2).await;
-        let first = &done[1];
+        // both in the same second: found by their audience, not their order
+        assert!(done.iter().any(|e| e["details"]["audience"] == "plain target"), "{done:?}");
+        let first = done.iter().find(|e| e["details"]["audience"] == "target").expect("the audience-restricted exchange");
         assert_eq!((first["clientId"].as_str(), first["userId"].as_str()), (Some("exchanger"), subject_claims["sub"].as_str()), "{first}");
         assert_eq!(first["sessionId"], subject_claims["sid"], "{first}");
         let details = &first["details"];
@@ -292,6 +296,44 @@ backend_tests! {
         app.stop().await;
     }
 
+    async fn an_exchanged_token_ends_with_the_subject_grant_and_disabled_or_unconsented_parties_are_refused(backend: Backend) {
+        let app = exchange_app(backend).await;
+        let admin = Admin::login(&app).await;
+        let subject = carol(&app, "openid").await;
+        let token = subject["access_token"].as_str().unwrap();
+        let (status, body) = by_exchanger(&app, token, &[("audience", "target")]).await;
+        assert_eq!(status, 200, "{body}");
+        let exchanged = body["access_token"].as_str().unwrap().to_string();
+        assert_eq!(claims(&exchanged)["fam"], claims(token)["fam"], "the subject token's grant");
+
+        // revoking the subject's grant (RFC 7009 on its refresh token) ends the exchanged token
+        let revoke = [("client_id", "backend"), ("client_secret", VAULT_SECRET), ("token", subject["refresh_token"].as_str().unwrap())];
+        let reply = app.http.post(app.url("/realms/vault/protocol/openid-connect/revoke")).form(&revoke).send().await.unwrap();
+        assert_eq!(reply.status(), 200);
+        assert_eq!(introspect(&app, &exchanged).await["active"], false);
+        refused(&by_exchanger(&app, token, &[]).await, 400, "invalid_request", "Invalid token");
+
+        // a disabled audience client
+        let token = carol(&app, "openid").await["access_token"].as_str().unwrap().to_string();
+        let target = internal_id(&admin, "target").await;
+        assert_eq!(admin.put(&format!("{CLIENTS}/{target}"), json!({"enabled": false})).await.status, 204);
+        refused(&by_exchanger(&app, &token, &[("audience", "target")]).await, 400, "invalid_client", "Client disabled");
+        assert_eq!(admin.put(&format!("{CLIENTS}/{target}"), json!({"enabled": true})).await.status, 204);
+
+        // a requester that needs consent the user never gave
+        let id = internal_id(&admin, "exchanger").await;
+        assert_eq!(admin.put(&format!("{CLIENTS}/{id}"), json!({"consentRequired": true})).await.status, 204);
+        refused(&by_exchanger(&app, &token, &[]).await, 400, "invalid_scope", "Missing consents for Token Exchange in client exchanger");
+        assert_eq!(admin.put(&format!("{CLIENTS}/{id}"), json!({"consentRequired": false})).await.status, 204);
+        assert_eq!(by_exchanger(&app, &token, &[]).await.0, 200);
+
+        // the subject's user disabled
+        let user = claims(&token)["sub"].as_str().unwrap().to_string();
+        assert_eq!(admin.put(&format!("/admin/realms/vault/users/{user}"), json!({"enabled": false})).await.status, 204);
+        refused(&by_exchanger(&app, &token, &[]).await, 400, "invalid_request", "Invalid token");
+        app.stop().await;
+    }
+
     async fn the_exchange_attributes_round_trip_and_switch_the_grant(backend: Backend) {
         let app = exchange_app(backend).await;
         let admin = Admin::login(&app).await;
@@ -320,13 +362,14 @@ backend_tests! {
         let app = exchange_app(backend).await;
         let subject = carol(&app, "openid").await;
         let token = subject["access_token"].as_str().unwrap();
-        let got = openid_client_exchange(&app, token, json!({"audience": "target", "scope": "phone"})).await;
+        let got = openid_client_exchange(&app, token, json!({"audience": "target", "scope": "openid phone"})).await;
         let ok = &got["ok"];
         assert_eq!(ok["issued_token_type"], ACCESS, "{got}");
         assert_eq!(ok["token_type"], "bearer", "openid-client lower-cases it: {got}");
         assert_eq!(ok["claims"]["aud"], "target", "{got}");
         assert_eq!(ok["claims"]["azp"], "exchanger", "{got}");
-        assert_eq!(ok["claims"]["scope"], "email phone profile", "{got}");
+        assert_eq!(ok["claims"]["scope"], "openid email phone profile", "{got}");
+        assert_eq!(ok["has_id_token"], true, "openid-client checked its claims: {got}");
         assert_eq!(ok["has_refresh_token"], false, "{got}");
         assert_eq!(introspect(&app, ok["access_token"].as_str().unwrap()).await["active"], true);
 

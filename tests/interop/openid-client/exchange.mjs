@@ -36,6 +36,7 @@ console.log(JSON.stringify({
     expires_in: tokens.expiresIn(),
     scope: tokens.scope,
     has_refresh_token: typeof tokens.refresh_token === 'string',
+    has_id_token: typeof tokens.id_token === 'string',
     access_token: tokens.access_token,
     claims: { aud: claims.aud, azp: claims.azp, sub: claims.sub, scope: claims.scope, sid: claims.sid },
   },

@@ -16,6 +16,9 @@ pub enum OAuthError {
     InvalidGrant { description: String, status: u16 },
     /// RFC 6749 §5.2: the client may not use this grant type.
     UnauthorizedClient(String),
+    /// RFC 6749 §4.1.2.1 / RFC 8693 §2.2.2: the request is understood and refused (403, as
+    /// Keycloak answers a token exchange by a client outside the subject token's audience).
+    AccessDenied(String),
     /// RFC 6749 §5.2: the grant type is not supported.
     UnsupportedGrantType(String),
     /// RFC 6749 §5.2: the requested scope is invalid or exceeds what was granted.
@@ -65,6 +68,7 @@ impl OAuthError {
             Self::InvalidClient(_) | Self::ClientRefused(_) => "invalid_client",
             Self::InvalidGrant { .. } => "invalid_grant",
             Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::AccessDenied(_) => "access_denied",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidToken(_) => "invalid_token",
@@ -87,6 +91,7 @@ impl OAuthError {
             | Self::ClientRefused(d)
             | Self::InvalidGrant { description: d, .. }
             | Self::UnauthorizedClient(d)
+            | Self::AccessDenied(d)
             | Self::UnsupportedGrantType(d)
             | Self::InvalidScope(d)
             | Self::InvalidToken(d)
@@ -109,7 +114,7 @@ impl OAuthError {
             Self::InvalidDpopProof { at_resource, .. } => if *at_resource { 401 } else { 400 },
             Self::InvalidGrant { status, .. } => *status,
             Self::RealmNotFound => 404,
-            Self::InsufficientScope(_) => 403,
+            Self::InsufficientScope(_) | Self::AccessDenied(_) => 403,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable | Self::Overloaded { .. } => 503,
             Self::SlowDown { .. } => 429,

@@ -34,6 +34,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_state: Option<String>,
     pub scope: String,
+    /// RFC 8693 §2.2.1: the type of the token issued by a token exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// A refresh shell about to be issued: its jti is known before the store call so the hash can
@@ -240,5 +243,6 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
         not_before_policy: realm.realm.not_before,
         session_state: sid,
         scope,
+        issued_token_type: None,
     })
 }

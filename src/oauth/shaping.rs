@@ -26,6 +26,9 @@ pub struct Shaper<'a> {
     pub realm: &'a RealmContext,
     pub client: &'a Client,
     pub scope: Scope,
+    /// A token exchange's `audience` values (RFC 8693 §2.1): the access token's `aud` keeps
+    /// only these, as Keycloak's `restrictRequestedAudience` does. `None` for every other grant.
+    pub requested_audience: Option<Vec<String>>,
     mappers: Vec<&'a ProtocolMapper>,
 }
 
@@ -39,7 +42,7 @@ impl<'a> Shaper<'a> {
                 mappers.extend(scope.mappers.iter());
             }
         }
-        Self { realm, client, scope, mappers }
+        Self { realm, client, scope, requested_audience: None, mappers }
     }
 
     pub fn mappers(&self) -> &[&'a ProtocolMapper] {
@@ -116,7 +119,11 @@ impl<'a> Shaper<'a> {
     /// The claims of one token of `kind`.
     pub fn shape(&self, kind: TokenKind, subject: Subject<'_>, roles: &TokenRoles, acr: &str) -> Shaped {
         let shaping = Shaping { client: self.client, subject, roles, acr };
-        mappers::shape(&self.mappers, kind, kind == TokenKind::Access && self.lightweight(), &shaping)
+        let mut shaped = mappers::shape(&self.mappers, kind, kind == TokenKind::Access && self.lightweight(), &shaping);
+        if let (TokenKind::Access, Some(requested)) = (kind, &self.requested_audience) {
+            shaped.audience.retain(|a| requested.contains(a));
+        }
+        shaped
     }
 }
 

@@ -11,7 +11,7 @@ use crate::clock::UnixTime;
 use crate::crypto::sha256;
 use crate::realm::RealmContext;
 use crate::session;
-use crate::store::{AccessTokenLookup, Store};
+use crate::store::{AccessTokenLookup, Store, UserSessionRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inactive {
@@ -53,6 +53,18 @@ pub async fn live_access_token(
     token: &str,
     now: UnixTime,
 ) -> Result<Result<AccessClaims, Inactive>, OAuthError> {
+    Ok(live_access_token_in_session(store, realm, issuer, token, now).await?.map(|(claims, _)| claims))
+}
+
+/// `live_access_token`, with the session the token lives in (its grant's, or its `sid`'s);
+/// `None` for a token of no session (client_credentials without a refresh token).
+pub async fn live_access_token_in_session(
+    store: &dyn Store,
+    realm: &RealmContext,
+    issuer: &str,
+    token: &str,
+    now: UnixTime,
+) -> Result<Result<(AccessClaims, Option<UserSessionRecord>), Inactive>, OAuthError> {
     let claims = match access::verify(&realm.keys, issuer, token, now) {
         Ok(claims) => claims,
         Err(access::AccessTokenError::Expired) => return Ok(Err(Inactive::Expired)),
@@ -85,7 +97,7 @@ pub async fn live_access_token(
     if !state.user_enabled {
         return Ok(Err(Inactive::UserDisabled));
     }
-    Ok(Ok(claims))
+    Ok(Ok((claims, state.session)))
 }
 
 /// Keycloak refuses the tokens of a client that was deleted or disabled.

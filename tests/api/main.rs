@@ -89,6 +89,7 @@ mod store_suite_ended_sessions;
 mod store_suite_security;
 mod store_suite_users;
 mod token_endpoints;
+mod token_exchange;
 mod token_families;
 mod token_grants;
 mod token_races;

@@ -7,6 +7,7 @@ pub mod client_credentials;
 pub mod device_code;
 pub mod password;
 pub mod refresh_token;
+pub mod token_exchange;
 
 use std::sync::Arc;
 
@@ -106,6 +107,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<super::
         "refresh_token" => refresh_token::handle(ctx, form).await,
         "authorization_code" => authorization_code::handle(ctx, form).await,
         crate::oauth::device::GRANT_TYPE => device_code::handle(ctx, form).await,
+        token_exchange::GRANT_TYPE => token_exchange::handle(ctx, form).await,
         other => Err(OAuthError::UnsupportedGrantType(format!("Unsupported grant_type: {}", other.chars().take(64).collect::<String>()))),
     };
     if result.is_ok() {

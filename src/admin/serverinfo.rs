@@ -83,6 +83,7 @@ pub async fn serverinfo(ctx: &AdminContext<'_>) -> Result<Value, AdminError> {
             { "name": "DEVICE_FLOW", "label": "OAuth 2.0 Device Authorization Grant", "type": "DEFAULT", "enabled": true, "dependencies": [] },
             { "name": "DPOP", "label": "OAuth 2.0 Demonstrating Proof-of-Possession at the Application Layer", "type": "DEFAULT", "enabled": true, "dependencies": [] },
             { "name": "TOKEN_EXCHANGE", "label": "Token Exchange", "type": "PREVIEW", "enabled": false, "dependencies": [] },
+            { "name": "TOKEN_EXCHANGE_STANDARD_V2", "label": "Standard Token Exchange version 2", "type": "DEFAULT", "enabled": true, "dependencies": [] },
             { "name": "AUTHORIZATION", "label": "Authorization Services", "type": "DEFAULT", "enabled": false, "dependencies": [] },
             { "name": "ORGANIZATION", "label": "Organizations", "type": "DEFAULT", "enabled": false, "dependencies": [] },
         ],

@@ -186,7 +186,7 @@ backend_tests! {
         assert_eq!(discovery["device_authorization_endpoint"], app.url(DEVICE));
         assert!(discovery["grant_types_supported"].as_array().unwrap().contains(&json!(GRANT)), "{discovery}");
         let info = Admin::login(&app).await.ok("/admin/serverinfo").await;
-        for name in ["DEVICE_FLOW", "DPOP"] {
+        for name in ["DEVICE_FLOW", "DPOP", "TOKEN_EXCHANGE_STANDARD_V2"] {
             let feature = info["features"].as_array().unwrap().iter().find(|f| f["name"] == name).cloned();
             assert_eq!(feature.map(|f| f["enabled"].clone()), Some(json!(true)), "serverinfo names {name} enabled");
         }

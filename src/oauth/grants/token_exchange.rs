@@ -447,24 +447,9 @@ mod tests {
 
     fn client(attributes: &[(&str, &str)]) -> Client {
         Client {
-            id: "id".into(),
-            realm_id: "r".into(),
-            client_id: "exchanger".into(),
-            name: None,
-            enabled: true,
             public_client: false,
-            bearer_only: false,
-            secret_sealed: None,
-            redirect_uris: vec![],
-            web_origins: vec![],
-            standard_flow_enabled: true,
-            direct_access_grants_enabled: false,
-            service_accounts_enabled: false,
-            consent_required: false,
-            full_scope_allowed: true,
             attributes: attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            settings: crate::domain::ClientSettings::default(),
-            created_at: 0,
+            ..Client::for_tests("exchanger")
         }
     }
 

@@ -214,13 +214,14 @@ impl App {
             Duration::from_secs(settings.cleanup_interval),
             settings.event_retention,
         );
-        // other nodes' (and tools') changes to realms, clients, roles and keys, heard at once
+        // other nodes' (and tools') changes to realms, clients, roles, keys and service accounts, heard at once
         let realm_feed = state.store.realm_changes().map(|mut changes| {
             let realms = state.realms.clone();
             tokio::spawn(async move {
                 while let Some(change) = changes.recv().await {
                     match change {
                         RealmChange::Realm(id) => realms.invalidate_id(&id),
+                        RealmChange::ServiceAccounts(id) => realms.forget_service_accounts(Some(&id)),
                         RealmChange::All => realms.invalidate_all(),
                     }
                 }
@@ -318,7 +319,10 @@ pub fn router(state: AppState) -> Router {
         .route("/realms/{realm}/account/{*action}", post(http::account::account_action))
         .route("/resources/{name}", get(crate::web::resource))
         .route(&format!("{oidc}/userinfo"), get(http::userinfo::userinfo).post(http::userinfo::userinfo))
-        .merge(http::admin::router())
+        .merge(http::admin::router().layer(middleware::from_fn_with_state(
+            state.realms.clone(),
+            http::admin::forget_service_accounts,
+        )))
         .merge(http::session_iframe::router())
         // routes added above this line are limited; health answers within its own bound
         .layer(middleware::from_fn_with_state(state.timeouts.clone(), http::timeout::enforce))

@@ -1,8 +1,9 @@
 //! `POST .../clear-realm-cache`, `.../clear-user-cache`, `.../clear-keys-cache`: drop cached
 //! realm data on this node at once and on every other node through the store's change feed
 //! (Postgres NOTIFY; on SQLite, other processes within the realm cache's TTL). What Portcullis
-//! caches is one entry per realm (settings, clients, roles, parsed keys: `realm::cache`); users
-//! are never cached, so `clear-user-cache` drops the realm's entry, which holds their roles.
+//! caches is one entry per realm (settings, clients, roles, parsed keys and clients'
+//! service-account users: `realm::cache`); other users are never cached, so `clear-user-cache`
+//! drops the realm's entry, which holds their roles and the service accounts.
 
 use super::context::{Operation, Resource};
 use super::{AdminContext, AdminError, Permission};

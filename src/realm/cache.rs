@@ -4,7 +4,8 @@
 //! or tool too (the database's LISTEN/NOTIFY feed, `RealmChange`); and they expire after a short
 //! TTL, which is what covers other processes on SQLite and a feed being reconnected.
 //! Sessions and tokens are never cached here. Client scopes and mappers are, compiled per client
-//! (`CompiledScopes`), so shaping a token costs no query.
+//! (`CompiledScopes`), so shaping a token costs no query. So are clients' service-account users
+//! (`ServiceAccounts`), cleared on their own when users, role mappings or groups change.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +18,7 @@ use crate::domain::{Client, Realm, Role};
 use crate::oauth::client_scopes::CompiledScopes;
 use crate::oauth::tokens::{KeyMaterialError, KeyRing};
 use crate::realm::defaults::OFFLINE_ACCESS_ROLE;
+use crate::realm::service_accounts::ServiceAccounts;
 use crate::store::{Store, StoreError};
 
 /// How long a cached realm is trusted before it is re-read.
@@ -34,6 +36,8 @@ pub struct RealmContext {
     pub offline_access_roles: Vec<String>,
     /// Each client's default and optional client scopes, mappers and scope mappings, compiled.
     pub scopes: CompiledScopes,
+    /// Clients' service-account users with their role ids (client_credentials), filled on use.
+    pub service_accounts: ServiceAccounts,
     loaded_at: Instant,
 }
 
@@ -126,6 +130,7 @@ impl RealmCache {
             roles,
             offline_access_roles,
             scopes,
+            service_accounts: ServiceAccounts::default(),
             loaded_at: Instant::now(),
         });
         let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -152,6 +157,16 @@ impl RealmCache {
         let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.generation.fetch_add(1, Ordering::SeqCst);
         entries.retain(|_, ctx| ctx.realm.id != id);
+    }
+
+    /// Forgets the cached service-account users of the realm with this id, or of every realm
+    /// (`None`), keeping the rest of each realm: after a change to users, their role mappings
+    /// or groups (`RealmChange::ServiceAccounts`, and every admin write on this node).
+    pub fn forget_service_accounts(&self, realm_id: Option<&str>) {
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for ctx in entries.values().filter(|ctx| realm_id.is_none_or(|id| ctx.realm.id == id)) {
+            ctx.service_accounts.clear();
+        }
     }
 
     /// Forgets every realm (`RealmChange::All`).

@@ -13,6 +13,7 @@ pub mod import_scopes;
 pub mod representation;
 pub mod scope_representation;
 pub mod service;
+pub mod service_accounts;
 pub mod signing_keys;
 pub mod smtp;
 

@@ -250,12 +250,16 @@ pub trait UserStore {
     async fn user_role_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
 }
 
-/// A committed change to data the realm cache holds (realm, clients, roles, keys), as reported
+/// A committed change to data the realm cache holds (realm, clients, roles, keys, service
+/// accounts), as reported
 /// by the database to every node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RealmChange {
     /// The realm with this id (not name) changed or was deleted.
     Realm(String),
+    /// A service-account user of the realm with this id, its role mappings or its groups may
+    /// have changed (migration 0016): drop the realm's cached service accounts only.
+    ServiceAccounts(String),
     /// Anything may have changed (e.g. the feed was interrupted): drop every cached realm.
     All,
 }

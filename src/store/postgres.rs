@@ -138,8 +138,23 @@ impl PostgresStore {
     }
 }
 
-/// The channel migration 0003's triggers notify with a realm id (or `*`).
+/// The channel migration 0003's triggers notify with a realm id (or `*`), and migration 0016's
+/// with `SERVICE_ACCOUNTS_PREFIX` and a realm id.
 const REALM_CHANNEL: &str = "portcullis_realm_changed";
+
+/// Marks a change to a realm's service-account users, their role mappings or groups.
+const SERVICE_ACCOUNTS_PREFIX: &str = "sa:";
+
+/// What a notification's payload names.
+fn realm_change(payload: &str) -> RealmChange {
+    if payload == "*" {
+        RealmChange::All
+    } else if let Some(realm_id) = payload.strip_prefix(SERVICE_ACCOUNTS_PREFIX) {
+        RealmChange::ServiceAccounts(realm_id.to_string())
+    } else {
+        RealmChange::Realm(payload.to_string())
+    }
+}
 
 /// Listens on `REALM_CHANNEL` over its own connection (not one of the request pool's) and
 /// forwards what it hears until `changes` is dropped. After a lost connection it reconnects,
@@ -171,8 +186,7 @@ async fn forward_realm_changes(options: PgConnectOptions, changes: tokio::sync::
                 () = changes.closed() => return,
             };
             let change = match heard {
-                Ok(Some(notification)) if notification.payload() == "*" => RealmChange::All,
-                Ok(Some(notification)) => RealmChange::Realm(notification.payload().to_string()),
+                Ok(Some(notification)) => realm_change(notification.payload()),
                 Ok(None) => {
                     tracing::warn!("lost the realm change feed; reconnecting");
                     break;

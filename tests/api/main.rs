@@ -32,6 +32,7 @@ mod admin_users;
 mod backchannel_logout;
 mod browser_account;
 mod client_assertions;
+mod client_credentials_cache;
 mod device_grant;
 mod browser_chromium;
 mod browser_chromium_actions;

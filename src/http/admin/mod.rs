@@ -17,12 +17,36 @@ pub mod server;
 mod sessions;
 mod users;
 
-use axum::http::{header, HeaderValue};
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
+use crate::realm::RealmCache;
+
+/// After every admin request that may write (any method but GET, HEAD and OPTIONS), this node
+/// forgets its cached service-account users (`realm::service_accounts`), whichever user, role
+/// mapping, group or client the request touched: admin writes are rare, a reload is one query
+/// per client, and no write path can be missed. The guard also runs if the request is dropped
+/// midway (timeout, closed connection), when its write may already be committed.
+pub async fn forget_service_accounts(State(realms): State<Arc<RealmCache>>, request: Request, next: Next) -> Response {
+    /// Forgets when dropped: at the end of the request, however it ends.
+    struct Forget(Arc<RealmCache>);
+    impl Drop for Forget {
+        fn drop(&mut self) {
+            self.0.forget_service_accounts(None);
+        }
+    }
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let _forget = writes.then(|| Forget(realms));
+    next.run(request).await
+}
 
 /// One route of the admin API, as the OpenAPI document describes it.
 #[derive(Debug, Clone, Copy)]

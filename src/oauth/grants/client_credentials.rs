@@ -1,6 +1,8 @@
 //! Client Credentials grant (RFC 6749 §4.4): a token for the client's service-account user.
 //! Like Keycloak, no refresh token unless the client sets
 //! `client_credentials.use_refresh_token` to "true"; without one no session is created.
+//! The service-account user, its role ids and groups come from the realm cache
+//! (`realm::service_accounts`), so a grant without a refresh token costs no query.
 
 use super::GrantContext;
 use crate::oauth::events::EventKind;
@@ -20,15 +22,21 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     if scope.is_offline() {
         return Err(OAuthError::InvalidScope("Offline tokens not allowed for the client credentials grant".into()));
     }
-    let (user, role_ids) = ctx
-        .store
-        .service_account_with_role_ids(&ctx.client.id)
+    let account = ctx
+        .realm
+        .service_accounts
+        .get(ctx.store.as_ref(), &ctx.client.id)
         .await?
-        .filter(|(u, _)| u.enabled)
+        .filter(|account| account.user.enabled)
         .ok_or_else(|| OAuthError::UnauthorizedClient("Client has no enabled service account user".into()))?;
+    let user = &account.user;
     let shaper = Shaper::new(ctx.realm, ctx.client, scope);
-    let roles = shaper.roles(&role_ids);
-    let groups = shaper.groups(ctx.store.as_ref(), &user).await?;
+    let roles = shaper.roles(&account.role_ids);
+    let groups = if shaper.needs_groups() {
+        account.groups.get_or_try_init(|| shaper.groups(ctx.store.as_ref(), user)).await?.as_slice()
+    } else {
+        &[]
+    };
     let scope = &shaper.scope;
     let wants_refresh =
         ctx.client.attributes.get("client_credentials.use_refresh_token").is_some_and(|v| v == "true");
@@ -38,7 +46,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
         let started = ctx
             .store
             .start_grant(&NewGrant {
-                new_session: Some(ctx.new_session(&user, false, ctx.now)),
+                new_session: Some(ctx.new_session(user, false, ctx.now)),
                 existing_session_id: None,
                 joined_expires_at: 0,
                 client_id: ctx.client.id.clone(),
@@ -63,9 +71,9 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     issue(Issue {
         shaper: &shaper,
         issuer: ctx.issuer,
-        user: &user,
+        user,
         roles: &roles,
-        groups: &groups,
+        groups,
         session: session.as_ref(),
         family_id: family_id.as_deref(),
         now: ctx.now,

@@ -48,7 +48,7 @@ fn signing(c: &mut Criterion) {
     let shell = RefreshClaims {
         exp: now + 1800, iat: now, jti: "x".repeat(43), iss: "i".into(), aud: "i".into(), sub: "s".into(),
         typ: "Refresh".into(), azp: "bench-client".into(), sid: "sid".into(), session_state: "sid".into(), scope: "openid".into(),
-        fam: Some(new_id()), generation: Some(1), cnf: None,
+        fam: Some(new_id()), generation: Some(1), cnf: None, requested_audience: None,
     };
     c.bench_function("sign refresh shell HS256", |b| b.iter(|| refresh::sign(&key, &shell)));
     let signed = refresh::sign(&key, &shell);

@@ -21,13 +21,15 @@ use base64::Engine;
 use crate::app::{AppState, MAX_BODY_BYTES};
 use crate::domain::Client;
 
-/// Keycloak's default `Access-Control-Allow-Headers` for authenticated endpoints.
+/// Keycloak's default `Access-Control-Allow-Headers` for authenticated endpoints, and `DPoP`
+/// (RFC 9449 §4.1) so a single-page app can send proofs.
 const ALLOW_HEADERS: &str = "Origin, Accept, X-Requested-With, Content-Type, Access-Control-Request-Method, \
-                             Access-Control-Request-Headers, Authorization";
+                             Access-Control-Request-Headers, Authorization, DPoP";
 /// Seconds a browser may cache a preflight answer (Keycloak's value).
 const MAX_AGE: &str = "3600";
-/// Response headers a script may read beyond the CORS-safelisted ones: the 401 challenge.
-const EXPOSE_HEADERS: &str = "WWW-Authenticate";
+/// Response headers a script may read beyond the CORS-safelisted ones: the 401 challenge and a
+/// server's DPoP nonce (RFC 9449 §8).
+const EXPOSE_HEADERS: &str = "WWW-Authenticate, DPoP-Nonce";
 
 /// How an endpoint decides which origins may read its responses.
 #[derive(Clone, Copy)]

@@ -47,12 +47,20 @@ impl IntoResponse for OAuthError {
                 ))
                 .unwrap_or(HeaderValue::from_static("DPoP error=\"invalid_dpop_proof\"")),
             ),
+            OAuthError::UseDpopNonce { at_resource: true, .. } => Some(HeaderValue::from_static(
+                "DPoP error=\"use_dpop_nonce\", error_description=\"Resource server requires nonce in DPoP proof\"",
+            )),
             // invalid_client however the client authenticated (or did not)
             OAuthError::InvalidClient(_) => Some(HeaderValue::from_static("Basic realm=\"portcullis\"")),
             _ => None,
         };
         if let Some(value) = challenge {
             headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let OAuthError::UseDpopNonce { nonce: Some(nonce), .. } = &self {
+            if let Ok(value) = HeaderValue::from_str(nonce) {
+                headers.insert(crate::oauth::dpop_nonce::HEADER, value);
+            }
         }
         if let Some(seconds) = self.retry_after() {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

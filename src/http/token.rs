@@ -18,7 +18,7 @@ use crate::domain::Client;
 use crate::oauth::client_auth::{self, authenticate};
 use crate::oauth::grants::{self, GrantContext};
 use crate::oauth::request::{require_form_content_type, FormParams};
-use crate::oauth::{dpop, introspect, logout, par, revoke, OAuthError};
+use crate::oauth::{dpop, dpop_nonce, introspect, logout, par, revoke, OAuthError};
 use crate::ops::rate_limit::client_ip;
 use crate::realm::RealmContext;
 
@@ -36,6 +36,15 @@ pub fn dpop_proof(headers: &HeaderMap, at_resource: bool) -> Result<Option<&str>
     first
         .map(|v| v.to_str().map_err(|_| OAuthError::InvalidDpopProof { description: "DPoP header verification failure".into(), at_resource }))
         .transpose()
+}
+
+/// Adds a fresh DPoP nonce to a successful answer when `needed` (a client with
+/// `dpop.nonce.required`, RFC 9449 §8.2), so its next proof carries it without a refusal first.
+pub fn offer_dpop_nonce(mut response: Response, needed: bool, realm: &RealmContext, now: crate::clock::UnixTime) -> Response {
+    if let Some(value) = needed.then(|| dpop_nonce::current(realm, now)).flatten().and_then(|n| HeaderValue::from_str(&n).ok()) {
+        response.headers_mut().insert(dpop_nonce::HEADER, value);
+    }
+    response
 }
 
 /// Adds RFC 6749 §5.1's cache headers to a success body.
@@ -127,7 +136,7 @@ pub async fn token(
     let proof = dpop_proof(&headers, false)?;
     ctx.dpop = dpop::at_token_endpoint(state.store.as_ref(), &request.realm, &request.client, proof, &url, ctx.now).await?;
     let response = grants::handle(&ctx, &request.form).await?;
-    Ok(no_store(Json(response)))
+    Ok(offer_dpop_nonce(no_store(Json(response)), dpop_nonce::required(&request.client), &request.realm, ctx.now))
 }
 
 pub async fn revoke(
@@ -166,9 +175,18 @@ pub async fn pushed_authorization_request(
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let request = ClientRequest::parse(&state, &realm, &base, peer, &headers, &body).await?;
+    let now = state.clock.now();
+    // RFC 9449 §10.1: a proof at the push binds the code as `dpop_jkt` would
+    let url = format!("{}/protocol/openid-connect/ext/par/request", request.issuer);
+    let proof = dpop_proof(&headers, false)?;
+    let proven = match proof {
+        Some(proof) => dpop::at_token_endpoint(state.store.as_ref(), &request.realm, &request.client, Some(proof), &url, now).await?,
+        None => None,
+    };
     let (request_uri, expires_in) =
-        par::push(&request.realm, &request.client, &request.form, &state.master_key, state.clock.now())?;
-    Ok(no_store((StatusCode::CREATED, Json(serde_json::json!({ "request_uri": request_uri, "expires_in": expires_in })))))
+        par::push(&request.realm, &request.client, &request.form, proven.as_deref(), &state.master_key, now)?;
+    let answer = no_store((StatusCode::CREATED, Json(serde_json::json!({ "request_uri": request_uri, "expires_in": expires_in }))));
+    Ok(offer_dpop_nonce(answer, proven.is_some() && dpop_nonce::required(&request.client), &request.realm, now))
 }
 
 /// `POST .../logout` with client authentication and a refresh token: 204 as Keycloak answers.

@@ -11,11 +11,11 @@ use axum::Json;
 
 use super::base_url::BaseUrl;
 use super::enabled_realm;
-use super::token::{dpop_proof, header_str, no_store};
+use super::token::{dpop_proof, header_str, no_store, offer_dpop_nonce};
 use crate::app::AppState;
 use crate::oauth::request::FormParams;
 use crate::oauth::userinfo::UserInfo;
-use crate::oauth::{dpop, userinfo, OAuthError};
+use crate::oauth::{dpop, dpop_nonce, userinfo, OAuthError};
 
 /// The access token and whether it came under the `DPoP` scheme (RFC 9449 §7.1).
 fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<(String, bool), OAuthError> {
@@ -49,16 +49,18 @@ pub async fn userinfo(
     let (token, under_dpop) = access_token(&headers, &body)?;
     let issuer = base.issuer(&ctx.realm.name);
     let now = state.clock.now();
+    let nonce_required = under_dpop && dpop_nonce::required_for_token(&ctx, &token);
     let proof_jkt = if under_dpop {
         let url = format!("{issuer}/protocol/openid-connect/userinfo");
         let expected = dpop::Expected { method: method.as_str(), url: &url, access_token: Some(&token), now };
-        Some(dpop::at_resource(state.store.as_ref(), &ctx, dpop_proof(&headers, true)?, &expected).await?)
+        Some(dpop::at_resource(state.store.as_ref(), &ctx, dpop_proof(&headers, true)?, &expected, nonce_required).await?)
     } else {
         None
     };
     let answer = userinfo::userinfo(state.store.as_ref(), &state.events, &ctx, &issuer, &token, proof_jkt.as_deref(), now).await?;
-    Ok(match answer {
+    let response = match answer {
         UserInfo::Json(claims) => no_store(Json(claims)),
         UserInfo::Signed(jwt) => no_store(([(header::CONTENT_TYPE, "application/jwt")], jwt)),
-    })
+    };
+    Ok(offer_dpop_nonce(response, nonce_required, &ctx, now))
 }

@@ -14,6 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::dpop_nonce;
 use super::tokens::claims::AccessClaims;
 use super::OAuthError;
 use crate::clock::UnixTime;
@@ -47,6 +48,8 @@ pub struct Proof {
     jti: String,
     htu: String,
     iat: UnixTime,
+    /// The server nonce the proof carries (RFC 9449 §8), checked only for clients that need one.
+    nonce: Option<String>,
 }
 
 /// Why a proof was refused, in Keycloak's words (`error_description` of `invalid_dpop_proof`).
@@ -74,6 +77,7 @@ struct Claims {
     htu: Option<String>,
     iat: Option<i64>,
     ath: Option<String>,
+    nonce: Option<String>,
 }
 
 pub fn required(client: &Client) -> bool {
@@ -164,7 +168,7 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, ProofError>
             Some(_) => {}
         }
     }
-    Ok(Proof { jkt, jti, htu: without_query(&htu).to_string(), iat })
+    Ok(Proof { jkt, jti, htu: without_query(&htu).to_string(), iat, nonce: claims.nonce })
 }
 
 /// Records the proof's `jti` (with its `htu`, as Keycloak keys it) as used until it could no
@@ -191,9 +195,21 @@ fn invalid(description: impl Into<String>, at_resource: bool) -> OAuthError {
     OAuthError::InvalidDpopProof { description, at_resource }
 }
 
-/// Verifies and spends one proof; the key's thumbprint.
-async fn checked(store: &dyn Store, realm: &RealmContext, proof: &str, expected: &Expected<'_>, at_resource: bool) -> Result<String, OAuthError> {
+/// Verifies one proof, checks its server nonce when `nonce_required` (RFC 9449 §8-9: a missing
+/// or stale one is answered with a fresh one), and spends it; the key's thumbprint.
+async fn checked(
+    store: &dyn Store,
+    realm: &RealmContext,
+    proof: &str,
+    expected: &Expected<'_>,
+    at_resource: bool,
+    nonce_required: bool,
+) -> Result<String, OAuthError> {
     let proof = verify(proof, expected).map_err(|e| invalid(e.0, at_resource))?;
+    if nonce_required && !proof.nonce.as_deref().is_some_and(|n| dpop_nonce::accepts(realm, n, expected.now)) {
+        tracing::info!(stale = proof.nonce.is_some(), "DPoP proof without a current server nonce");
+        return Err(OAuthError::UseDpopNonce { nonce: dpop_nonce::current(realm, expected.now), at_resource });
+    }
     match spend(store, &realm.realm.id, &proof).await {
         Ok(()) => Ok(proof.jkt),
         Err(SpendError::Replayed) => Err(invalid("DPoP proof has already been used", at_resource)),
@@ -203,7 +219,7 @@ async fn checked(store: &dyn Store, realm: &RealmContext, proof: &str, expected:
 
 /// At the token endpoint (RFC 9449 §5): the thumbprint the issued tokens are bound to when the
 /// request carries a proof (`proof`: the one `DPoP` header); a client with
-/// `dpop.bound.access.tokens` must send one.
+/// `dpop.bound.access.tokens` must send one. Also at the PAR endpoint (§10.1), with a proof.
 pub async fn at_token_endpoint(
     store: &dyn Store,
     realm: &RealmContext,
@@ -215,16 +231,25 @@ pub async fn at_token_endpoint(
     match proof {
         None if required(client) => Err(invalid("DPoP proof is missing", false)),
         None => Ok(None),
-        Some(proof) => checked(store, realm, proof, &Expected { method: "POST", url, access_token: None, now }, false).await.map(Some),
+        Some(proof) => {
+            let expected = Expected { method: "POST", url, access_token: None, now };
+            checked(store, realm, proof, &expected, false, dpop_nonce::required(client)).await.map(Some)
+        }
     }
 }
 
 /// At a resource of ours (userinfo, RFC 9449 §7): the proof that must come with a DPoP-bound
 /// `access_token` under the `DPoP` scheme; the key's thumbprint, to compare with the token's
-/// `cnf.jkt`.
-pub async fn at_resource(store: &dyn Store, realm: &RealmContext, proof: Option<&str>, expected: &Expected<'_>) -> Result<String, OAuthError> {
+/// `cnf.jkt`. `nonce_required` when the token's client has `dpop.nonce.required`.
+pub async fn at_resource(
+    store: &dyn Store,
+    realm: &RealmContext,
+    proof: Option<&str>,
+    expected: &Expected<'_>,
+    nonce_required: bool,
+) -> Result<String, OAuthError> {
     let proof = proof.ok_or_else(|| invalid("DPoP proof is missing", true))?;
-    checked(store, realm, proof, expected, true).await
+    checked(store, realm, proof, expected, true, nonce_required).await
 }
 
 /// RFC 9449 §7.1 at a resource: a DPoP-bound token only under the `DPoP` scheme with a proof of

@@ -46,6 +46,9 @@ pub enum OAuthError {
     /// RFC 9449 §5 and §7.1: the DPoP proof is missing or invalid (400 at the token endpoint;
     /// at a resource, 401 with a `DPoP` challenge).
     InvalidDpopProof { description: String, at_resource: bool },
+    /// RFC 9449 §8 and §9: the proof lacks a current server nonce; `nonce` is a fresh one, sent
+    /// in the `DPoP-Nonce` header (400 at the token endpoint; at a resource, 401 with a challenge).
+    UseDpopNonce { nonce: Option<String>, at_resource: bool },
     /// The server refuses new work for now (its password-check queue is full): 503 with `Retry-After`.
     Overloaded { retry_after: u64 },
 }
@@ -81,6 +84,7 @@ impl OAuthError {
             Self::SlowDown { .. } => "slow_down",
             Self::DeviceFlow { code, .. } => code,
             Self::InvalidDpopProof { .. } => "invalid_dpop_proof",
+            Self::UseDpopNonce { .. } => "use_dpop_nonce",
         }
     }
 
@@ -105,13 +109,15 @@ impl OAuthError {
             Self::Overloaded { .. } => Some("Too many logins in progress, try again later"),
             Self::DeviceFlow { description, .. } => Some(description),
             Self::InvalidDpopProof { description, .. } => Some(description),
+            Self::UseDpopNonce { at_resource: false, .. } => Some("Authorization server requires nonce in DPoP proof"),
+            Self::UseDpopNonce { at_resource: true, .. } => Some("Resource server requires nonce in DPoP proof"),
         }
     }
 
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidClient(_) | Self::InvalidToken(_) | Self::MissingToken => 401,
-            Self::InvalidDpopProof { at_resource, .. } => if *at_resource { 401 } else { 400 },
+            Self::InvalidDpopProof { at_resource: true, .. } | Self::UseDpopNonce { at_resource: true, .. } => 401,
             Self::InvalidGrant { status, .. } => *status,
             Self::RealmNotFound => 404,
             Self::InsufficientScope(_) | Self::AccessDenied(_) => 403,
@@ -131,9 +137,9 @@ impl OAuthError {
     }
 
     /// Whether the answer is part of a protocol working as it should (a device told to keep
-    /// polling), which the token endpoint's failure limits do not count.
+    /// polling, a client handed a DPoP nonce), which the token endpoint's failure limits do not count.
     pub fn is_expected(&self) -> bool {
-        matches!(self, Self::DeviceFlow { code: "authorization_pending", .. })
+        matches!(self, Self::DeviceFlow { code: "authorization_pending", .. } | Self::UseDpopNonce { .. })
     }
 
     pub fn body(&self) -> ErrorBody<'_> {

@@ -108,15 +108,17 @@ pub fn access_token_lifespan(realm: &RealmContext, client: &Client) -> i64 {
     client.access_token_lifespan().unwrap_or(realm.realm.settings.access_token_lifespan)
 }
 
-/// The access token's expiry for a grant issued now (an online session caps it).
+/// The access token's expiry for a grant issued now: an online session's deadline caps it (the
+/// refresh shell's, or, for a token issued without one, the session's as last touched).
 pub fn access_token_expiry(issue: &Issue<'_>) -> UnixTime {
-    let mut exp = issue.now + access_token_lifespan(issue.shaper.realm, issue.shaper.client);
-    if let (Some(session), Some((refresh, deadline))) = (issue.session, &issue.refresh) {
-        if !session.offline && !refresh.offline {
-            exp = exp.min(*deadline);
+    let exp = issue.now + access_token_lifespan(issue.shaper.realm, issue.shaper.client);
+    match (issue.session, &issue.refresh) {
+        (Some(session), Some((refresh, deadline))) if !session.offline && !refresh.offline => exp.min(*deadline),
+        (Some(session), None) if !session.offline => {
+            exp.min(crate::session::deadline(&issue.shaper.realm.realm.settings, session, None, None))
         }
+        _ => exp,
     }
-    exp
 }
 
 /// OIDC Core §3.1.3.6: left half of the hash of the access token, base64url.
@@ -226,6 +228,7 @@ pub async fn issue(issue: Issue<'_>) -> Result<TokenResponse, OAuthError> {
                 generation: issue.family_id.and(planned.generation),
                 // RFC 9449 §5: a confidential client's refresh token is bound by its credentials
                 cnf: issue.dpop.filter(|_| client.public_client).map(|jkt| Confirmation { jkt: jkt.to_string() }),
+                requested_audience: shaper.requested_audience.clone(),
             };
             let key = keys.hmac_active().map_err(key_error)?;
             let expires_in = if offline_without_max { 0 } else { (*deadline - issue.now).max(0) };

@@ -10,6 +10,7 @@ pub mod client_auth;
 pub mod client_keys;
 pub mod device;
 pub mod dpop;
+pub mod dpop_nonce;
 pub mod discovery;
 pub mod error;
 pub mod events;

@@ -5,7 +5,8 @@
 //! parameters sealed under the master key (AES-GCM, bound to the realm), so nothing is stored when
 //! it is pushed; its single use at the authorization endpoint is recorded in the store (the
 //! action-token table), so every node refuses a second use (§4: "one-time use"). A client with
-//! `require.pushed.authorization.requests` may only start a login this way.
+//! `require.pushed.authorization.requests` may only start a login this way. A DPoP proof sent
+//! with the push binds the code to its key (RFC 9449 §10.1).
 
 use serde::{Deserialize, Serialize};
 
@@ -54,8 +55,17 @@ pub fn required(client: &Client) -> bool {
 }
 
 /// §2.1-2.2: validates the pushed request of `client` (authenticated) and returns the
-/// request_uri and its lifetime. Errors are §2.3's JSON answers.
-pub fn push(realm: &RealmContext, client: &Client, form: &FormParams, master: &MasterKey, now: UnixTime) -> Result<(String, i64), OAuthError> {
+/// request_uri and its lifetime. Errors are §2.3's JSON answers. `proven`: the thumbprint of the
+/// push's DPoP proof (RFC 9449 §10.1), which binds the code as `dpop_jkt` does and must equal a
+/// `dpop_jkt` sent with it.
+pub fn push(
+    realm: &RealmContext,
+    client: &Client,
+    form: &FormParams,
+    proven: Option<&str>,
+    master: &MasterKey,
+    now: UnixTime,
+) -> Result<(String, i64), OAuthError> {
     if form.get("request_uri").is_some() {
         return Err(OAuthError::InvalidRequest("It is not allowed to include request_uri to PAR.".into()));
     }
@@ -68,6 +78,18 @@ pub fn push(realm: &RealmContext, client: &Client, form: &FormParams, master: &M
     }
     if form.get("client_id").is_none() {
         kept.append_pair("client_id", &client.client_id);
+    }
+    match (proven, form.get("dpop_jkt")) {
+        (Some(jkt), None) => {
+            kept.append_pair("dpop_jkt", jkt);
+        }
+        (Some(jkt), Some(asked)) if asked != jkt => {
+            return Err(OAuthError::InvalidDpopProof {
+                description: "DPoP Proof public key thumbprint does not match dpop_jkt".into(),
+                at_resource: false,
+            });
+        }
+        _ => {}
     }
     let kept = kept.finish();
     if kept.len() > MAX_PUSHED_FORM {

@@ -45,6 +45,13 @@ impl<'a> Shaper<'a> {
         Self { realm, client, scope, requested_audience: None, mappers }
     }
 
+    /// Narrows the grant to a token exchange's `audience` values (Keycloak's
+    /// `restrictRequestedAudience`): `aud` and `resource_access` keep only those clients.
+    pub fn restrict_audience(&mut self, roles: &mut TokenRoles, audiences: Vec<String>) {
+        roles.clients.retain(|client_id, _| audiences.contains(client_id));
+        self.requested_audience = Some(audiences);
+    }
+
     pub fn mappers(&self) -> &[&'a ProtocolMapper] {
         &self.mappers
     }

@@ -3,7 +3,8 @@
 //! the key, which every refresh must then prove; userinfo takes a bound token only under the
 //! `DPoP` scheme with a proof for that token; introspection shows the binding; proofs are
 //! checked for form, signature, method, URL, time and replay; `dpop.bound.access.tokens`
-//! requires them; a code asked for with `dpop_jkt` (§10) needs a proof of that key. The
+//! requires them; a code asked for with `dpop_jkt` (§10), or pushed with a proof (§10.1), needs a
+//! proof of that key; `dpop.nonce.required` makes proofs carry a server nonce (§8, §9). The
 //! thumbprints are checked against jsonwebtoken's own RFC 7638 code.
 
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
@@ -18,6 +19,7 @@ use crate::helpers::{fixture, Spawn, TestApp};
 
 const TOKEN: &str = "/realms/dpop/protocol/openid-connect/token";
 const USERINFO: &str = "/realms/dpop/protocol/openid-connect/userinfo";
+const PAR: &str = "/realms/dpop/protocol/openid-connect/ext/par/request";
 const API_SECRET: &str = "api-secret-0123456789";
 
 fn auth_url(app: &TestApp, dpop_jkt: &str) -> String {
@@ -31,6 +33,14 @@ fn auth_url(app: &TestApp, dpop_jkt: &str) -> String {
 async fn code_for(app: &TestApp, dpop_jkt: &str) -> String {
     let jar = browser_client();
     let page = get(&jar, &auth_url(app, dpop_jkt)).await;
+    param(&submit_login(app, &jar, &page, "dora", "dora-password-1", &[]).await.location(), "code")
+}
+
+/// dora's code for web-spa through a pushed request.
+async fn code_by_request_uri(app: &TestApp, request_uri: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs([("client_id", "web-spa"), ("request_uri", request_uri)]).finish();
+    let jar = browser_client();
+    let page = get(&jar, &app.url(&format!("/realms/dpop/protocol/openid-connect/auth?{query}"))).await;
     param(&submit_login(app, &jar, &page, "dora", "dora-password-1", &[]).await.location(), "code")
 }
 
@@ -67,9 +77,17 @@ impl Key {
 
     /// A fresh proof for `method` on `url` at the server's now (with `ath` for `access_token`).
     fn proof(&self, app: &TestApp, method: &str, url: &str, access_token: Option<&str>) -> String {
+        self.proof_nonced(app, method, url, access_token, None)
+    }
+
+    /// The same, carrying a server nonce.
+    fn proof_nonced(&self, app: &TestApp, method: &str, url: &str, access_token: Option<&str>, nonce: Option<&str>) -> String {
         let mut claims = json!({ "jti": portcullis::domain::new_id(), "htm": method, "htu": url, "iat": app.clock.now() });
         if let Some(token) = access_token {
             claims["ath"] = json!(portcullis::oauth::dpop::access_token_hash(token));
+        }
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
         }
         self.proof_with(claims, &self.jwk)
     }
@@ -80,13 +98,20 @@ async fn dpop_app(backend: crate::helpers::Backend) -> TestApp {
 }
 
 async fn token_with(app: &TestApp, form: &[(&str, &str)], proofs: &[&str]) -> (u16, Value) {
-    let mut request = app.http.post(app.url(TOKEN)).form(form);
+    let (status, body, _) = post_with(app, TOKEN, form, proofs).await;
+    (status, body)
+}
+
+/// A POST to `path` with these proofs: status, body and the `DPoP-Nonce` header.
+async fn post_with(app: &TestApp, path: &str, form: &[(&str, &str)], proofs: &[&str]) -> (u16, Value, Option<String>) {
+    let mut request = app.http.post(app.url(path)).form(form);
     for proof in proofs {
         request = request.header("DPoP", *proof);
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let nonce = response.headers().get("dpop-nonce").map(|v| v.to_str().unwrap().to_string());
+    (status, response.json().await.unwrap_or(Value::Null), nonce)
 }
 
 fn password(client: &str) -> Vec<(&str, &str)> {
@@ -98,14 +123,21 @@ fn password(client: &str) -> Vec<(&str, &str)> {
 }
 
 async fn userinfo(app: &TestApp, scheme: &str, token: &str, proof: Option<&str>) -> (u16, Value, String) {
+    let (status, body, challenge, _) = userinfo_nonce(app, scheme, token, proof).await;
+    (status, body, challenge)
+}
+
+/// Userinfo: status, body, challenge and the `DPoP-Nonce` header.
+async fn userinfo_nonce(app: &TestApp, scheme: &str, token: &str, proof: Option<&str>) -> (u16, Value, String, Option<String>) {
     let mut request = app.http.get(app.url(USERINFO)).header("Authorization", format!("{scheme} {token}"));
     if let Some(proof) = proof {
         request = request.header("DPoP", proof);
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
-    let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (status, response.json().await.unwrap_or(Value::Null), challenge)
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_string());
+    let (challenge, nonce) = (header("www-authenticate").unwrap_or_default(), header("dpop-nonce"));
+    (status, response.json().await.unwrap_or(Value::Null), challenge, nonce)
 }
 
 fn refused(got: &(u16, Value), status: u16, error: &str, description: &str) {
@@ -217,6 +249,89 @@ backend_tests! {
 
         let discovery = app.get_json("/realms/dpop/.well-known/openid-configuration").await.1;
         assert!(discovery["dpop_signing_alg_values_supported"].as_array().unwrap().contains(&json!("ES256")), "{discovery}");
+        app.stop().await;
+    }
+
+    async fn a_proof_pushed_with_an_authorization_request_binds_its_code(backend: Backend) {
+        let app = dpop_app(backend).await;
+        let key = Key::new();
+        let par_url = app.url(PAR);
+        let request = [("client_id", "web-spa"), ("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid")];
+        let (status, pushed, _) = post_with(&app, PAR, &request, &[&key.proof(&app, "POST", &par_url, None)]).await;
+        assert_eq!(status, 201, "{pushed}");
+        let uri = pushed["request_uri"].as_str().unwrap().to_string();
+        // the code of that request needs a proof of the pushing key (RFC 9449 §10.1)
+        let code = code_by_request_uri(&app, &uri).await;
+        let url = app.url(TOKEN);
+        refused(&redeem(&app, &code, &[&Key::new().proof(&app, "POST", &url, None)]).await, 400, "invalid_dpop_proof",
+            "DPoP Proof public key thumbprint does not match dpop_jkt");
+        let (status, pushed, _) = post_with(&app, PAR, &request, &[&key.proof(&app, "POST", &par_url, None)]).await;
+        assert_eq!(status, 201, "{pushed}");
+        let code = code_by_request_uri(&app, pushed["request_uri"].as_str().unwrap()).await;
+        let (status, tokens) = redeem(&app, &code, &[&key.proof(&app, "POST", &url, None)]).await;
+        assert_eq!((status, tokens["token_type"].as_str()), (200, Some("DPoP")), "{tokens}");
+
+        // a proof and a dpop_jkt of another key in one push; a proof for another URL; a replayed proof
+        let other = Key::new().thumbprint();
+        let mut with_jkt = request.to_vec();
+        with_jkt.push(("dpop_jkt", other.as_str()));
+        let mismatch = post_with(&app, PAR, &with_jkt, &[&key.proof(&app, "POST", &par_url, None)]).await;
+        refused(&(mismatch.0, mismatch.1), 400, "invalid_dpop_proof", "DPoP Proof public key thumbprint does not match dpop_jkt");
+        let elsewhere = post_with(&app, PAR, &request, &[&key.proof(&app, "POST", &url, None)]).await;
+        refused(&(elsewhere.0, elsewhere.1), 400, "invalid_dpop_proof", "DPoP HTTP URL mismatch");
+        let proof = key.proof(&app, "POST", &par_url, None);
+        assert_eq!(post_with(&app, PAR, &request, &[&proof]).await.0, 201);
+        let replay = post_with(&app, PAR, &request, &[&proof]).await;
+        refused(&(replay.0, replay.1), 400, "invalid_dpop_proof", "DPoP proof has already been used");
+        app.stop().await;
+    }
+
+    async fn a_client_that_requires_nonces_hands_them_out_and_refuses_proofs_without_a_current_one(backend: Backend) {
+        let app = dpop_app(backend).await;
+        // at the start of a one-minute nonce window, so the steps below land in known windows
+        app.clock.set((app.clock.now() / 60 + 1) * 60 + 1);
+        let key = Key::new();
+        let url = app.url(TOKEN);
+        // no nonce: refused with a fresh one (RFC 9449 §8)
+        let (status, body, nonce) = post_with(&app, TOKEN, &password("nonced"), &[&key.proof(&app, "POST", &url, None)]).await;
+        refused(&(status, body), 400, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof");
+        let nonce = nonce.expect("a DPoP-Nonce header");
+        let (status, body, _) = post_with(&app, TOKEN, &password("nonced"), &[&key.proof_nonced(&app, "POST", &url, None, Some("made-up"))]).await;
+        refused(&(status, body), 400, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof");
+        // with it: tokens, and a nonce for the next request
+        let (status, tokens, next) = post_with(&app, TOKEN, &password("nonced"), &[&key.proof_nonced(&app, "POST", &url, None, Some(&nonce))]).await;
+        assert_eq!((status, tokens["token_type"].as_str()), (200, Some("DPoP")), "{tokens}");
+        assert!(next.is_some(), "a successful answer offers the current nonce");
+        // still good a minute later; not two minutes later
+        app.clock.advance(61);
+        let refresh = tokens["refresh_token"].as_str().unwrap();
+        let form = [("grant_type", "refresh_token"), ("client_id", "nonced"), ("refresh_token", refresh)];
+        let (status, refreshed, _) = post_with(&app, TOKEN, &form, &[&key.proof_nonced(&app, "POST", &url, None, Some(&nonce))]).await;
+        assert_eq!(status, 200, "{refreshed}");
+        app.clock.advance(61);
+        let form = [("grant_type", "refresh_token"), ("client_id", "nonced"), ("refresh_token", refreshed["refresh_token"].as_str().unwrap())];
+        let (status, body, fresh) = post_with(&app, TOKEN, &form, &[&key.proof_nonced(&app, "POST", &url, None, Some(&nonce))]).await;
+        refused(&(status, body), 400, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof");
+        let fresh = fresh.unwrap();
+        assert_ne!(fresh, nonce);
+        let (status, refreshed, _) = post_with(&app, TOKEN, &form, &[&key.proof_nonced(&app, "POST", &url, None, Some(&fresh))]).await;
+        assert_eq!(status, 200, "the refusal spent nothing: {refreshed}");
+
+        // userinfo (§9): 401 with a challenge and a nonce, then the answer
+        let access = refreshed["access_token"].as_str().unwrap();
+        let userinfo_url = app.url(USERINFO);
+        let (status, body, challenge, nonce) = userinfo_nonce(&app, "DPoP", access, Some(&key.proof(&app, "GET", &userinfo_url, Some(access)))).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("use_dpop_nonce")), "{body}");
+        assert!(challenge.starts_with("DPoP error=\"use_dpop_nonce\""), "{challenge}");
+        let nonce = nonce.expect("a DPoP-Nonce header");
+        let proof = key.proof_nonced(&app, "GET", &userinfo_url, Some(access), Some(&nonce));
+        let (status, body, _, offered) = userinfo_nonce(&app, "DPoP", access, Some(&proof)).await;
+        assert_eq!((status, body["preferred_username"].as_str()), (200, Some("dora")), "{body}");
+        assert!(offered.is_some());
+
+        // a client without the attribute is never asked for one, nor offered one
+        let (status, body, nonce) = post_with(&app, TOKEN, &password("spa"), &[&key.proof(&app, "POST", &url, None)]).await;
+        assert_eq!((status, nonce), (200, None), "{body}");
         app.stop().await;
     }
 

@@ -398,9 +398,16 @@ async fn every_401_carries_a_challenge_and_a_single_page_app_can_read_it() {
             // the app's own origin: CORS allows the answer, and the challenge with it
             assert_eq!(response.headers()["access-control-allow-origin"], SPA, "{what}");
             let exposed = response.headers().get("access-control-expose-headers").map(|v| v.to_str().unwrap().to_string());
-            assert!(exposed.is_some_and(|e| e.to_ascii_lowercase().contains("www-authenticate")), "{what}");
+            assert!(exposed.as_deref().is_some_and(|e| e.to_ascii_lowercase().contains("www-authenticate")), "{what}");
+            // and a DPoP server nonce (RFC 9449 §8)
+            assert!(exposed.is_some_and(|e| e.to_ascii_lowercase().contains("dpop-nonce")), "{what}");
         }
     }
+    // a single-page app may send DPoP proofs: the preflight allows the header
+    let preflight = app.http.request(reqwest::Method::OPTIONS, format!("{oidc}/token")).header("origin", SPA)
+        .header("access-control-request-method", "POST").header("access-control-request-headers", "dpop").send().await.unwrap();
+    let allowed = preflight.headers().get("access-control-allow-headers").map(|v| v.to_str().unwrap().to_ascii_lowercase());
+    assert!(allowed.as_deref().is_some_and(|a| a.split(',').any(|h| h.trim() == "dpop")), "{allowed:?}");
     app.stop().await;
 }
 

@@ -6,7 +6,8 @@
 //! code exchange with the checks the library makes (state, RFC 9207 `iss`, PKCE, the ID token's
 //! claims). The device authorization grant (RFC 8628) as a public client: its request, our device
 //! page (driven here), its polling. DPoP (RFC 9449): its proofs at the token endpoint and at
-//! userinfo. Node or the package missing fails the test.
+//! userinfo, and its retries with a server nonce. A signed userinfo answer, which the library
+//! verifies. Node or the package missing fails the test.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -122,6 +123,18 @@ backend_tests! {
         assert_eq!((got["first_type"].as_str(), got["refreshed_type"].as_str()), (Some("dpop"), Some("dpop")), "{got}");
         assert_eq!(got["jkt"], got["thumbprint"], "the access token is bound to the library's key: {got}");
         assert_eq!(got["userinfo"]["preferred_username"], "dora", "{got}");
+        // a client that requires server nonces: the library retries with the nonce it is handed
+        let got = node("dpop.mjs", &[&app.url("/realms/dpop"), "nonced", "dora", "dora-password-1"]).await;
+        assert_eq!((got["first_type"].as_str(), got["refreshed_type"].as_str()), (Some("dpop"), Some("dpop")), "{got}");
+        assert_eq!(got["userinfo"]["preferred_username"], "dora", "{got}");
+        app.stop().await;
+    }
+
+    async fn openid_client_verifies_a_signed_userinfo_answer(backend: Backend) {
+        let app = crate::helpers::Spawn::new(backend).import(crate::helpers::fixture("dpop-realm.json")).start().await;
+        let got = node("signed-userinfo.mjs", &[&app.url("/realms/dpop"), "signed-userinfo", "dora", "dora-password-1"]).await;
+        assert_eq!(got["userinfo"]["preferred_username"], "dora", "{got}");
+        assert_eq!(got["userinfo"]["aud"], "signed-userinfo", "the signed answer names the client: {got}");
         app.stop().await;
     }
 }

@@ -2,7 +2,8 @@
 //! a client in the subject token's audience gets a token for a requested audience or narrower
 //! scope, or a refresh token in the subject token's session; the exchanged token ends with the
 //! subject's session; hostile requests get Keycloak's errors and TOKEN_EXCHANGE_ERROR events;
-//! the client attributes round-trip through the admin API and export; openid-client's
+//! the client attributes round-trip through the admin API, export and a realm file; an exchanged
+//! grant keeps its audience when refreshed and its tokens end by the session's deadline; openid-client's
 //! `genericGrantRequest` drives an exchange as a relying party would.
 
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use serde_json::{json, Value};
 use crate::admin_support::{carol, token_request, vault, Admin, VAULT_SECRET};
 use crate::backend_tests;
 use crate::browser_flows::claims;
-use crate::helpers::TestApp;
+use crate::helpers::{fixture, Spawn, TestApp};
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -355,6 +356,62 @@ backend_tests! {
 
         let (_, discovery) = app.get_json("/realms/vault/.well-known/openid-configuration").await;
         assert!(discovery["grant_types_supported"].as_array().unwrap().iter().any(|g| g == GRANT), "{discovery}");
+        app.stop().await;
+    }
+
+    async fn a_realm_file_carries_the_exchange_attributes_and_exchanged_grants_keep_their_audience_and_deadline(backend: Backend) {
+        // the realm file: `exchanger` as the admin API would set it up, sessions idle out after 120 s
+        let mut realm: Value = serde_json::from_str(&std::fs::read_to_string(fixture("secrets-realm.json")).unwrap()).unwrap();
+        realm["ssoSessionIdleTimeout"] = json!(120);
+        let clients = realm["clients"].as_array_mut().unwrap();
+        for client in clients.iter_mut().filter(|c| c["clientId"] == "backend") {
+            client["protocolMappers"] = json!([audience_mapper("exchanger")]);
+        }
+        clients.push(json!({"clientId": "exchanger", "secret": EX_SECRET, "publicClient": false,
+            "attributes": {"standard.token.exchange.enabled": "true",
+                "standard.token.exchange.enableRefreshRequestedTokenType": "SAME_SESSION"},
+            "protocolMappers": [audience_mapper("target"), audience_mapper("plain")]}));
+        clients.push(json!({"clientId": "target", "secret": "target-secret-0123456789", "publicClient": false}));
+        clients.push(json!({"clientId": "plain", "secret": EX_SECRET, "publicClient": false}));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.json");
+        std::fs::write(&path, realm.to_string()).unwrap();
+        let app = Spawn::new(backend).import(&path).start().await;
+        let admin = Admin::login(&app).await;
+        let id = internal_id(&admin, "exchanger").await;
+        let shown = admin.ok(&format!("{CLIENTS}/{id}")).await;
+        assert_eq!(shown["attributes"]["standard.token.exchange.enableRefreshRequestedTokenType"], "SAME_SESSION", "{shown}");
+
+        let subject = carol(&app, "openid").await;
+        let token = subject["access_token"].as_str().unwrap();
+        let (status, body) = by_exchanger(&app, token, &[("audience", "target")]).await;
+        assert_eq!(status, 200, "{body}");
+        // 300 s of access-token lifespan, but the session idles out 120 s after its last use
+        let exchanged = claims(body["access_token"].as_str().unwrap());
+        assert!(exchanged["exp"].as_i64().unwrap() <= claims(token)["iat"].as_i64().unwrap() + 121, "{exchanged}");
+        assert!(body["expires_in"].as_i64().unwrap() <= 121, "{body}");
+
+        // a refresh token for `target` stays a grant for `target` when refreshed
+        let (status, body) = by_exchanger(&app, token, &[("requested_token_type", REFRESH), ("audience", "target")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(audiences(&claims(body["access_token"].as_str().unwrap())), ["target"]);
+        let refreshed = token_request(&app, "vault", &[("grant_type", "refresh_token"), ("client_id", "exchanger"),
+            ("client_secret", EX_SECRET), ("refresh_token", body["refresh_token"].as_str().unwrap())]).await;
+        assert_eq!(refreshed.0, 200, "{}", refreshed.1);
+        let access = claims(refreshed.1["access_token"].as_str().unwrap());
+        assert_eq!(audiences(&access), ["target"], "not `plain` too: {access}");
+        assert!(access.get("resource_access").and_then(|r| r.get("plain")).is_none(), "{access}");
+        // and its next shell still carries the restriction
+        let again = token_request(&app, "vault", &[("grant_type", "refresh_token"), ("client_id", "exchanger"),
+            ("client_secret", EX_SECRET), ("refresh_token", refreshed.1["refresh_token"].as_str().unwrap())]).await;
+        assert_eq!(audiences(&claims(again.1["access_token"].as_str().unwrap())), ["target"], "{}", again.1);
+        // an exchange without `audience` gets the requester's usual audiences on refresh too
+        let (_, wide) = by_exchanger(&app, token, &[("requested_token_type", REFRESH)]).await;
+        let wide = token_request(&app, "vault", &[("grant_type", "refresh_token"), ("client_id", "exchanger"),
+            ("client_secret", EX_SECRET), ("refresh_token", wide["refresh_token"].as_str().unwrap())]).await;
+        let mut got = audiences(&claims(wide.1["access_token"].as_str().unwrap()));
+        got.sort();
+        assert_eq!(got, ["plain", "target"], "{}", wide.1);
         app.stop().await;
     }
 

@@ -113,8 +113,12 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
             return Err(OAuthError::invalid_grant("Maximum allowed refresh token reuse exceeded"));
         }
     };
-    let shaper = Shaper::new(ctx.realm, ctx.client, scope);
-    let roles = shaper.roles(&rotated.role_ids);
+    let mut shaper = Shaper::new(ctx.realm, ctx.client, scope);
+    let mut roles = shaper.roles(&rotated.role_ids);
+    if let Some(audiences) = &claims.requested_audience {
+        // a grant a token exchange narrowed keeps its audiences (token_exchange.rs)
+        shaper.restrict_audience(&mut roles, audiences.clone());
+    }
     let groups = shaper.groups(ctx.store.as_ref(), &rotated.user).await?;
     // A re-issued successor gets the deadline it was first issued with (same `exp`, same token).
     let deadline = session::deadline(settings, &rotated.session, Some(&rotated.client_session), Some(issued_at));

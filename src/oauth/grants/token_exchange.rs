@@ -240,7 +240,7 @@ async fn exchange(
             "audience client disabled",
         )));
     }
-    if subject.azp != ctx.client.client_id && !subject.aud.iter().any(|a| *a == ctx.client.client_id) {
+    if subject.azp != ctx.client.client_id && !subject.aud.contains(&ctx.client.client_id) {
         return Ok(Err(refuse(
             OAuthError::AccessDenied("Client is not within the token audience".into()),
             "not_allowed",
@@ -277,8 +277,7 @@ async fn exchange(
     let (mut roles, groups) = ctx.shaped_for(&shaper, &user).await?;
     if !audiences.is_empty() {
         // `restrictRequestedAudience`: `aud` and `resource_access` keep the requested audiences only
-        roles.clients.retain(|client_id, _| audiences.contains(&client_id.as_str()));
-        shaper.requested_audience = Some(audiences.iter().map(|a| a.to_string()).collect());
+        shaper.restrict_audience(&mut roles, audiences.iter().map(|a| a.to_string()).collect());
     }
 
     // Keycloak's `checkRequestedAudiences`, before anything is written

@@ -112,6 +112,11 @@ pub struct RefreshClaims {
     /// come with a proof of that key. After `gen`, so older shells stay byte-identical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// Ours: the audiences a token exchange narrowed this grant to (RFC 8693 §2.1 `audience`);
+    /// an access token refreshed from the shell keeps only those, as Keycloak's exchanged
+    /// refresh tokens do. Last, so older shells stay byte-identical.
+    #[serde(default, rename = "req_aud", skip_serializing_if = "Option::is_none")]
+    pub requested_audience: Option<Vec<String>>,
 }
 
 /// `aud` is a string when there is one audience and an array otherwise (RFC 7519 §4.1.3).

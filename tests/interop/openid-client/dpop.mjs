@@ -2,8 +2,10 @@
 //   node dpop.mjs <issuer> <client_id> <username> <password>
 // as a public client with a fresh ES256 key pair: a password grant (openid-client's generic grant)
 // with a DPoP proof, a refresh with a proof, then userinfo under the DPoP scheme (the library adds
-// `ath`). Prints the token types, the access token's cnf.jkt, the key's own thumbprint and the
-// userinfo answer. The issuer is plain http on loopback, hence allowInsecureRequests.
+// `ath`). For a client with `dpop.nonce.required` the library answers each `use_dpop_nonce` with a
+// retry carrying the server's nonce (RFC 9449 §8, §9) on its own. Prints the token types, the
+// access token's cnf.jkt, the key's own thumbprint and the userinfo answer. The issuer is plain
+// http on loopback, hence allowInsecureRequests.
 import * as client from 'openid-client'
 
 const [issuer, clientId, username, password] = process.argv.slice(2)

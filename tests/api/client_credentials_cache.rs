@@ -4,13 +4,12 @@
 //! node, on both backends; on Postgres a change made in plain SQL by another process reaches
 //! the cache through the change feed (migration 0016) well inside the realm cache's 5 s TTL.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
 use crate::admin_support::{token_request, vault, Admin, VAULT_SECRET};
 use crate::backend_tests;
 use crate::browser_flows::claims;
+use crate::hardening_nodes::within_a_second;
 use crate::helpers::Backend;
 
 const REALM: &str = "/admin/realms/vault";
@@ -43,22 +42,6 @@ async fn arrange(admin: &Admin<'_>) -> (Value, String, String) {
     let client = admin.client_uuid("vault", "backend").await;
     let service = admin.ok(&format!("{REALM}/clients/{client}/service-account-user")).await;
     (role, client, service["id"].as_str().unwrap().to_string())
-}
-
-/// Polls `check` every 20 ms for up to a second; returns how long it took to hold.
-async fn within_a_second<F, Fut>(what: &str, mut check: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(1) {
-        if check().await {
-            return started.elapsed();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{what}: not seen within a second");
 }
 
 backend_tests! {

@@ -37,7 +37,7 @@ async fn client_credentials(app: &TestApp) -> (u16, Value) {
 }
 
 /// Polls `check` every 20 ms for up to a second; returns how long it took to hold.
-async fn within_a_second<F, Fut>(what: &str, mut check: F) -> Duration
+pub async fn within_a_second<F, Fut>(what: &str, mut check: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -49,7 +49,7 @@ where
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("{what}: not seen by the other node within a second");
+    panic!("{what}: not seen within a second");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -195,6 +195,12 @@ fn invalid(description: impl Into<String>, at_resource: bool) -> OAuthError {
     OAuthError::InvalidDpopProof { description, at_resource }
 }
 
+/// RFC 9449 §10: a code bound to one key (`dpop_jkt`, or a pushed request's proof) and a proof
+/// of another, in Keycloak's words.
+pub fn jkt_mismatch() -> OAuthError {
+    invalid("DPoP Proof public key thumbprint does not match dpop_jkt", false)
+}
+
 /// Verifies one proof, checks its server nonce when `nonce_required` (RFC 9449 §8-9: a missing
 /// or stale one is answered with a fresh one), and spends it; the key's thumbprint.
 async fn checked(

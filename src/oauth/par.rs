@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::authorize::{self, PageError, RedirectError, Validated};
+use super::dpop;
 use super::request::FormParams;
 use super::OAuthError;
 use crate::clock::UnixTime;
@@ -83,12 +84,7 @@ pub fn push(
         (Some(jkt), None) => {
             kept.append_pair("dpop_jkt", jkt);
         }
-        (Some(jkt), Some(asked)) if asked != jkt => {
-            return Err(OAuthError::InvalidDpopProof {
-                description: "DPoP Proof public key thumbprint does not match dpop_jkt".into(),
-                at_resource: false,
-            });
-        }
+        (Some(jkt), Some(asked)) if asked != jkt => return Err(dpop::jkt_mismatch()),
         _ => {}
     }
     let kept = kept.finish();

@@ -62,13 +62,4 @@ impl ServiceAccounts {
         self.generation.fetch_add(1, Ordering::SeqCst);
         entries.clear();
     }
-
-    /// How many are cached (for tests and metrics).
-    pub fn len(&self) -> usize {
-        self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

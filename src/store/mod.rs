@@ -251,8 +251,7 @@ pub trait UserStore {
 }
 
 /// A committed change to data the realm cache holds (realm, clients, roles, keys, service
-/// accounts), as reported
-/// by the database to every node.
+/// accounts), as reported by the database to every node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RealmChange {
     /// The realm with this id (not name) changed or was deleted.

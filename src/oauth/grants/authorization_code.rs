@@ -7,7 +7,7 @@ use super::GrantContext;
 use crate::crypto::sha256;
 use crate::oauth::events::EventKind;
 use crate::oauth::issue::TokenResponse;
-use crate::oauth::pkce;
+use crate::oauth::{dpop, pkce};
 use crate::oauth::request::FormParams;
 use crate::oauth::OAuthError;
 use crate::store::CodeOutcome;
@@ -59,12 +59,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     // RFC 9449 §10: a code bound to a key at the authorization request needs a proof of it
     match (&record.dpop_jkt, &ctx.dpop) {
         (Some(_), None) => return Err(OAuthError::InvalidDpopProof { description: "DPoP Proof missing".into(), at_resource: false }),
-        (Some(bound), Some(proven)) if bound != proven => {
-            return Err(OAuthError::InvalidDpopProof {
-                description: "DPoP Proof public key thumbprint does not match dpop_jkt".into(),
-                at_resource: false,
-            })
-        }
+        (Some(bound), Some(proven)) if bound != proven => return Err(dpop::jkt_mismatch()),
         _ => {}
     }
     issue_tokens(

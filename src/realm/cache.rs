@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::domain::{Client, Realm, Role};
 use crate::oauth::client_scopes::CompiledScopes;
+use crate::oauth::tokens::verified::VerifiedSignatures;
 use crate::oauth::tokens::{KeyMaterialError, KeyRing};
 use crate::realm::defaults::OFFLINE_ACCESS_ROLE;
 use crate::realm::service_accounts::ServiceAccounts;
@@ -89,11 +90,21 @@ pub struct RealmCache {
     /// Bumped by every invalidation: a load that started before one is not cached, so a change
     /// heard while a node was reading the old data cannot be undone by that read.
     generation: AtomicU64,
+    /// Access-token signatures already verified, kept across the key rings' reloads.
+    verified: Arc<VerifiedSignatures>,
 }
 
 impl RealmCache {
     pub fn new(store: Arc<dyn Store>, master: MasterKey, clock: Arc<dyn Clock>, ttl: Duration) -> Self {
-        Self { store, master, clock, ttl, entries: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
+        Self {
+            store,
+            master,
+            clock,
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            verified: Arc::default(),
+        }
     }
 
     /// The realm by name when it exists and is enabled; `None` otherwise.
@@ -116,7 +127,7 @@ impl RealmCache {
             return Ok(None);
         };
         let records = self.store.signing_keys(&realm.id).await?;
-        let keys = KeyRing::load(&records, &self.master, self.clock.now())?;
+        let keys = KeyRing::load(&records, &self.master, self.clock.now())?.with_verified(self.verified.clone());
         let clients = self.store.list_clients(&realm.id).await?;
         let roles = self.store.realm_roles(&realm.id).await?;
         let roles: HashMap<String, Role> = roles.into_iter().map(|r| (r.id.clone(), r)).collect();

@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::jwt;
+use super::verified::VerifiedSignatures;
 use crate::clock::UnixTime;
 use crate::crypto::random::{random_bytes, random_token};
 use crate::crypto::MasterKey;
@@ -222,6 +223,8 @@ impl SigningKey {
 pub struct VerifyingKey {
     pub algorithm: Algorithm,
     pub decoding: DecodingKey,
+    /// SHA-256 of the algorithm and the public JWK: what `VerifiedSignatures` entries name.
+    pub fingerprint: [u8; 32],
 }
 
 /// The realm's HMAC key for refresh-token shells.
@@ -238,6 +241,7 @@ pub struct KeyRing {
     hmac_active: Option<Arc<HmacKey>>,
     hmac_all: HashMap<String, Arc<HmacKey>>,
     jwks: Value,
+    verified: Arc<VerifiedSignatures>,
 }
 
 impl KeyRing {
@@ -253,6 +257,7 @@ impl KeyRing {
             hmac_active: None,
             hmac_all: HashMap::new(),
             jwks: json!({ "keys": [] }),
+            verified: Arc::default(),
         };
         let mut published = Vec::new();
         for record in records {
@@ -326,6 +331,18 @@ impl KeyRing {
     pub fn jwks(&self) -> &Value {
         &self.jwks
     }
+
+    /// This ring's memo of verified access-token signatures, shared with the rings loaded
+    /// before it by the same realm cache (`with_verified`).
+    pub fn verified(&self) -> &VerifiedSignatures {
+        &self.verified
+    }
+
+    /// Keeps the signatures `memo` holds across reloads of the ring.
+    pub fn with_verified(mut self, memo: Arc<VerifiedSignatures>) -> Self {
+        self.verified = memo;
+        self
+    }
 }
 
 fn verifying_key(alg: SignatureAlgorithm, jwk: &Value) -> Option<VerifyingKey> {
@@ -336,7 +353,8 @@ fn verifying_key(alg: SignatureAlgorithm, jwk: &Value) -> Option<VerifyingKey> {
         SignatureAlgorithm::ES256 | SignatureAlgorithm::ES384 => DecodingKey::from_ec_components(field("x")?, field("y")?).ok()?,
         _ => DecodingKey::from_ed_components(field("x")?).ok()?,
     };
-    Some(VerifyingKey { algorithm, decoding })
+    let fingerprint = crate::crypto::sha256(format!("{}\n{jwk}", alg.as_str()).as_bytes());
+    Some(VerifyingKey { algorithm, decoding, fingerprint })
 }
 
 #[cfg(test)]

@@ -107,25 +107,8 @@ impl PostgresStore {
             )
         });
         let Some(presented) = &request.presented.generation else { return Ok(OneStatement::Undecided) };
-        let recorded = interval.filter(|_| request.rotate);
-        let t = &request.timeouts;
-        let found: Option<PostgresRotation> = sqlx::query_as(ROTATE.as_str())
-            .bind(&presented.family_id)
-            .bind(presented.generation)
-            .bind(request.rotate)
-            .bind(request.max_reuse)
-            .bind(&request.successor[..])
-            .bind(request.now)
-            .bind(recorded.map(|i| &i.successor_sealed[..]))
-            .bind(recorded.map(|i| request.now.saturating_add(i.seconds)))
-            .bind(&request.realm_id)
-            .bind(&request.client_id)
-            .bind(&request.requires_any_role)
-            .bind(t.sso.0).bind(t.sso.1)
-            .bind(t.sso_remember_me.0).bind(t.sso_remember_me.1)
-            .bind(t.offline.0).bind(t.offline.1)
-            .bind(t.client.0).bind(t.client.1)
-            .bind(t.client_offline.0).bind(t.client_offline.1)
+        let found: Option<PostgresRotation> =
+            super::rotation::bind_rotation!(sqlx::query_as(ROTATE.as_str()), request, presented, interval, &request.requires_any_role)
             .fetch_optional(&self.pool)
             .await?;
         Ok(match found {

@@ -77,24 +77,55 @@ pub(crate) fn touch_session_sql() -> String {
     format!("UPDATE user_sessions SET last_access_at = $1, expires_at = $2, cleanup_after = {} WHERE id = $3", cleanup_bucket("$2"))
 }
 
+/// The session checks of a single-statement rotation, over `s` (the user session) and `cs` (the
+/// client session): whether the session is alive at $6, decided from `TimeoutTable` ($12-$21)
+/// exactly as `session::deadline` does, and the session's new upper bound after a touch at $6.
+/// A timeout that is not set is NULL and bounds nothing: Postgres' `LEAST` skips NULLs, SQLite's
+/// `MIN` does not, so there each bound is read as "never" when NULL.
+struct SessionChecks {
+    alive: String,
+    new_expires: String,
+}
+
+impl SessionChecks {
+    fn postgres() -> Self {
+        Self::new(|bounds| format!("LEAST({})", bounds.join(", ")))
+    }
+
+    fn sqlite() -> Self {
+        Self::new(|bounds| {
+            let never: Vec<String> = bounds.iter().map(|b| format!("COALESCE({b}, {})", i64::MAX)).collect();
+            format!("MIN({})", never.join(", "))
+        })
+    }
+
+    fn new(least: impl Fn(&[&str]) -> String) -> Self {
+        let idle = "CASE WHEN s.offline THEN $16 WHEN s.remember_me THEN $14 ELSE $12 END";
+        let max = "CASE WHEN s.offline THEN $17 WHEN s.remember_me THEN $15 ELSE $13 END";
+        let client_idle = "CASE WHEN s.offline THEN $20 ELSE $18 END";
+        let client_max = "CASE WHEN s.offline THEN $21 ELSE $19 END";
+        let (session_idle, session_max) = (format!("s.last_access_at + {idle}"), format!("s.started_at + {max}"));
+        let (client_idle, client_max) = (format!("cs.last_access_at + {client_idle}"), format!("cs.started_at + {client_max}"));
+        Self {
+            alive: format!("$6 < {}", least(&[&session_idle, &session_max, &client_idle, &client_max])),
+            new_expires: least(&[&format!("$6 + {idle}"), &session_max]),
+        }
+    }
+}
+
 /// Postgres: the whole rotation of a shell that names its family, in one statement. The `r`
 /// read locks the user session first (lock order as everywhere) and decides liveness in SQL
-/// from `TimeoutTable` ($12-$21), exactly as `session::deadline`; `fam` moves the family only
-/// when every check passes, and both touches follow it. Its snapshot may be older than the lock:
+/// (`SessionChecks`); `fam` moves the family only when every check passes, and both touches
+/// follow it. Its snapshot may be older than the lock:
 /// the family's conditions are re-checked on the newest row version by the update itself, and
 /// a family revoked or deleted meanwhile is not moved. The statement returns the read and the
 /// successor's generation, NULL when nothing was written (the caller then decides on the general
 /// path). $9 realm id, $10 client id, $11 the role ids an offline grant requires (NULL: none).
 pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str) -> String {
     let mapped = super::groups::mapped_role_ids_sql("u.id");
-    let idle = "CASE WHEN s.offline THEN $16 WHEN s.remember_me THEN $14 ELSE $12 END";
-    let max = "CASE WHEN s.offline THEN $17 WHEN s.remember_me THEN $15 ELSE $13 END";
-    let client_idle = "CASE WHEN s.offline THEN $20 ELSE $18 END";
-    let client_max = "CASE WHEN s.offline THEN $21 ELSE $19 END";
+    let SessionChecks { alive, new_expires } = SessionChecks::postgres();
     format!(
-        "WITH r AS (SELECT {columns}, \
-           $6 < LEAST(s.last_access_at + {idle}, s.started_at + {max}, cs.last_access_at + {client_idle}, cs.started_at + {client_max}) AS alive, \
-           LEAST($6 + {idle}, s.started_at + {max}) AS new_expires, \
+        "WITH r AS (SELECT {columns}, {alive} AS alive, {new_expires} AS new_expires, \
            ($11::text[] IS NULL OR EXISTS (SELECT 1 FROM ({mapped}) m WHERE m.role_id = ANY($11::text[]))) AS permitted \
            {FAMILY_JOINS} WHERE f.id = $1 FOR UPDATE OF s), \
          fam AS (UPDATE token_families f SET {FAMILY_SET} FROM r WHERE f.id = r.family_id \
@@ -108,6 +139,66 @@ pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attri
         bucket = cleanup_bucket("r.new_expires"),
     )
 }
+
+/// SQLite: the same rotation as `postgres_rotation_sql`, with the same parameters ($11 a JSON
+/// array), as a script of four statements that the writer connection's thread runs in one call
+/// inside the caller's `BEGIN IMMEDIATE` (so one hop to that thread, not one per statement;
+/// SQLite has no data-modifying CTEs). The family moves only when every check passes; each touch
+/// runs only when the statement before it changed its row (`changes()` is the count of the
+/// statement completed last), so the final read's `moved` is 1 exactly when all three wrote.
+/// The read follows the writes: it shows the family's new generation.
+pub(crate) fn sqlite_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str) -> String {
+    let mapped = super::groups::mapped_role_ids_sql("u.id");
+    let SessionChecks { alive, new_expires } = SessionChecks::sqlite();
+    let session_of_family = "SELECT cs.user_session_id FROM token_families tf JOIN client_sessions cs ON cs.id = tf.client_session_id WHERE tf.id = $1";
+    format!(
+        "UPDATE token_families AS f SET {FAMILY_SET} WHERE f.id = $1 AND {FAMILY_MAY_MOVE} AND EXISTS (SELECT 1 \
+           FROM client_sessions cs JOIN user_sessions s ON s.id = cs.user_session_id JOIN users u ON u.id = s.user_id \
+           WHERE cs.id = f.client_session_id AND cs.client_id = $10 AND s.realm_id = $9 AND u.enabled AND {alive} \
+           AND ($11 IS NULL OR EXISTS (SELECT 1 FROM ({mapped}) m WHERE m.role_id IN (SELECT value FROM json_each($11))))); \
+         UPDATE user_sessions AS s SET last_access_at = $6, expires_at = {new_expires}, cleanup_after = {bucket} \
+           WHERE changes() = 1 AND s.id = ({session_of_family}); \
+         UPDATE client_sessions SET last_access_at = $6 \
+           WHERE changes() = 1 AND id = (SELECT client_session_id FROM token_families WHERE id = $1); \
+         SELECT {columns}, changes() AS moved {FAMILY_JOINS} WHERE f.id = $1",
+        columns = read_columns(session_columns, role_ids, attributes),
+        bucket = cleanup_bucket(&new_expires),
+    )
+}
+
+/// Binds the parameters of a single-statement rotation (`postgres_rotation_sql`,
+/// `sqlite_rotation_sql`) to `$query`: $1-$10 and $12-$21 from the request, `$roles` as $11
+/// in the backend's form (a text array on Postgres, a JSON array on SQLite).
+macro_rules! bind_rotation {
+    ($query:expr, $request:expr, $presented:expr, $interval:expr, $roles:expr) => {{
+        let request: &crate::store::families::RotateRequest = $request;
+        let recorded = $interval.filter(|_| request.rotate);
+        let t = &request.timeouts;
+        $query
+            .bind(&$presented.family_id)
+            .bind($presented.generation)
+            .bind(request.rotate)
+            .bind(request.max_reuse)
+            .bind(&request.successor[..])
+            .bind(request.now)
+            .bind(recorded.map(|i| &i.successor_sealed[..]))
+            .bind(recorded.map(|i| request.now.saturating_add(i.seconds)))
+            .bind(&request.realm_id)
+            .bind(&request.client_id)
+            .bind($roles)
+            .bind(t.sso.0)
+            .bind(t.sso.1)
+            .bind(t.sso_remember_me.0)
+            .bind(t.sso_remember_me.1)
+            .bind(t.offline.0)
+            .bind(t.offline.1)
+            .bind(t.client.0)
+            .bind(t.client.1)
+            .bind(t.client_offline.0)
+            .bind(t.client_offline.1)
+    }};
+}
+pub(crate) use bind_rotation;
 
 /// What a rotation reads of its family and client session.
 #[derive(sqlx::FromRow)]
@@ -160,13 +251,21 @@ pub(crate) struct PostgresRotation {
     pub rotated_generation: Option<i64>,
 }
 
+/// What `sqlite_rotation_sql` returns: the read after the writes, and whether they all ran.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SqliteRotation {
+    #[sqlx(flatten)]
+    pub read: RotationRead,
+    pub moved: i64,
+}
+
 /// What a backend's single-statement rotation found (`rotate_in_one_statement`).
 pub(crate) enum OneStatement {
     /// The family the shell names is gone (its session ended), or never existed.
     NoFamily,
     /// Rotated: the read, the session's new upper bound and the successor's generation.
     Rotated { read: Box<RotationRead>, new_expires: i64, generation: i64 },
-    /// Nothing written: the general path decides (and SQLite always takes it).
+    /// Nothing written: the general path decides.
     Undecided,
 }
 

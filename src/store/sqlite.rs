@@ -4,6 +4,7 @@
 //! concurrent refreshes serialise in the database, as on Postgres.
 
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -19,7 +20,7 @@ use super::groups_sql::impl_group_store;
 use super::partial_import::impl_partial_import_store;
 use super::action_tokens::impl_action_token_store;
 use super::device_grants::impl_device_grant_store;
-use super::rotation::OneStatement;
+use super::rotation::{OneStatement, SqliteRotation};
 use super::families::{ReuseInterval, RotateRequest};
 use super::StoreOps;
 
@@ -97,15 +98,44 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// SQLite has no data-modifying CTEs, and its statements run in process on the one writer
-    /// connection: every refresh takes the general path, a single `BEGIN IMMEDIATE` transaction
-    /// of one read and three writes (`families_sql.rs`).
+    /// The rotation of a shell that names its family as one script (`sqlite_rotation_sql`) in
+    /// one call to the writer connection's thread, between `BEGIN IMMEDIATE` and `COMMIT`: three
+    /// hops to that thread while the write lock is held, where the general path takes six. What
+    /// the script did not rotate (a reuse, a replay, a dead session, a pre-upgrade shell) is
+    /// rolled back untouched and left to the general path.
     async fn rotate_in_one_statement(
         &self,
-        _request: &RotateRequest,
-        _interval: Option<&ReuseInterval>,
+        request: &RotateRequest,
+        interval: Option<&ReuseInterval>,
     ) -> Result<OneStatement, StoreError> {
-        Ok(OneStatement::Undecided)
+        static ROTATE: LazyLock<String> = LazyLock::new(|| {
+            super::rotation::sqlite_rotation_sql(
+                super::common_sessions::SESSION_COLUMNS,
+                ROLE_IDS_JSON,
+                <sqlx::Sqlite as super::users::UserSql>::ATTRIBUTES_OF_U,
+            )
+        });
+        let Some(presented) = &request.presented.generation else { return Ok(OneStatement::Undecided) };
+        let roles = match &request.requires_any_role {
+            Some(roles) => Some(serde_json::to_string(roles).map_err(|e| StoreError::Corrupt(format!("role ids: {e}")))?),
+            None => None,
+        };
+        let mut tx = self.begin_write().await?;
+        let found: Option<SqliteRotation> =
+            super::rotation::bind_rotation!(sqlx::query_as(ROTATE.as_str()), request, presented, interval, roles)
+                .fetch_optional(&mut *tx)
+                .await?;
+        Ok(match found {
+            Some(SqliteRotation { read, moved: 1 }) => {
+                tx.commit().await?;
+                let (new_expires, generation) = (read.session.expires_at, read.family.generation);
+                OneStatement::Rotated { read: Box::new(read), new_expires, generation }
+            }
+            found => {
+                tx.rollback().await?;
+                if found.is_some() { OneStatement::Undecided } else { OneStatement::NoFamily }
+            }
+        })
     }
 }
 

@@ -161,18 +161,11 @@ impl Backend {
                 successor_issued_at,
             })));
         }
-        let recorded = interval.filter(|_| request.rotate);
-        let generation: Option<i64> = sqlx::query_scalar(FAMILY_WRITE.as_str())
-            .bind(&read.family.family_id)
-            .bind(resolved.generation)
-            .bind(request.rotate)
-            .bind(request.max_reuse)
-            .bind(&request.successor[..])
-            .bind(request.now)
-            .bind(recorded.map(|i| &i.successor_sealed[..]))
-            .bind(recorded.map(|i| request.now.saturating_add(i.seconds)))
-            .fetch_optional(&mut *tx)
-            .await?;
+        let write = sqlx::query_scalar(FAMILY_WRITE.as_str());
+        let generation: Option<i64> =
+            rotation::bind_family_move!(write, &read.family.family_id, resolved.generation, request, interval)
+                .fetch_optional(&mut *tx)
+                .await?;
         // Under the session lock only a code replay (which revokes without it) can intervene.
         let Some(generation) = generation else { return Ok(RotateOutcome::FamilyRevoked) };
         sqlx::query(TOUCH_SESSION.as_str()).bind(request.now).bind(expires_at).bind(&session.id).execute(&mut *tx).await?;

@@ -166,23 +166,33 @@ pub(crate) fn sqlite_rotation_sql(session_columns: &str, role_ids: &str, attribu
     )
 }
 
-/// Binds the parameters of a single-statement rotation (`postgres_rotation_sql`,
-/// `sqlite_rotation_sql`) to `$query`: $1-$10 and $12-$21 from the request, `$roles` as $11
-/// in the backend's form (a text array on Postgres, a JSON array on SQLite).
-macro_rules! bind_rotation {
-    ($query:expr, $request:expr, $presented:expr, $interval:expr, $roles:expr) => {{
+/// Binds $1-$8 of a family move (`family_write_sql`, and the single-statement rotations):
+/// the family, the presented generation, then as `FAMILY_SET` and `FAMILY_MAY_MOVE`.
+macro_rules! bind_family_move {
+    ($query:expr, $family_id:expr, $generation:expr, $request:expr, $interval:expr) => {{
         let request: &crate::store::families::RotateRequest = $request;
         let recorded = $interval.filter(|_| request.rotate);
-        let t = &request.timeouts;
         $query
-            .bind(&$presented.family_id)
-            .bind($presented.generation)
+            .bind($family_id)
+            .bind($generation)
             .bind(request.rotate)
             .bind(request.max_reuse)
             .bind(&request.successor[..])
             .bind(request.now)
             .bind(recorded.map(|i| &i.successor_sealed[..]))
             .bind(recorded.map(|i| request.now.saturating_add(i.seconds)))
+    }};
+}
+pub(crate) use bind_family_move;
+
+/// Binds the parameters of a single-statement rotation (`postgres_rotation_sql`,
+/// `sqlite_rotation_sql`) to `$query`: $1-$10 and $12-$21 from the request, `$roles` as $11
+/// in the backend's form (a text array on Postgres, a JSON array on SQLite).
+macro_rules! bind_rotation {
+    ($query:expr, $request:expr, $presented:expr, $interval:expr, $roles:expr) => {{
+        let request: &crate::store::families::RotateRequest = $request;
+        let t = &request.timeouts;
+        crate::store::rotation::bind_family_move!($query, &$presented.family_id, $presented.generation, request, $interval)
             .bind(&request.realm_id)
             .bind(&request.client_id)
             .bind($roles)

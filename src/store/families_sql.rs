@@ -189,6 +189,7 @@ impl FamilyStore for Backend {
         match self.rotate_in_one_statement(request, interval).await? {
             OneStatement::NoFamily => Ok(RotateOutcome::Unknown),
             OneStatement::Rotated { read, new_expires, generation } => {
+                self.single_statement_rotations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Ok(RotateOutcome::Rotated(Box::new(grant_of(*read, generation, Some((request.now, new_expires)))?)))
             }
             OneStatement::Undecided => self.rotate_in_transaction(request, interval).await,

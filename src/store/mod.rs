@@ -283,6 +283,11 @@ pub trait StoreOps {
 
     fn backend_name(&self) -> &'static str;
 
+    /// How many refreshes this store rotated in its single statement (Postgres) or script
+    /// (SQLite) rather than on the general path, since it opened: what shows the fast path is
+    /// taken (`tests/api/store_suite_families.rs`).
+    fn single_statement_rotations(&self) -> u64;
+
     async fn close(&self);
 }
 

@@ -22,6 +22,8 @@ use super::{RealmChange, StoreOps};
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// `StoreOps::single_statement_rotations`.
+    single_statement_rotations: std::sync::atomic::AtomicU64,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -45,7 +47,7 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
-        Ok(Self { pool })
+        Ok(Self { pool, single_statement_rotations: Default::default() })
     }
 }
 
@@ -203,6 +205,10 @@ impl StoreOps for PostgresStore {
 
     fn pool_usage(&self) -> (u32, u32) {
         (self.pool.size(), self.pool.num_idle() as u32)
+    }
+
+    fn single_statement_rotations(&self) -> u64 {
+        self.single_statement_rotations.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn backend_name(&self) -> &'static str {

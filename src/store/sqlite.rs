@@ -31,6 +31,8 @@ pub struct SqliteStore {
     /// connections would each sleep in SQLite's busy handler (1, 2, 5, 10... ms), which under
     /// load turned refresh latencies into tens of milliseconds.
     writer: SqlitePool,
+    /// `StoreOps::single_statement_rotations`.
+    single_statement_rotations: std::sync::atomic::AtomicU64,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -51,7 +53,7 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
         let writer = SqlitePoolOptions::new().max_connections(1).acquire_timeout(acquire_timeout).connect_with(options).await?;
-        Ok(Self { pool, writer })
+        Ok(Self { pool, writer, single_statement_rotations: Default::default() })
     }
 }
 
@@ -148,6 +150,10 @@ impl StoreOps for SqliteStore {
 
     fn pool_usage(&self) -> (u32, u32) {
         (self.pool.size(), self.pool.num_idle() as u32)
+    }
+
+    fn single_statement_rotations(&self) -> u64 {
+        self.single_statement_rotations.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn backend_name(&self) -> &'static str {

@@ -1,7 +1,8 @@
 //! The refresh-family contract (`FamilyStore`, issue 16) on both backends: the generation rules
 //! (reuse counts, replay, generations never reached) and liveness decided from the realm's
-//! `TimeoutTable`, which Postgres evaluates in SQL inside its single rotation statement and SQLite
-//! in Rust: both must agree with `TimeoutTable::refresh` for every kind of session.
+//! `TimeoutTable`, which both backends evaluate in SQL on their fast path (Postgres' single
+//! statement, SQLite's script) and in Rust on the general path: both must agree with
+//! `TimeoutTable::refresh` for every kind of session.
 
 use portcullis::session::TimeoutTable;
 use portcullis::store::{ReuseInterval, RotateOutcome};
@@ -54,6 +55,23 @@ backend_tests! {
                 (expected, outcome) => panic!("{what}: expected {expected:?}, got {outcome:?}"),
             }
         }
+    }
+
+    async fn a_plain_refresh_takes_the_single_statement_and_a_reuse_the_general_path(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        let (realm_id, client_id, user_id) = realm_with_user(&store).await;
+        let g = grant(session(&realm_id, &user_id, 100, 9999), &client_id, [1; 32]);
+        store.start_grant(&g).await.unwrap();
+        let fam = g.family_id.as_str();
+
+        let first = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [2; 32], 0)).await.unwrap();
+        let second = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 2, [2; 32]), [3; 32], 0)).await.unwrap();
+        assert!(matches!((&first, &second), (RotateOutcome::Rotated(_), RotateOutcome::Rotated(_))), "{first:?} {second:?}");
+        assert_eq!(store.single_statement_rotations(), 2, "both rotations in one statement (SQLite: one script)");
+
+        let reuse = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [4; 32], 0)).await.unwrap();
+        assert!(matches!(reuse, RotateOutcome::ReuseDetected { .. }), "{reuse:?}");
+        assert_eq!(store.single_statement_rotations(), 2, "a reuse is decided on the general path");
     }
 
     async fn further_uses_of_the_previous_generation_count_against_max_reuse(backend: Backend) {

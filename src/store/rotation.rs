@@ -141,18 +141,20 @@ pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attri
 }
 
 /// SQLite: the same rotation as `postgres_rotation_sql`, with the same parameters ($11 a JSON
-/// array), as a script of four statements that the writer connection's thread runs in one call
-/// inside the caller's `BEGIN IMMEDIATE` (so one hop to that thread, not one per statement;
-/// SQLite has no data-modifying CTEs). The family moves only when every check passes; each touch
-/// runs only when the statement before it changed its row (`changes()` is the count of the
-/// statement completed last), so the final read's `moved` is 1 exactly when all three wrote.
-/// The read follows the writes: it shows the family's new generation.
+/// array), as a script (SQLite has no data-modifying CTEs) that the writer connection's thread
+/// runs in one call: `BEGIN IMMEDIATE`, three writes, `COMMIT`, then the read.
+/// The family moves only when every check passes; each touch runs only when the statement
+/// before it changed its row (`changes()` is the count of the last completed write, which
+/// `COMMIT` leaves alone), so the read's `moved` is 1 exactly when all three wrote. The read
+/// follows the writes (it shows the family's new generation) and comes last, since sqlx stops
+/// running a script once it has the one row it was asked for.
 pub(crate) fn sqlite_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str) -> String {
     let mapped = super::groups::mapped_role_ids_sql("u.id");
     let SessionChecks { alive, new_expires } = SessionChecks::sqlite();
     let session_of_family = "SELECT cs.user_session_id FROM token_families tf JOIN client_sessions cs ON cs.id = tf.client_session_id WHERE tf.id = $1";
     format!(
-        "UPDATE token_families AS f SET {FAMILY_SET} WHERE f.id = $1 AND {FAMILY_MAY_MOVE} AND EXISTS (SELECT 1 \
+        "BEGIN IMMEDIATE; \
+         UPDATE token_families AS f SET {FAMILY_SET} WHERE f.id = $1 AND {FAMILY_MAY_MOVE} AND EXISTS (SELECT 1 \
            FROM client_sessions cs JOIN user_sessions s ON s.id = cs.user_session_id JOIN users u ON u.id = s.user_id \
            WHERE cs.id = f.client_session_id AND cs.client_id = $10 AND s.realm_id = $9 AND u.enabled AND {alive} \
            AND ($11 IS NULL OR EXISTS (SELECT 1 FROM ({mapped}) m WHERE m.role_id IN (SELECT value FROM json_each($11))))); \
@@ -160,6 +162,7 @@ pub(crate) fn sqlite_rotation_sql(session_columns: &str, role_ids: &str, attribu
            WHERE changes() = 1 AND s.id = ({session_of_family}); \
          UPDATE client_sessions SET last_access_at = $6 \
            WHERE changes() = 1 AND id = (SELECT client_session_id FROM token_families WHERE id = $1); \
+         COMMIT; \
          SELECT {columns}, changes() AS moved {FAMILY_JOINS} WHERE f.id = $1",
         columns = read_columns(session_columns, role_ids, attributes),
         bucket = cleanup_bucket(&new_expires),

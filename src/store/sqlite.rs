@@ -100,11 +100,16 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// The rotation of a shell that names its family as one script (`sqlite_rotation_sql`) in
-    /// one call to the writer connection's thread, between `BEGIN IMMEDIATE` and `COMMIT`: three
-    /// hops to that thread while the write lock is held, where the general path takes six. What
-    /// the script did not rotate (a reuse, a replay, a dead session, a pre-upgrade shell) is
-    /// rolled back untouched and left to the general path.
+    /// The rotation of a shell that names its family as one script (`sqlite_rotation_sql`: its
+    /// own `BEGIN IMMEDIATE` and `COMMIT` around the writes, then the read) in one call to the
+    /// writer connection's thread, so the write lock is held for one hop to that thread, where
+    /// the general path takes six. What the script did not rotate (a reuse, a replay, a dead
+    /// session, a pre-upgrade shell) wrote nothing and is left to the general path.
+    ///
+    /// A request dropped midway (its timeout, a closed connection) makes sqlx's thread stop the
+    /// script after the statement it is running, possibly between `BEGIN` and `COMMIT`; the
+    /// connection then rolls that back before anyone else may use it (`Uncommitted`), as a
+    /// dropped transaction does, so the presented token stays valid.
     async fn rotate_in_one_statement(
         &self,
         request: &RotateRequest,
@@ -122,22 +127,59 @@ impl SqliteStore {
             Some(roles) => Some(serde_json::to_string(roles).map_err(|e| StoreError::Corrupt(format!("role ids: {e}")))?),
             None => None,
         };
-        let mut tx = self.begin_write().await?;
-        let found: Option<SqliteRotation> =
+        let mut conn = Uncommitted(Some(self.writer.acquire().await?));
+        let found: Result<Option<SqliteRotation>, sqlx::Error> =
             super::rotation::bind_rotation!(sqlx::query_as(ROTATE.as_str()), request, presented, interval, roles)
-                .fetch_optional(&mut *tx)
-                .await?;
-        Ok(match found {
-            Some(SqliteRotation { read, moved: 1 }) => {
-                tx.commit().await?;
+                .fetch_optional(&mut **conn.connection())
+                .await;
+        let result = match found {
+            Ok(Some(SqliteRotation { read, moved: 1 })) => {
                 let (new_expires, generation) = (read.session.expires_at, read.family.generation);
-                OneStatement::Rotated { read: Box::new(read), new_expires, generation }
+                Ok(OneStatement::Rotated { read: Box::new(read), new_expires, generation })
             }
-            found => {
-                tx.rollback().await?;
-                if found.is_some() { OneStatement::Undecided } else { OneStatement::NoFamily }
+            Ok(Some(_)) => Ok(OneStatement::Undecided),
+            Ok(None) => Ok(OneStatement::NoFamily),
+            Err(e) => {
+                // a statement failed between BEGIN and COMMIT: undo what ran ("no transaction is
+                // active" when BEGIN itself failed or COMMIT had run)
+                let _ = sqlx::query("ROLLBACK").execute(&mut **conn.connection()).await;
+                Err(e.into())
             }
-        })
+        };
+        conn.finished();
+        result
+    }
+}
+
+/// The writer connection while a rotation script runs on it: dropped before `finished` (the
+/// request was dropped midway), it rolls back whatever the script left open before the
+/// connection returns to the pool, on a task of its own since `Drop` cannot wait.
+struct Uncommitted(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
+
+impl Uncommitted {
+    fn connection(&mut self) -> &mut sqlx::pool::PoolConnection<sqlx::Sqlite> {
+        self.0.as_mut().expect("taken only by finished(), which consumes self")
+    }
+
+    fn finished(mut self) {
+        self.0.take();
+    }
+}
+
+impl Drop for Uncommitted {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.0.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    // queued behind the script on the connection's thread, so it runs once
+                    // the script stopped; an error is "no transaction is active"
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                });
+            }
+            // no runtime left to roll back on: closing the connection rolls back instead
+            Err(_) => conn.close_on_drop(),
+        }
     }
 }
 

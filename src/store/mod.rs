@@ -7,6 +7,7 @@ pub mod action_tokens;
 pub mod admin;
 pub mod device_grants;
 mod common;
+mod common_rows;
 mod common_admin;
 mod common_sessions;
 mod session_rows;

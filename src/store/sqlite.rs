@@ -107,9 +107,10 @@ impl SqliteStore {
     /// session, a pre-upgrade shell) wrote nothing and is left to the general path.
     ///
     /// A request dropped midway (its timeout, a closed connection) makes sqlx's thread stop the
-    /// script after the statement it is running, possibly between `BEGIN` and `COMMIT`; the
-    /// connection then rolls that back before anyone else may use it (`Uncommitted`), as a
-    /// dropped transaction does, so the presented token stays valid.
+    /// script after the statement it is running, possibly between `BEGIN` and `COMMIT`, and a
+    /// failed statement stops it too; either way the connection rolls back what ran before anyone
+    /// else may use it (`Uncommitted`), as a dropped transaction does, so the presented token
+    /// stays valid.
     async fn rotate_in_one_statement(
         &self,
         request: &RotateRequest,
@@ -128,32 +129,27 @@ impl SqliteStore {
             None => None,
         };
         let mut conn = Uncommitted(Some(self.writer.acquire().await?));
-        let found: Result<Option<SqliteRotation>, sqlx::Error> =
+        // a statement that fails may leave the script between BEGIN and COMMIT: `conn`, dropped
+        // unfinished by the `?`, rolls back what ran, as for a dropped request
+        let found: Option<SqliteRotation> =
             super::rotation::bind_rotation!(sqlx::query_as(ROTATE.as_str()), request, presented, interval, roles)
                 .fetch_optional(&mut **conn.connection())
-                .await;
-        let result = match found {
-            Ok(Some(SqliteRotation { read, moved: 1 })) => {
-                let (new_expires, generation) = (read.session.expires_at, read.family.generation);
-                Ok(OneStatement::Rotated { read: Box::new(read), new_expires, generation })
-            }
-            Ok(Some(_)) => Ok(OneStatement::Undecided),
-            Ok(None) => Ok(OneStatement::NoFamily),
-            Err(e) => {
-                // a statement failed between BEGIN and COMMIT: undo what ran ("no transaction is
-                // active" when BEGIN itself failed or COMMIT had run)
-                let _ = sqlx::query("ROLLBACK").execute(&mut **conn.connection()).await;
-                Err(e.into())
-            }
-        };
+                .await?;
         conn.finished();
-        result
+        Ok(match found {
+            Some(SqliteRotation { read, moved: 1 }) => {
+                let (new_expires, generation) = (read.session.expires_at, read.family.generation);
+                OneStatement::Rotated { read: Box::new(read), new_expires, generation }
+            }
+            Some(_) => OneStatement::Undecided,
+            None => OneStatement::NoFamily,
+        })
     }
 }
 
 /// The writer connection while a rotation script runs on it: dropped before `finished` (the
-/// request was dropped midway), it rolls back whatever the script left open before the
-/// connection returns to the pool, on a task of its own since `Drop` cannot wait.
+/// request was dropped midway, or a statement failed), it rolls back whatever the script left
+/// open before the connection returns to the pool, on a task of its own since `Drop` cannot wait.
 struct Uncommitted(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
 
 impl Uncommitted {
@@ -173,7 +169,8 @@ impl Drop for Uncommitted {
             Ok(runtime) => {
                 runtime.spawn(async move {
                     // queued behind the script on the connection's thread, so it runs once
-                    // the script stopped; an error is "no transaction is active"
+                    // the script stopped; an error is "no transaction is active" (BEGIN itself
+                    // failed, or COMMIT had run)
                     let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
                 });
             }

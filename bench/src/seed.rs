@@ -2,7 +2,9 @@
 //! server with N sessions of the generated realm through the real schema, as logins leave them
 //! (a user session, its client session for the bench client, one refresh-token family), in bulk
 //! with `generate_series` in one `psql` call, so refresh throughput and latency can be measured
-//! among N live sessions, and the database's bytes per session read from Postgres. With
+//! among N live sessions, and the database's bytes per session read from Postgres. Ids have the
+//! server's shape (time-ordered UUID strings, `domain::new_session_id`) and each session a desktop
+//! browser's user agent, so the bytes are those real logins leave. With
 //! `--seed-expired` the seeded sessions are already expired, for the cleanup run: the server's
 //! cleanup task (`PORTCULLIS_CLEANUP_INTERVAL`) deletes them while the load runs.
 
@@ -12,6 +14,12 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::server::{CLIENT_ID, REALM};
+
+/// The address seeded sessions come from (TEST-NET-2, RFC 5737), which also tells them apart.
+const SEED_IP: &str = "198.51.100.7";
+/// A desktop Chrome's user agent (101 bytes), as a browser login stores it.
+const SEED_USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 /// What seeding did and what the tables then weigh.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -46,25 +54,31 @@ pub fn seed_sessions(db_url: &str, n: u64, expired: bool, now: i64) -> anyhow::R
     // live: last access now, deadline in ten hours; expired: both an hour ago and more
     let (access, expires) = if expired { (now - 7_200, now - 3_600) } else { (now, now + 36_000) };
     const BATCH: u64 = 1_000_000;
+    // ids' time part: one millisecond per session, ending now, as if they logged in in turn
+    let first_ms = now * 1_000 - n as i64;
     let mut done = 0;
     while done < n {
         let (from, to) = (done + 1, (done + BATCH).min(n));
         psql(db_url, &format!(
             "BEGIN; \
+             CREATE FUNCTION pg_temp.seed_id(kind TEXT, g BIGINT) RETURNS TEXT LANGUAGE SQL IMMUTABLE AS $$ \
+               SELECT substr(t, 1, 8) || '-' || substr(t, 9, 4) || '-7' || substr(r, 1, 3) || '-8' || substr(r, 4, 3) \
+                      || '-' || substr(r, 7, 12) \
+               FROM (SELECT lpad(to_hex({first_ms} + g), 12, '0') AS t, md5(kind || g) AS r) x $$; \
              CREATE TEMP TABLE seed_users ON COMMIT DROP AS \
                SELECT u.id, u.realm_id, (row_number() OVER (ORDER BY u.id)) - 1 AS n FROM users u \
                JOIN realms r ON r.id = u.realm_id WHERE r.name = '{REALM}' AND u.service_account_client_id IS NULL; \
              INSERT INTO user_sessions (id, realm_id, user_id, offline, started_at, last_access_at, auth_time, remember_me, \
                ip, user_agent, expires_at, cleanup_after) \
-               SELECT 'seed-s-' || g, u.realm_id, u.id, false, {access}, {access}, {access}, false, '127.0.0.1', 'seed', \
-                      {expires}, {expires} \
+               SELECT pg_temp.seed_id('s', g), u.realm_id, u.id, false, {access}, {access}, {access}, false, '{SEED_IP}', \
+                      '{SEED_USER_AGENT}', {expires}, {expires} \
                FROM generate_series({from}, {to}) g JOIN seed_users u ON u.n = g % (SELECT count(*) FROM seed_users); \
              INSERT INTO client_sessions (id, user_session_id, client_id, started_at, last_access_at) \
-               SELECT 'seed-c-' || g, 'seed-s-' || g, c.id, {access}, {access} FROM generate_series({from}, {to}) g \
+               SELECT pg_temp.seed_id('c', g), pg_temp.seed_id('s', g), c.id, {access}, {access} FROM generate_series({from}, {to}) g \
                CROSS JOIN (SELECT c.id FROM clients c JOIN realms r ON r.id = c.realm_id \
                            WHERE r.name = '{REALM}' AND c.client_id = '{CLIENT_ID}') c; \
              INSERT INTO token_families (id, client_session_id, scope, created_at, generation, current_hash, reuse_count, rotated_at) \
-               SELECT 'seed-f-' || g, 'seed-c-' || g, 'openid profile email', {access}, 1, \
+               SELECT pg_temp.seed_id('f', g), pg_temp.seed_id('c', g), 'openid profile email', {access}, 1, \
                       sha256(convert_to('seed-' || g, 'UTF8')), 0, {access} \
                FROM generate_series({from}, {to}) g; \
              COMMIT;"
@@ -84,5 +98,5 @@ pub fn seed_sessions(db_url: &str, n: u64, expired: bool, now: i64) -> anyhow::R
 
 /// Seeded sessions still in the store (the cleanup run reads how many were deleted).
 pub fn remaining(db_url: &str) -> anyhow::Result<u64> {
-    psql(db_url, "SELECT count(*) FROM user_sessions WHERE id LIKE 'seed-s-%'")?.parse().context("count")
+    psql(db_url, &format!("SELECT count(*) FROM user_sessions WHERE ip = '{SEED_IP}'"))?.parse().context("count")
 }

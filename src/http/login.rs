@@ -411,7 +411,7 @@ pub async fn start_session(b: &Browser, state: &AppState, user: &User, target: T
         Target::Account => None,
     };
     let mut session = UserSessionRecord {
-        id: crate::domain::new_id(),
+        id: crate::domain::new_session_id(),
         realm_id: b.realm.realm.id.clone(),
         user_id: user.id.clone(),
         offline: false,

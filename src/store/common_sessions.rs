@@ -283,7 +283,7 @@ macro_rules! impl_session_store {
                     }
                     None => {
                         let record = ClientSessionRecord {
-                            id: crate::domain::new_id(),
+                            id: crate::domain::new_session_id(),
                             user_session_id: session.id.clone(),
                             client_id: grant.client_id.clone(),
                             started_at: grant.now,

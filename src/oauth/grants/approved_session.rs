@@ -67,7 +67,7 @@ pub async fn issue_tokens(ctx: &GrantContext<'_>, approved: Approved<'_>) -> Res
     } else {
         (None, Some(online.id.clone()))
     };
-    let family_id = crate::domain::new_id();
+    let family_id = crate::domain::new_session_id();
     let started = ctx
         .store
         .start_grant(&NewGrant {

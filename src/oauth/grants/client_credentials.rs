@@ -40,7 +40,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     let scope = &shaper.scope;
     let wants_refresh =
         ctx.client.attributes.get("client_credentials.use_refresh_token").is_some_and(|v| v == "true");
-    let family_id = wants_refresh.then(crate::domain::new_id);
+    let family_id = wants_refresh.then(crate::domain::new_session_id);
     let (session, refresh) = if let Some(family_id) = &family_id {
         let refresh = PlannedRefresh::new(false);
         let started = ctx

@@ -67,7 +67,7 @@ impl GrantContext<'_> {
     /// A new user session (online or offline) starting now.
     pub fn new_session(&self, user: &User, offline: bool, auth_time: UnixTime) -> UserSessionRecord {
         let mut record = UserSessionRecord {
-            id: crate::domain::new_id(),
+            id: crate::domain::new_session_id(),
             realm_id: self.realm.realm.id.clone(),
             user_id: user.id.clone(),
             offline,

@@ -57,7 +57,7 @@ pub async fn handle(ctx: &GrantContext<'_>, form: &FormParams) -> Result<TokenRe
     }
     let session = ctx.new_session(&user, scope.is_offline(), ctx.now);
     let refresh = PlannedRefresh::new(scope.is_offline());
-    let family_id = crate::domain::new_id();
+    let family_id = crate::domain::new_session_id();
     let started = ctx
         .store
         .start_grant(&NewGrant {

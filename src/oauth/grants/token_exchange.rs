@@ -392,7 +392,7 @@ async fn with_refresh_token(
 ) -> Result<Result<TokenResponse, Refusal>, OAuthError> {
     let settings = &ctx.realm.realm.settings;
     let refresh = PlannedRefresh::new(false);
-    let family_id = crate::domain::new_id();
+    let family_id = crate::domain::new_session_id();
     let started = ctx
         .store
         .start_grant(&NewGrant {

@@ -13,10 +13,12 @@ counts="${2:-1000 100000 1000000 10000000}"
 out="${3:-bench-scale}"
 pg="${PORTCULLIS_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 mkdir -p "$out"
-cargo build --release --locked -p portcullis --bin portcullis -p portcullis-bench >&2
+# two commands: `--bin portcullis` would also filter the bench package's targets, leaving its binary stale
+cargo build --release --locked -p portcullis --bin portcullis >&2
+cargo build --release --locked -p portcullis-bench --bin portcullis-bench >&2
 bench=target/release/portcullis-bench
 row() { # name, then portcullis-bench arguments
-  local name="$1" db="portcullis_scale_$1"; shift
+  local name="$1" db="portcullis_scale_${1//-/_}"; shift
   psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
   "$bench" --spawn target/release/portcullis --db-url "$pg/$db" --shipped-limits --alg ES256 --scope profile \
     --scenario refresh --concurrency 32 --duration "$duration" --strict --name "$name" --json "$out/$name.json" "$@" >&2

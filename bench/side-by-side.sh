@@ -13,7 +13,9 @@ duration="${1:-10}"
 concurrency="${2:-32}"
 out="${3:-bench-side-by-side}"
 mkdir -p "$out"
-cargo build --release --locked -p portcullis --bin portcullis -p portcullis-bench >&2
+# two commands: `--bin portcullis` would also filter the bench package's targets, leaving its binary stale
+cargo build --release --locked -p portcullis --bin portcullis >&2
+cargo build --release --locked -p portcullis-bench --bin portcullis-bench >&2
 bench=target/release/portcullis-bench
 for alg in RS256 ES256; do
   "$bench" --spawn target/release/portcullis --shipped-limits --alg "$alg" --scope profile --scenario refresh \

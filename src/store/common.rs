@@ -550,7 +550,7 @@ macro_rules! impl_common_store {
                                 "SELECT {USER_COLUMNS}, (SELECT {} FROM ({}) m) AS role_ids \
                          FROM users WHERE service_account_client_id = $1",
                         $role_ids,
-                        crate::store::groups::mapped_role_ids_sql("users.id")
+                        crate::store::groups::mapped_role_ids_with_repeats_sql("users.id")
                     )
                 });
                 let row: Option<Row> = sqlx::query_as(SQL.as_str()).bind(client_id).fetch_optional(&self.pool).await?;

@@ -51,8 +51,9 @@ impl PostgresStore {
     }
 }
 
-/// The backend's aggregate of `m.role_id` into a JSON array of strings (text).
-const ROLE_IDS_JSON: &str = "json_agg(m.role_id ORDER BY m.role_id)::text";
+/// The backend's aggregate of `m.role_id` into a JSON array of distinct strings (text), so its
+/// source may name a role twice (`groups::mapped_role_ids_with_repeats_sql`).
+const ROLE_IDS_JSON: &str = "json_agg(DISTINCT m.role_id ORDER BY m.role_id)::text";
 
 impl_common_store!(PostgresStore, sqlx::Postgres, ROLE_IDS_JSON);
 impl_session_store!(PostgresStore, "FOR UPDATE OF s");
@@ -101,16 +102,20 @@ impl PostgresStore {
         request: &RotateRequest,
         interval: Option<&ReuseInterval>,
     ) -> Result<OneStatement, StoreError> {
-        static ROTATE: LazyLock<String> = LazyLock::new(|| {
+        fn statement(offline: bool) -> String {
             super::rotation::postgres_rotation_sql(
                 super::common_sessions::SESSION_COLUMNS,
                 ROLE_IDS_JSON,
                 <sqlx::Postgres as super::users::UserSql>::ATTRIBUTES_OF_U,
+                offline,
             )
-        });
+        }
+        static ROTATE_ONLINE: LazyLock<String> = LazyLock::new(|| statement(false));
+        static ROTATE_OFFLINE: LazyLock<String> = LazyLock::new(|| statement(true));
         let Some(presented) = &request.presented.generation else { return Ok(OneStatement::Undecided) };
+        let rotate = if request.requires_any_role.is_some() { &ROTATE_OFFLINE } else { &ROTATE_ONLINE };
         let found: Option<PostgresRotation> =
-            super::rotation::bind_rotation!(sqlx::query_as(ROTATE.as_str()), request, presented, interval, &request.requires_any_role)
+            super::rotation::bind_rotation!(sqlx::query_as(rotate.as_str()), request, presented, interval, &request.requires_any_role)
             .fetch_optional(&self.pool)
             .await?;
         Ok(match found {

@@ -13,7 +13,7 @@ use super::sessions::ClientSessionRecord;
 /// text on import, so no separator is safe); `{attributes}` its aggregate of the user's
 /// attributes (`store::users::UserSql`), so token mappers need no second read.
 fn read_columns(session_columns: &str, role_ids: &str, attributes: &str) -> String {
-    let mapped = super::groups::mapped_role_ids_sql("u.id");
+    let mapped = super::groups::mapped_role_ids_with_repeats_sql("u.id");
     format!(
         "f.id AS family_id, f.generation, f.reuse_count, f.current_hash, f.successor_sealed, f.rotated_at, \
          f.revoked_at, f.scope, cs.id AS cs_id, cs.client_id AS cs_client_id, cs.started_at AS cs_started_at, \
@@ -121,12 +121,21 @@ impl SessionChecks {
 /// a family revoked or deleted meanwhile is not moved. The statement returns the read and the
 /// successor's generation, NULL when nothing was written (the caller then decides on the general
 /// path). $9 realm id, $10 client id, $11 the role ids an offline grant requires (NULL: none).
-pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str) -> String {
-    let mapped = super::groups::mapped_role_ids_sql("u.id");
+///
+/// `offline`: whether the statement checks $11 against the user's roles. Postgres sets up every
+/// node of a plan on each execution, even a subquery it then skips, and that check is a third
+/// of this plan's nodes, so online refreshes run a statement without it; there a non-NULL $11
+/// moves nothing (the general path decides).
+pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str, offline: bool) -> String {
+    let permitted = if offline {
+        let mapped = super::groups::mapped_role_ids_with_repeats_sql("u.id");
+        format!("($11::text[] IS NULL OR EXISTS (SELECT 1 FROM ({mapped}) m WHERE m.role_id = ANY($11::text[])))")
+    } else {
+        "$11::text[] IS NULL".to_string()
+    };
     let SessionChecks { alive, new_expires } = SessionChecks::postgres();
     format!(
-        "WITH r AS (SELECT {columns}, {alive} AS alive, {new_expires} AS new_expires, \
-           ($11::text[] IS NULL OR EXISTS (SELECT 1 FROM ({mapped}) m WHERE m.role_id = ANY($11::text[]))) AS permitted \
+        "WITH r AS (SELECT {columns}, {alive} AS alive, {new_expires} AS new_expires, {permitted} AS permitted \
            {FAMILY_JOINS} WHERE f.id = $1 FOR UPDATE OF s), \
          fam AS (UPDATE token_families f SET {FAMILY_SET} FROM r WHERE f.id = r.family_id \
            AND r.cs_client_id = $10 AND r.realm_id = $9 AND r.u_enabled AND r.alive AND r.permitted AND {FAMILY_MAY_MOVE} \
@@ -149,7 +158,7 @@ pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attri
 /// follows the writes (it shows the family's new generation) and comes last, since sqlx stops
 /// running a script once it has the one row it was asked for.
 pub(crate) fn sqlite_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str) -> String {
-    let mapped = super::groups::mapped_role_ids_sql("u.id");
+    let mapped = super::groups::mapped_role_ids_with_repeats_sql("u.id");
     let SessionChecks { alive, new_expires } = SessionChecks::sqlite();
     let session_of_family = "SELECT cs.user_session_id FROM token_families tf JOIN client_sessions cs ON cs.id = tf.client_session_id WHERE tf.id = $1";
     format!(

@@ -57,8 +57,9 @@ impl SqliteStore {
     }
 }
 
-/// The backend's aggregate of `m.role_id` into a JSON array of strings (text).
-const ROLE_IDS_JSON: &str = "json_group_array(m.role_id ORDER BY m.role_id)";
+/// The backend's aggregate of `m.role_id` into a JSON array of distinct strings (text), so its
+/// source may name a role twice (`groups::mapped_role_ids_with_repeats_sql`).
+const ROLE_IDS_JSON: &str = "json_group_array(DISTINCT m.role_id ORDER BY m.role_id)";
 
 impl_common_store!(SqliteStore, sqlx::Sqlite, ROLE_IDS_JSON);
 impl_session_store!(SqliteStore, "");

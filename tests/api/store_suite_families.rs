@@ -4,6 +4,7 @@
 //! statement, SQLite's script) and in Rust on the general path: both must agree with
 //! `TimeoutTable::refresh` for every kind of session.
 
+use portcullis::domain::{new_id, Group, Role};
 use portcullis::session::TimeoutTable;
 use portcullis::store::{ReuseInterval, RotateOutcome};
 
@@ -72,6 +73,48 @@ backend_tests! {
         let reuse = store.rotate_refresh_token(&rotate(&realm_id, &client_id, shell(fam, 1, [1; 32]), [4; 32], 0)).await.unwrap();
         assert!(matches!(reuse, RotateOutcome::ReuseDetected { .. }), "{reuse:?}");
         assert_eq!(store.single_statement_rotations(), 2, "a reuse is decided on the general path");
+    }
+
+    async fn an_offline_refresh_checks_its_roles_in_the_single_statement_and_reads_each_role_once(backend: Backend) {
+        let (store, _dir) = fresh_store(backend).await;
+        let (realm_id, client_id, user_id) = realm_with_user(&store).await;
+        // a role the user holds twice over: mapped directly and through a group
+        let twice = Role::realm_role(&realm_id, "twice", None);
+        store.create_role(&twice).await.unwrap();
+        store.add_user_roles(&user_id, std::slice::from_ref(&twice.id)).await.unwrap();
+        let group = Group {
+            id: new_id(),
+            realm_id: realm_id.clone(),
+            parent_id: None,
+            name: "holders".into(),
+            description: None,
+            attributes: Default::default(),
+            created_at: 10,
+        };
+        store.create_group(&group).await.unwrap();
+        store.add_group_roles(&group.id, std::slice::from_ref(&twice.id)).await.unwrap();
+        store.join_group(&user_id, &group.id).await.unwrap();
+        let mut offline = session(&realm_id, &user_id, 100, 9999);
+        offline.offline = true;
+        let g = grant(offline, &client_id, [1; 32]);
+        store.start_grant(&g).await.unwrap();
+
+        let mut permitted = rotate(&realm_id, &client_id, shell(&g.family_id, 1, [1; 32]), [2; 32], 0);
+        permitted.requires_any_role = Some(vec!["a-role-nobody-holds".into(), twice.id.clone()]);
+        let RotateOutcome::Rotated(rotated) = store.rotate_refresh_token(&permitted).await.unwrap() else {
+            panic!("the user holds one of the roles")
+        };
+        assert_eq!(store.single_statement_rotations(), 1, "the offline statement rotated it");
+        assert_eq!(rotated.role_ids.iter().filter(|id| **id == twice.id).count(), 1, "{:?}", rotated.role_ids);
+        let mut sorted = rotated.role_ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, rotated.role_ids, "sorted and without repeats");
+
+        let mut refused = rotate(&realm_id, &client_id, shell(&g.family_id, 2, [2; 32]), [3; 32], 0);
+        refused.requires_any_role = Some(vec!["a-role-nobody-holds".into()]);
+        assert_eq!(store.rotate_refresh_token(&refused).await.unwrap(), RotateOutcome::NotPermitted);
+        assert_eq!(store.single_statement_rotations(), 1, "a refusal is decided on the general path");
     }
 
     async fn further_uses_of_the_previous_generation_count_against_max_reuse(backend: Backend) {

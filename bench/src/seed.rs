@@ -4,7 +4,8 @@
 //! with `generate_series` in one `psql` call, so refresh throughput and latency can be measured
 //! among N live sessions, and the database's bytes per session read from Postgres. Ids have the
 //! server's shape (time-ordered UUID strings, `domain::new_session_id`) and each session a desktop
-//! browser's user agent, so the bytes are those real logins leave. With
+//! browser's user agent, inserted in the order they were made, so the bytes are those real
+//! logins leave. With
 //! `--seed-expired` the seeded sessions are already expired, for the cleanup run: the server's
 //! cleanup task (`PORTCULLIS_CLEANUP_INTERVAL`) deletes them while the load runs.
 
@@ -72,7 +73,7 @@ pub fn seed_sessions(db_url: &str, n: u64, expired: bool, now: i64) -> anyhow::R
                ip, user_agent, expires_at, cleanup_after) \
                SELECT pg_temp.seed_id('s', g), u.realm_id, u.id, false, {access}, {access}, {access}, false, '{SEED_IP}', \
                       '{SEED_USER_AGENT}', {expires}, {expires} \
-               FROM generate_series({from}, {to}) g JOIN seed_users u ON u.n = g % (SELECT count(*) FROM seed_users); \
+               FROM generate_series({from}, {to}) g JOIN seed_users u ON u.n = g % (SELECT count(*) FROM seed_users) ORDER BY g; \
              INSERT INTO client_sessions (id, user_session_id, client_id, started_at, last_access_at) \
                SELECT pg_temp.seed_id('c', g), pg_temp.seed_id('s', g), c.id, {access}, {access} FROM generate_series({from}, {to}) g \
                CROSS JOIN (SELECT c.id FROM clients c JOIN realms r ON r.id = c.realm_id \

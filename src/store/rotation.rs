@@ -123,9 +123,9 @@ impl SessionChecks {
 /// path). $9 realm id, $10 client id, $11 the role ids an offline grant requires (NULL: none).
 ///
 /// `offline`: whether the statement checks $11 against the user's roles. Postgres sets up every
-/// node of a plan on each execution, even a subquery it then skips, and that check is a third
-/// of this plan's nodes, so online refreshes run a statement without it; there a non-NULL $11
-/// moves nothing (the general path decides).
+/// node of a plan on each execution, even a subquery it then skips, and that check is 12 of the
+/// generic plan's 52 nodes, so online refreshes run a statement without it; there a non-NULL
+/// $11 moves nothing (the general path decides).
 pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str, offline: bool) -> String {
     let permitted = if offline {
         let mapped = super::groups::mapped_role_ids_with_repeats_sql("u.id");

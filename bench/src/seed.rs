@@ -55,31 +55,33 @@ pub fn seed_sessions(db_url: &str, n: u64, expired: bool, now: i64) -> anyhow::R
     // live: last access now, deadline in ten hours; expired: both an hour ago and more
     let (access, expires) = if expired { (now - 7_200, now - 3_600) } else { (now, now + 36_000) };
     const BATCH: u64 = 1_000_000;
-    // ids' time part: one millisecond per session, ending now, as if they logged in in turn
+    // ids' time part: one millisecond per session, ending now, as if they logged in in turn; the
+    // rest (the random part of a server-made id) is the kind of row (1, 2, 3) and `g`, which keeps
+    // them unique and costs less than a hash per id
     let first_ms = now * 1_000 - n as i64;
     let mut done = 0;
     while done < n {
         let (from, to) = (done + 1, (done + BATCH).min(n));
         psql(db_url, &format!(
             "BEGIN; \
-             CREATE FUNCTION pg_temp.seed_id(kind TEXT, g BIGINT) RETURNS TEXT LANGUAGE SQL IMMUTABLE AS $$ \
+             CREATE FUNCTION pg_temp.seed_id(kind INT, g BIGINT) RETURNS TEXT LANGUAGE SQL IMMUTABLE AS $$ \
                SELECT substr(t, 1, 8) || '-' || substr(t, 9, 4) || '-7' || substr(r, 1, 3) || '-8' || substr(r, 4, 3) \
                       || '-' || substr(r, 7, 12) \
-               FROM (SELECT lpad(to_hex({first_ms} + g), 12, '0') AS t, md5(kind || g) AS r) x $$; \
+               FROM (SELECT lpad(to_hex({first_ms} + g), 12, '0') AS t, lpad(to_hex(kind), 4, '0') || lpad(to_hex(g), 14, '0') AS r) x $$; \
              CREATE TEMP TABLE seed_users ON COMMIT DROP AS \
                SELECT u.id, u.realm_id, (row_number() OVER (ORDER BY u.id)) - 1 AS n FROM users u \
                JOIN realms r ON r.id = u.realm_id WHERE r.name = '{REALM}' AND u.service_account_client_id IS NULL; \
              INSERT INTO user_sessions (id, realm_id, user_id, offline, started_at, last_access_at, auth_time, remember_me, \
                ip, user_agent, expires_at, cleanup_after) \
-               SELECT pg_temp.seed_id('s', g), u.realm_id, u.id, false, {access}, {access}, {access}, false, '{SEED_IP}', \
+               SELECT pg_temp.seed_id(1, g), u.realm_id, u.id, false, {access}, {access}, {access}, false, '{SEED_IP}', \
                       '{SEED_USER_AGENT}', {expires}, {expires} \
                FROM generate_series({from}, {to}) g JOIN seed_users u ON u.n = g % (SELECT count(*) FROM seed_users) ORDER BY g; \
              INSERT INTO client_sessions (id, user_session_id, client_id, started_at, last_access_at) \
-               SELECT pg_temp.seed_id('c', g), pg_temp.seed_id('s', g), c.id, {access}, {access} FROM generate_series({from}, {to}) g \
+               SELECT pg_temp.seed_id(2, g), pg_temp.seed_id(1, g), c.id, {access}, {access} FROM generate_series({from}, {to}) g \
                CROSS JOIN (SELECT c.id FROM clients c JOIN realms r ON r.id = c.realm_id \
                            WHERE r.name = '{REALM}' AND c.client_id = '{CLIENT_ID}') c; \
              INSERT INTO token_families (id, client_session_id, scope, created_at, generation, current_hash, reuse_count, rotated_at) \
-               SELECT pg_temp.seed_id('f', g), pg_temp.seed_id('c', g), 'openid profile email', {access}, 1, \
+               SELECT pg_temp.seed_id(3, g), pg_temp.seed_id(2, g), 'openid profile email', {access}, 1, \
                       sha256(convert_to('seed-' || g, 'UTF8')), 0, {access} \
                FROM generate_series({from}, {to}) g; \
              COMMIT;"

@@ -23,6 +23,7 @@ pub mod scopes;
 pub mod sessions;
 pub mod postgres;
 pub mod sqlite;
+mod sqlite_rotations;
 pub mod users;
 
 use async_trait::async_trait;

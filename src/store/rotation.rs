@@ -151,12 +151,13 @@ pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attri
 
 /// SQLite: the same rotation as `postgres_rotation_sql`, with the same parameters ($11 a JSON
 /// array), as a script (SQLite has no data-modifying CTEs) that the writer connection's thread
-/// runs in one call: `BEGIN IMMEDIATE`, three writes, `COMMIT`, then the read.
+/// runs in one call: `BEGIN IMMEDIATE`, three writes, then the read; the caller commits
+/// (`sqlite_rotations`: only when the request still waits) or rolls back.
 /// The family moves only when every check passes; each touch runs only when the statement
-/// before it changed its row (`changes()` is the count of the last completed write, which
-/// `COMMIT` leaves alone), so the read's `moved` is 1 exactly when all three wrote. The read
-/// follows the writes (it shows the family's new generation) and comes last, since sqlx stops
-/// running a script once it has the one row it was asked for.
+/// before it changed its row (`changes()` is the count of the last completed write), so the
+/// read's `moved` is 1 exactly when all three wrote. The read follows the writes (it shows the
+/// family's new generation) and comes last, since sqlx stops running a script once it has the
+/// one row it was asked for.
 pub(crate) fn sqlite_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str) -> String {
     let mapped = super::groups::mapped_role_ids_with_repeats_sql("u.id");
     let SessionChecks { alive, new_expires } = SessionChecks::sqlite();
@@ -171,7 +172,6 @@ pub(crate) fn sqlite_rotation_sql(session_columns: &str, role_ids: &str, attribu
            WHERE changes() = 1 AND s.id = ({session_of_family}); \
          UPDATE client_sessions SET last_access_at = $6 \
            WHERE changes() = 1 AND id = (SELECT client_session_id FROM token_families WHERE id = $1); \
-         COMMIT; \
          SELECT {columns}, changes() AS moved {FAMILY_JOINS} WHERE f.id = $1",
         columns = read_columns(session_columns, role_ids, attributes),
         bucket = cleanup_bucket(&new_expires),

@@ -1,10 +1,10 @@
 //! The embedded SQLite backend: the `start-dev` default and for small single-node installs.
 //! WAL mode lets readers run beside the one writer; write transactions queue for one writer
 //! connection (another process writing the same file is waited for by a busy timeout), so
-//! concurrent refreshes serialise in the database, as on Postgres.
+//! concurrent refreshes serialise in the database, as on Postgres. Refresh rotations reach that
+//! connection through a thread of their own (`sqlite_rotations`).
 
 use std::str::FromStr;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -33,6 +33,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// `StoreOps::single_statement_rotations`.
     single_statement_rotations: std::sync::atomic::AtomicU64,
+    /// The thread that runs refresh rotations on `writer` (`sqlite_rotations`).
+    rotations: super::sqlite_rotations::RotationThread,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -53,7 +55,14 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
         let writer = SqlitePoolOptions::new().max_connections(1).acquire_timeout(acquire_timeout).connect_with(options).await?;
-        Ok(Self { pool, writer, single_statement_rotations: Default::default() })
+        let script = super::rotation::sqlite_rotation_sql(
+            super::common_sessions::SESSION_COLUMNS,
+            ROLE_IDS_JSON,
+            <sqlx::Sqlite as super::users::UserSql>::ATTRIBUTES_OF_U,
+        );
+        let rotations = super::sqlite_rotations::RotationThread::start(writer.clone(), script)
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        Ok(Self { pool, writer, single_statement_rotations: Default::default(), rotations })
     }
 }
 
@@ -101,42 +110,26 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// The rotation of a shell that names its family as one script (`sqlite_rotation_sql`: its
-    /// own `BEGIN IMMEDIATE` and `COMMIT` around the writes, then the read) in one call to the
-    /// writer connection's thread, so the write lock is held for one hop to that thread, where
-    /// the general path takes six. What the script did not rotate (a reuse, a replay, a dead
-    /// session, a pre-upgrade shell) wrote nothing and is left to the general path.
-    ///
-    /// A request dropped midway (its timeout, a closed connection) makes sqlx's thread stop the
-    /// script after the statement it is running, possibly between `BEGIN` and `COMMIT`, and a
-    /// failed statement stops it too; either way the connection rolls back what ran before anyone
-    /// else may use it (`Uncommitted`), as a dropped transaction does, so the presented token
-    /// stays valid.
+    /// The rotation of a shell that names its family, on the rotation thread
+    /// (`sqlite_rotations`): one script (`sqlite_rotation_sql`: `BEGIN IMMEDIATE`, the writes,
+    /// the read) in one call to the writer connection's thread, then `COMMIT` only if the
+    /// request still waits. What the script did not rotate (a reuse, a replay, a dead session, a
+    /// pre-upgrade shell) wrote nothing and is left to the general path, as is a rotation the
+    /// thread's queue had no room for.
     async fn rotate_in_one_statement(
         &self,
         request: &RotateRequest,
         interval: Option<&ReuseInterval>,
     ) -> Result<OneStatement, StoreError> {
-        static ROTATE: LazyLock<String> = LazyLock::new(|| {
-            super::rotation::sqlite_rotation_sql(
-                super::common_sessions::SESSION_COLUMNS,
-                ROLE_IDS_JSON,
-                <sqlx::Sqlite as super::users::UserSql>::ATTRIBUTES_OF_U,
-            )
-        });
-        let Some(presented) = &request.presented.generation else { return Ok(OneStatement::Undecided) };
+        if request.presented.generation.is_none() {
+            return Ok(OneStatement::Undecided);
+        }
         let roles = match &request.requires_any_role {
             Some(roles) => Some(serde_json::to_string(roles).map_err(|e| StoreError::Corrupt(format!("role ids: {e}")))?),
             None => None,
         };
-        let mut conn = Uncommitted(Some(self.writer.acquire().await?));
-        // a statement that fails may leave the script between BEGIN and COMMIT: `conn`, dropped
-        // unfinished by the `?`, rolls back what ran, as for a dropped request
-        let found: Option<SqliteRotation> =
-            super::rotation::bind_rotation!(sqlx::query_as(ROTATE.as_str()), request, presented, interval, roles)
-                .fetch_optional(&mut **conn.connection())
-                .await?;
-        conn.finished();
+        let Some(found) = self.rotations.rotate(request, interval, roles).await else { return Ok(OneStatement::Undecided) };
+        let found: Option<SqliteRotation> = found?;
         Ok(match found {
             Some(SqliteRotation { read, moved: 1 }) => {
                 let (new_expires, generation) = (read.session.expires_at, read.family.generation);
@@ -145,39 +138,6 @@ impl SqliteStore {
             Some(_) => OneStatement::Undecided,
             None => OneStatement::NoFamily,
         })
-    }
-}
-
-/// The writer connection while a rotation script runs on it: dropped before `finished` (the
-/// request was dropped midway, or a statement failed), it rolls back whatever the script left
-/// open before the connection returns to the pool, on a task of its own since `Drop` cannot wait.
-struct Uncommitted(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
-
-impl Uncommitted {
-    fn connection(&mut self) -> &mut sqlx::pool::PoolConnection<sqlx::Sqlite> {
-        self.0.as_mut().expect("taken only by finished(), which consumes self")
-    }
-
-    fn finished(mut self) {
-        self.0.take();
-    }
-}
-
-impl Drop for Uncommitted {
-    fn drop(&mut self) {
-        let Some(mut conn) = self.0.take() else { return };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    // queued behind the script on the connection's thread, so it runs once
-                    // the script stopped; an error is "no transaction is active" (BEGIN itself
-                    // failed, or COMMIT had run)
-                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                });
-            }
-            // no runtime left to roll back on: closing the connection rolls back instead
-            Err(_) => conn.close_on_drop(),
-        }
     }
 }
 

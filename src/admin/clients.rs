@@ -165,20 +165,7 @@ async fn new_service_account(
     let default_role = default_roles_name(&realm.name);
     let roles = ctx.store.realm_roles(&realm.id).await?;
     Ok(NewServiceAccount {
-        user: User {
-            id: new_id(),
-            realm_id: realm.id.clone(),
-            username,
-            email: None,
-            first_name: None,
-            last_name: None,
-            enabled: true,
-            email_verified: false,
-            service_account_client_id: Some(client.id.clone()),
-            created_at: ctx.now,
-            required_actions: Vec::new(),
-            attributes: Default::default(),
-        },
+        user: User::service_account(&realm.id, &client.id, username, ctx.now),
         role_ids: roles
             .iter()
             .filter(|r| !r.client_role && r.name == default_role)

@@ -34,6 +34,25 @@ pub const UPDATE_PASSWORD: &str = "UPDATE_PASSWORD";
 pub const CHECKED_CREDENTIAL_TYPES: &[&str] = &["password", "password-history", "otp"];
 
 impl User {
+    /// The service-account user of `client_id` (an internal client id), as the admin API and a
+    /// realm import create it: enabled, no e-mail or names, no required actions.
+    pub fn service_account(realm_id: &str, client_id: &str, username: String, now: i64) -> Self {
+        Self {
+            id: super::new_id(),
+            realm_id: realm_id.into(),
+            username,
+            email: None,
+            first_name: None,
+            last_name: None,
+            enabled: true,
+            email_verified: false,
+            service_account_client_id: Some(client_id.into()),
+            created_at: now,
+            required_actions: Vec::new(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
     /// Adds or removes `UPDATE_PASSWORD`, as a temporary or a permanent password does.
     pub fn set_temporary_password(&mut self, temporary: bool) {
         self.required_actions.retain(|a| a != UPDATE_PASSWORD);

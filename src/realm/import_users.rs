@@ -90,20 +90,7 @@ impl Builder<'_> {
                 );
                 return Err(self.scope.error(at, message));
             }
-            let user = User {
-                id: new_id(),
-                realm_id: self.realm_id.clone(),
-                username,
-                email: None,
-                first_name: None,
-                last_name: None,
-                enabled: true,
-                email_verified: false,
-                service_account_client_id: Some(client.id.clone()),
-                created_at: ctx.now,
-                required_actions: Vec::new(),
-                attributes: Default::default(),
-            };
+            let user = User::service_account(&self.realm_id, &client.id, username, ctx.now);
             if let Some(role_id) = default_role {
                 bundle.role_mappings.push((user.id.clone(), role_id.clone()));
             }

@@ -121,14 +121,12 @@ impl SqliteStore {
         request: &RotateRequest,
         interval: Option<&ReuseInterval>,
     ) -> Result<OneStatement, StoreError> {
-        if request.presented.generation.is_none() {
-            return Ok(OneStatement::Undecided);
-        }
+        let Some(presented) = &request.presented.generation else { return Ok(OneStatement::Undecided) };
         let roles = match &request.requires_any_role {
             Some(roles) => Some(serde_json::to_string(roles).map_err(|e| StoreError::Corrupt(format!("role ids: {e}")))?),
             None => None,
         };
-        let Some(found) = self.rotations.rotate(request, interval, roles).await else { return Ok(OneStatement::Undecided) };
+        let Some(found) = self.rotations.rotate(request, presented, interval, roles).await else { return Ok(OneStatement::Undecided) };
         let found: Option<SqliteRotation> = found?;
         Ok(match found {
             Some(SqliteRotation { read, moved: 1 }) => {

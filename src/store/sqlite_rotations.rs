@@ -6,7 +6,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::families::{ReuseInterval, RotateRequest};
+use super::families::{FamilyGeneration, ReuseInterval, RotateRequest};
 use super::rotation::SqliteRotation;
 use super::StoreError;
 
@@ -18,6 +18,7 @@ const QUEUE: usize = 1024;
 
 struct Job {
     request: RotateRequest,
+    presented: FamilyGeneration,
     interval: Option<ReuseInterval>,
     roles: Option<String>,
     reply: oneshot::Sender<Result<Option<SqliteRotation>, StoreError>>,
@@ -40,16 +41,18 @@ impl RotationThread {
         Ok(Self { queue })
     }
 
-    /// Runs one rotation on the thread: `None` when the queue is full or the thread is gone (the
-    /// caller then takes the general path), else what the script read.
+    /// Runs one rotation of `presented` (the request's shell) on the thread: `None` when the
+    /// queue is full or the thread is gone (the caller then takes the general path), else what
+    /// the script read.
     pub(super) async fn rotate(
         &self,
         request: &RotateRequest,
+        presented: &FamilyGeneration,
         interval: Option<&ReuseInterval>,
         roles: Option<String>,
     ) -> Option<Result<Option<SqliteRotation>, StoreError>> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { request: request.clone(), interval: interval.cloned(), roles, reply };
+        let job = Job { request: request.clone(), presented: presented.clone(), interval: interval.cloned(), roles, reply };
         self.queue.try_send(job).ok()?;
         answer.await.ok()
     }
@@ -89,9 +92,8 @@ async fn rotate_once(
     script: &str,
     job: &Job,
 ) -> Result<Option<SqliteRotation>, StoreError> {
-    let Some(presented) = &job.request.presented.generation else { return Ok(None) };
     let found: Result<Option<SqliteRotation>, sqlx::Error> =
-        super::rotation::bind_rotation!(sqlx::query_as(script), &job.request, presented, job.interval.as_ref(), &job.roles)
+        super::rotation::bind_rotation!(sqlx::query_as(script), &job.request, &job.presented, job.interval.as_ref(), &job.roles)
             .fetch_optional(&mut **conn)
             .await;
     let end = if found.is_ok() && !job.reply.is_closed() { "COMMIT" } else { "ROLLBACK" };

@@ -124,7 +124,7 @@ impl SessionChecks {
 ///
 /// `offline`: whether the statement checks $11 against the user's roles. Postgres sets up every
 /// node of a plan on each execution, even a subquery it then skips, and that check is 12 of the
-/// generic plan's 52 nodes, so online refreshes run a statement without it; there a non-NULL
+/// generic plan's 53 nodes, so online refreshes run a statement without it; there a non-NULL
 /// $11 moves nothing (the general path decides).
 pub(crate) fn postgres_rotation_sql(session_columns: &str, role_ids: &str, attributes: &str, offline: bool) -> String {
     let permitted = if offline {

@@ -6,22 +6,18 @@
 use std::collections::{BTreeSet, HashMap};
 
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
 
 use crate::clock::UnixTime;
-use crate::crypto::hash_bounds::Phc;
-use crate::crypto::keycloak_hash::{self, Unusable};
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::random::random_token;
 use crate::crypto::MasterKey;
 use crate::domain::realm::{validate_realm_id, validate_realm_name};
 use crate::domain::required_actions::{keycloak_defaults, sort, RequiredActionProvider};
-use crate::domain::{new_id, Client, Credential, RealmSettings, Role, SignatureAlgorithm, User, CHECKED_CREDENTIAL_TYPES};
-use crate::users::otp::OTP_CREDENTIAL_TYPE;
+use crate::domain::{new_id, Client, RealmSettings, Role, SignatureAlgorithm};
 use crate::oauth::authorize::unregistrable_redirect_uri;
 use crate::oauth::tokens::keys::generate_realm_keys;
 use crate::realm::defaults::{default_roles_name, ensure_default_roles, new_realm};
-use crate::realm::representation::{CompositesRepresentation, CredentialRepresentation, RealmRepresentation};
+use crate::realm::representation::{CompositesRepresentation, RealmRepresentation};
 use crate::store::RealmBundle;
 
 /// What Keycloak's admin console writes in place of a client secret.

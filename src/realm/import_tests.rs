@@ -2,6 +2,8 @@
 //! unknown fields), the warnings a bundle comes with, and how passwords, OTP secrets, Keycloak
 //! hashes and client secrets are hashed or sealed on the way in.
 
+use serde_json::{json, Value};
+
 use super::*;
 
 const FIXTURE: &str = include_str!("../../tests/fixtures/demo-realm-partial-export.json");

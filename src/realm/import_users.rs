@@ -6,7 +6,16 @@
 
 use std::collections::HashMap;
 
-use super::*;
+use serde_json::{json, Map, Value};
+
+use super::{unique, Builder, ImportContext, ImportError, RoleIndex, ARGON2_PHC_CREDENTIAL_DATA};
+use crate::crypto::hash_bounds::Phc;
+use crate::crypto::keycloak_hash::{self, Unusable};
+use crate::domain::{new_id, Credential, User, CHECKED_CREDENTIAL_TYPES};
+use crate::realm::defaults::default_roles_name;
+use crate::realm::representation::CredentialRepresentation;
+use crate::store::RealmBundle;
+use crate::users::otp::OTP_CREDENTIAL_TYPE;
 
 impl Builder<'_> {
     pub(super) async fn users(

@@ -4,12 +4,13 @@
 //! statement, SQLite's script) and in Rust on the general path: both must agree with
 //! `TimeoutTable::refresh` for every kind of session.
 
-use portcullis::domain::{new_id, Group, Role};
+use portcullis::domain::Role;
 use portcullis::session::TimeoutTable;
 use portcullis::store::{ReuseInterval, RotateOutcome};
 
 use crate::backend_tests;
 use crate::store_suite::fresh_store;
+use crate::store_suite_groups::group;
 use crate::store_suite::sessions::{grant, realm_with_user, rotate, session, shell};
 
 const NONE: (Option<i64>, Option<i64>) = (None, None);
@@ -82,15 +83,7 @@ backend_tests! {
         let twice = Role::realm_role(&realm_id, "twice", None);
         store.create_role(&twice).await.unwrap();
         store.add_user_roles(&user_id, std::slice::from_ref(&twice.id)).await.unwrap();
-        let group = Group {
-            id: new_id(),
-            realm_id: realm_id.clone(),
-            parent_id: None,
-            name: "holders".into(),
-            description: None,
-            attributes: Default::default(),
-            created_at: 10,
-        };
+        let group = group(&realm_id, None, "holders");
         store.create_group(&group).await.unwrap();
         store.add_group_roles(&group.id, std::slice::from_ref(&twice.id)).await.unwrap();
         store.join_group(&user_id, &group.id).await.unwrap();

@@ -30,7 +30,8 @@ async fn realm(store: &Arc<dyn Store>) -> (String, String, String, String) {
     ids
 }
 
-fn group(realm_id: &str, parent: Option<&str>, name: &str) -> Group {
+/// A group named `name` under `parent` (top level: `None`), not yet stored.
+pub(crate) fn group(realm_id: &str, parent: Option<&str>, name: &str) -> Group {
     Group {
         id: new_id(),
         realm_id: realm_id.into(),
